@@ -1,0 +1,122 @@
+"""MariaDB/MySQL over PyMySQL: provision the app's database and user, apply SQL migrations."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from deployflow.core.context import ResolvedDatabase
+from deployflow.errors import DatabaseError
+
+__all__ = ["apply_migrations", "provision", "split_sql"]
+
+
+def _connect(db: ResolvedDatabase, admin: bool = False):
+    import pymysql
+
+    try:
+        if admin:
+            return pymysql.connect(
+                unix_socket=db.admin_socket,
+                user=getpass.getuser(),
+                connect_timeout=5,
+                autocommit=True,
+            )
+        return pymysql.connect(
+            host=db.host,
+            port=db.port,
+            user=db.user,
+            password=db.password.get_secret_value(),
+            database=db.database,
+            connect_timeout=5,
+            autocommit=True,
+        )
+    except pymysql.MySQLError as exc:
+        where = db.admin_socket if admin else f"{db.host}:{db.port}"
+        raise DatabaseError(
+            f"database {db.name}: cannot connect to {where} ({exc.args[-1]}); is it running?"
+        ) from exc
+
+
+def provision(db: ResolvedDatabase) -> None:
+    """Create the database and user (idempotent) over the admin socket, password as a parameter."""
+    import pymysql
+
+    if not db.admin_socket:
+        return
+    conn = _connect(db, admin=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS `{db.database}`")
+            for host in ("%", "localhost"):
+                cur.execute(
+                    "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s",
+                    (db.user, host, db.password.get_secret_value()),
+                )
+                cur.execute(
+                    "ALTER USER %s@%s IDENTIFIED BY %s",
+                    (db.user, host, db.password.get_secret_value()),
+                )
+                cur.execute(f"GRANT ALL ON `{db.database}`.* TO %s@%s", (db.user, host))
+    except pymysql.MySQLError as exc:
+        raise DatabaseError(f"database {db.name}: provisioning failed ({exc.args[-1]})") from exc
+    finally:
+        conn.close()
+
+
+def split_sql(text: str) -> list[str]:
+    """Statements of a migration file: split on `;` at line ends, `--` comment lines dropped."""
+    statements, current = [], []
+    for line in text.splitlines():
+        if line.strip().startswith("--") and not current:
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(current).strip().rstrip(";").strip()
+            if statement:
+                statements.append(statement)
+            current = []
+    tail = "\n".join(current).strip()
+    if tail:
+        statements.append(tail)
+    return statements
+
+
+def apply_migrations(
+    db: ResolvedDatabase, directory: Path, log: Callable[[str], None]
+) -> list[str]:
+    """Apply `*.sql` files not applied yet, in name order; each is recorded once applied."""
+    import pymysql
+
+    files = sorted(directory.glob("*.sql")) if directory.is_dir() else []
+    conn = _connect(db)
+    applied_now: list[str] = []
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS deployflow_migrations ("
+                "name VARCHAR(255) PRIMARY KEY, checksum CHAR(64) NOT NULL, "
+                "applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)"
+            )
+            cur.execute("SELECT name FROM deployflow_migrations")
+            done = {row[0] for row in cur.fetchall()}
+            for path in files:
+                if path.name in done:
+                    continue
+                text = path.read_text(encoding="utf-8")
+                for statement in split_sql(text):
+                    cur.execute(statement)
+                checksum = hashlib.sha256(text.encode()).hexdigest()
+                cur.execute(
+                    "INSERT INTO deployflow_migrations (name, checksum) VALUES (%s, %s)",
+                    (path.name, checksum),
+                )
+                log(f"migration {path.name} applied")
+                applied_now.append(path.name)
+    except pymysql.MySQLError as exc:
+        raise DatabaseError(f"database {db.name}: migration failed ({exc.args[-1]})") from exc
+    finally:
+        conn.close()
+    return applied_now

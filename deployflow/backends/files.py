@@ -1,0 +1,71 @@
+"""Crash-safe file operations: temp file + fsync + rename, atomic symlink switch."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["append_line", "atomic_write", "copy_tree", "fsync_dir", "read_link", "switch_symlink"]
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
+    """Write `data` to `path` so readers see the old file or the new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line durably (history logs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line.rstrip("\n") + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def switch_symlink(link: Path, target: Path | str) -> None:
+    """Point `link` at `target` atomically (new temp symlink, then rename over the old one)."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+    fsync_dir(link.parent)
+
+
+def read_link(link: Path) -> str | None:
+    """The last path part a symlink points at (a release id for `current`), or None."""
+    try:
+        return Path(os.readlink(link)).name
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def copy_tree(src: Path, dest: Path, ignore: list[str] | None = None) -> None:
+    """Copy a directory tree keeping symlinks as symlinks and file modes."""
+    patterns = shutil.ignore_patterns(*(ignore or []))
+    shutil.copytree(src, dest, symlinks=True, ignore=patterns, dirs_exist_ok=True)

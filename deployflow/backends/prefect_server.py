@@ -1,0 +1,150 @@
+"""The embedded default: a local Prefect server on SQLite under the user's data dir, started once
+in the background and reused (Prefect's ephemeral mode costs 5-13 s in every process)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployflow.backends.files import atomic_write
+from deployflow.backends.services.process import proc_start_time
+from deployflow.errors import DeployflowError
+
+__all__ = ["ServerInfo", "data_dir", "ensure_api", "server_status", "start_server", "stop_server"]
+
+QUIET = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+}
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    url: str
+    pid: int | None
+    running: bool
+    home: str
+    log: str
+    external: bool = False
+
+
+def data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(os.environ.get("DEPLOYFLOW_HOME", Path(base) / "deployflow"))
+
+
+def _paths() -> tuple[Path, Path, Path]:
+    home = data_dir() / "prefect"
+    return home, home / "server.json", home / "server.log"
+
+
+def _healthy(url: str, timeout: float = 1.0) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_status() -> ServerInfo:
+    if os.environ.get("PREFECT_API_URL"):
+        url = os.environ["PREFECT_API_URL"]
+        return ServerInfo(url, None, _healthy(url), "", "", external=True)
+    home, state_file, log = _paths()
+    try:
+        state = json.loads(state_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return ServerInfo("", None, False, str(home), str(log))
+    pid = int(state.get("pid", 0))
+    alive = proc_start_time(pid) == state.get("start_time") and pid > 0
+    running = alive and _healthy(state["url"])
+    return ServerInfo(state["url"], pid if alive else None, running, str(home), str(log))
+
+
+def start_server(timeout: float = 90.0) -> ServerInfo:
+    """Start the local server unless it already answers; serialised by a file lock."""
+    home, state_file, log = _paths()
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / "server.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        info = server_status()
+        if info.running:
+            return info
+        if info.pid:
+            stop_server()
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/api"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+        env.update(QUIET, PREFECT_HOME=str(home))
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        state = {"pid": proc.pid, "start_time": proc_start_time(proc.pid), "url": url, "port": port}
+        atomic_write(state_file, json.dumps(state))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise DeployflowError(f"the local Prefect server exited at start; see {log}")
+            if _healthy(url):
+                return ServerInfo(url, proc.pid, True, str(home), str(log))
+            time.sleep(0.25)
+        raise DeployflowError(
+            f"the local Prefect server did not answer in {timeout:.0f}s; see {log}"
+        )
+
+
+def stop_server() -> ServerInfo:
+    info = server_status()
+    if info.pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(info.pid, signal.SIGTERM)
+        for _ in range(100):
+            if proc_start_time(info.pid) is None:
+                break
+            time.sleep(0.1)
+    _paths()[1].unlink(missing_ok=True)
+    return server_status()
+
+
+def ensure_api() -> str:
+    """Point this process at a Prefect API: PREFECT_API_URL if set, else the local server."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    info = start_server()
+    os.environ["PREFECT_API_URL"] = info.url
+    for key, value in QUIET.items():
+        os.environ.setdefault(key, value)
+    return info.url

@@ -1,0 +1,90 @@
+"""The service backend contract: every backend builds argv (commands as data) and can run them."""
+
+from __future__ import annotations
+
+import shutil
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deployflow.backends.executor import run
+from deployflow.errors import ServiceError
+
+__all__ = ["ServiceBackend", "ServiceSpec", "ServiceStatus"]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service with every template rendered: what a backend needs to manage it."""
+
+    name: str
+    unit: str
+    command: list[str] = field(default_factory=list)
+    cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    image: str | None = None
+    port: int | None = None
+    stop_grace: float = 10.0
+    log_file: Path | None = None
+    pid_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    backend: str
+    running: bool
+    pid: int | None = None
+    detail: str = ""
+
+
+class ServiceBackend(ABC):
+    """Command-building backends share `start/stop/restart/status` that run their argv."""
+
+    name: str = ""
+    tool: str = ""
+
+    @abstractmethod
+    def start_argv(self, spec: ServiceSpec) -> list[list[str]]: ...
+
+    @abstractmethod
+    def stop_argv(self, spec: ServiceSpec) -> list[list[str]]: ...
+
+    @abstractmethod
+    def status_argv(self, spec: ServiceSpec) -> list[str]: ...
+
+    def restart_argv(self, spec: ServiceSpec) -> list[list[str]]:
+        return [*self.stop_argv(spec), *self.start_argv(spec)]
+
+    def available(self) -> bool:
+        return shutil.which(self.tool) is not None
+
+    def _require(self) -> None:
+        if not self.available():
+            raise ServiceError(
+                f"the {self.name} backend needs `{self.tool}`, which is not on this host; "
+                "install it or choose another backend"
+            )
+
+    def start(self, spec: ServiceSpec) -> ServiceStatus:
+        self._require()
+        for argv in self.start_argv(spec):
+            run(argv, error=ServiceError)
+        return self.status(spec)
+
+    def stop(self, spec: ServiceSpec) -> ServiceStatus:
+        self._require()
+        for argv in self.stop_argv(spec):
+            run(argv, error=ServiceError, check=False)
+        return self.status(spec)
+
+    def restart(self, spec: ServiceSpec) -> ServiceStatus:
+        self.stop(spec)
+        return self.start(spec)
+
+    def status(self, spec: ServiceSpec) -> ServiceStatus:
+        if not self.available():
+            return ServiceStatus(spec.name, self.name, False, detail=f"{self.tool} not installed")
+        result = run(self.status_argv(spec), error=ServiceError, check=False)
+        text = result.tail[-1] if result.tail else ""
+        return ServiceStatus(spec.name, self.name, result.returncode == 0, detail=text)

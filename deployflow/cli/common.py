@@ -1,0 +1,44 @@
+"""Options every command shares and the one place errors become a red line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from deployflow.errors import DeployflowError
+
+__all__ = ["RootOpt", "StackOpt", "echo_json", "fail", "load", "red"]
+
+StackOpt = Annotated[
+    str,
+    typer.Option("--stack", "-s", envvar="DEPLOYFLOW_STACK", help="Stack file.", show_default=True),
+]
+RootOpt = Annotated[
+    str | None,
+    typer.Option("--root", envvar="DEPLOYFLOW_ROOT", help="Deploy root (overrides paths.root)."),
+]
+
+
+def red(message: str) -> None:
+    color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    text = f"error: {message}"
+    typer.echo(typer.style(text, fg="red", bold=True) if color else text, err=True)
+
+
+def fail(exc: DeployflowError) -> None:
+    red(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    raise typer.Exit(exc.exit_code)
+
+
+def load(stack: str, root: str | None):
+    from deployflow.loading import load_stack
+
+    return load_stack(stack, root)
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,56 @@
+"""Run a flow from the CLI against the local (or configured) Prefect API, heartbeats off."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from deployflow.cli.common import echo_json
+
+__all__ = ["print_summary", "run_flow"]
+
+
+class _NoTracebacks(logging.Filter):
+    """The terminal gets one line per failure; the API handler (which runs first) keeps them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def run_flow(name: str, **params: Any) -> dict[str, Any]:
+    from deployflow.backends.prefect_server import ensure_api
+
+    ensure_api()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoTracebacks())
+
+    if name == "deploy":
+        from deployflow.flows.deploy import deploy as fn
+    else:
+        from deployflow.flows.rollback import rollback as fn
+    params.setdefault("stack", "deployflow.yaml")
+    params["stack"] = str(Path(params["stack"]).expanduser().resolve())
+    if name == "deploy":
+        params["stack_name"] = Path(params["stack"]).parent.name
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return fn(**params)
+
+
+def print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        echo_json(summary)
+        return
+    report = summary.get("report")
+    if report and Path(report).is_file():
+        typer.echo(Path(report).read_text())
+    if summary.get("urls") and summary.get("result") == "success":
+        typer.echo("running:")
+        for app, url in summary["urls"].items():
+            typer.echo(f"  {app:10} {url}")

@@ -1,0 +1,44 @@
+"""`deployflow`: the entry point. Prefect is imported only by commands that run flows."""
+
+from __future__ import annotations
+
+import typer
+
+from deployflow import __version__
+from deployflow.cli import config, preflight, releases, run, server, services
+from deployflow.cli.common import fail
+from deployflow.errors import DeployflowError
+
+app = typer.Typer(
+    name="deployflow",
+    help="Deployment automation as code: atomic releases, health gates, automatic rollback.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(run.app, name="run")
+app.command("plan")(run.plan)
+app.command("rollback")(releases.rollback)
+app.command("releases")(releases.releases)
+app.add_typer(config.app, name="config")
+app.add_typer(services.app, name="services")
+app.command("preflight")(preflight.preflight)
+app.add_typer(server.app, name="server")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the deployflow version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except DeployflowError as exc:
+        try:
+            fail(exc)
+        except typer.Exit as done:
+            raise SystemExit(done.exit_code) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

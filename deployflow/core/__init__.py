@@ -1,0 +1,1 @@
+"""Pure logic: no Prefect, no subprocesses. Data in, data out."""

@@ -1,0 +1,98 @@
+"""A loaded stack: the validated model, its resolved vars and where it deploys to."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from deployflow.core.layout import Layout
+from deployflow.core.redact import Redactor
+from deployflow.core.render import render_string
+from deployflow.core.stack import Database, Stack
+
+__all__ = ["ResolvedDatabase", "StackContext"]
+
+
+@dataclass(frozen=True)
+class ResolvedDatabase:
+    name: str
+    engine: str
+    host: str
+    port: int
+    database: str
+    user: str
+    password: SecretStr
+    admin_socket: str | None
+
+
+@dataclass(frozen=True)
+class StackContext:
+    stack: Stack
+    stack_file: Path
+    root: Path
+    plain: dict[str, str]
+    secrets: dict[str, SecretStr]
+
+    @property
+    def stack_dir(self) -> Path:
+        return self.stack_file.parent
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.root)
+
+    @property
+    def redact(self) -> Redactor:
+        return Redactor(s.get_secret_value() for s in self.secrets.values())
+
+    def variables(self, release_id: str | None = None, app: str | None = None) -> dict[str, Any]:
+        """The Jinja context: vars (secrets revealed), paths, sys, release, app."""
+        lay = self.layout
+        return {
+            **self.plain,
+            **{k: v.get_secret_value() for k, v in self.secrets.items()},
+            "project": self.stack.project,
+            "environment": self.stack.environment,
+            "paths": {
+                "root": str(lay.root),
+                "current": str(lay.current),
+                "shared": str(lay.shared),
+                "logs": str(lay.logs),
+                "run": str(lay.run),
+            },
+            "sys": {"python": sys.executable, "user": getpass.getuser()},
+            "release": {"id": release_id or ""},
+            "app": {"name": app or ""},
+        }
+
+    def render(self, text: str, where: str, release_id: str | None = None) -> str:
+        return render_string(text, self.variables(release_id), where)
+
+    def database(self, name: str) -> ResolvedDatabase:
+        spec: Database = self.stack.databases[name]
+        where = f"databases.{name}"
+        port = self.render(str(spec.port), f"{where}.port")
+        return ResolvedDatabase(
+            name=name,
+            engine=spec.engine,
+            host=self.render(spec.host, f"{where}.host"),
+            port=int(port) if port.isdigit() else 0,
+            database=self.render(spec.name, f"{where}.name"),
+            user=self.render(spec.user, f"{where}.user"),
+            password=SecretStr(self.render(spec.password, f"{where}.password")),
+            admin_socket=self.render(spec.admin_socket, f"{where}.admin_socket")
+            if spec.admin_socket
+            else None,
+        )
+
+    def service_port(self, name: str) -> int | None:
+        port = self.stack.services[name].port
+        if port is None:
+            return None
+        value = self.render(str(port), f"services.{name}.port")
+        return int(value) if value.isdigit() else None

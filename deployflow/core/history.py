@@ -1,0 +1,90 @@
+"""Release history: an append-only JSON-lines event log folded into one record per release."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "GOOD",
+    "ReleaseRecord",
+    "Status",
+    "event",
+    "fold",
+    "parse_history",
+    "previous_good",
+    "releases_to_prune",
+]
+
+Status = Literal["building", "live", "failed", "rolled_back", "interrupted"]
+GOOD = frozenset({"live", "rolled_back"})
+
+
+@dataclass
+class ReleaseRecord:
+    id: str
+    status: str
+    started: str
+    updated: str
+    note: str = ""
+    version: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bad(self) -> bool:
+        return self.status in ("failed", "interrupted")
+
+
+def event(release: str, status: Status, time: str, note: str = "", **extra: object) -> str:
+    """One history line."""
+    return json.dumps({"release": release, "status": status, "time": time, "note": note, **extra})
+
+
+def parse_history(text: str) -> list[dict]:
+    """Parse the log; a torn last line (power loss mid-append) is ignored, not fatal."""
+    events = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events
+
+
+def fold(events: list[dict]) -> list[ReleaseRecord]:
+    """One record per release, oldest first, carrying its latest status."""
+    records: dict[str, ReleaseRecord] = {}
+    for ev in events:
+        rid = ev["release"]
+        rec = records.get(rid)
+        if rec is None:
+            rec = records[rid] = ReleaseRecord(rid, ev["status"], ev["time"], ev["time"])
+        rec.status = ev["status"]
+        rec.updated = ev["time"]
+        if ev.get("note"):
+            rec.note = ev["note"]
+        if ev.get("version"):
+            rec.version = dict(ev["version"])
+    return sorted(records.values(), key=lambda r: r.id)
+
+
+def previous_good(records: list[ReleaseRecord], before: str | None) -> ReleaseRecord | None:
+    """The newest release older than `before` that went live and never failed."""
+    candidates = [r for r in records if r.status in GOOD and (before is None or r.id < before)]
+    return candidates[-1] if candidates else None
+
+
+def releases_to_prune(
+    on_disk: list[str], records: list[ReleaseRecord], keep: int, current: str | None
+) -> list[str]:
+    """Release dirs to delete: beyond the newest `keep`, never the live one or the last good one."""
+    newest_first = sorted(on_disk, reverse=True)
+    protected = set(newest_first[:keep])
+    if current:
+        protected.add(current)
+    good = [r.id for r in records if r.status in GOOD and r.id in on_disk]
+    if good:
+        protected.add(good[-1])
+    return [rid for rid in newest_first if rid not in protected]

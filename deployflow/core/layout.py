@@ -1,0 +1,83 @@
+"""Where everything lives under a deploy root (the Capistrano/Deployer release model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+__all__ = ["Layout", "new_release_id"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def releases(self) -> Path:
+        return self.root / "releases"
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    @property
+    def shared(self) -> Path:
+        return self.root / "shared"
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "backups"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def state(self) -> Path:
+        return self.root / ".deployflow"
+
+    @property
+    def lock(self) -> Path:
+        return self.state / "lock"
+
+    @property
+    def history(self) -> Path:
+        return self.state / "releases.jsonl"
+
+    @property
+    def reports(self) -> Path:
+        return self.state / "reports"
+
+    @property
+    def run(self) -> Path:
+        return self.state / "run"
+
+    @property
+    def secrets(self) -> Path:
+        return self.state / "secrets.env"
+
+    def release(self, release_id: str) -> Path:
+        return self.releases / release_id
+
+    def app_dir(self, release_id: str, app: str) -> Path:
+        return self.releases / release_id / app
+
+    def config_file(self, app: str | None, dest: str) -> Path:
+        """Rendered configs live in shared/ (backed up before each sync), linked into releases."""
+        return self.shared / "configs" / (app or "_stack") / dest
+
+    def backup(self, backup_id: str) -> Path:
+        return self.backups / backup_id
+
+
+def new_release_id(
+    now: datetime | None = None, existing: set[str] | frozenset[str] = frozenset()
+) -> str:
+    """A sortable UTC timestamp id, suffixed when two releases start in the same second."""
+    base = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
+    candidate, n = base, 1
+    while candidate in existing:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate

@@ -1,0 +1,39 @@
+"""Recipes: the usual build steps of a project type, expanded to argv lists (data, not code)."""
+
+from __future__ import annotations
+
+from deployflow.core.stack import App
+
+__all__ = ["RECIPES", "build_steps"]
+
+RECIPES: dict[str, list[list[str]]] = {
+    "laravel": [
+        [
+            "composer",
+            "install",
+            "--no-dev",
+            "--prefer-dist",
+            "--no-interaction",
+            "--optimize-autoloader",
+        ],
+        ["php", "artisan", "config:cache"],
+        ["php", "artisan", "route:cache"],
+        ["php", "artisan", "view:cache"],
+    ],
+    "nuxt": [["npm", "ci"], ["npm", "run", "build"]],
+    "flutter": [["flutter", "pub", "get"], ["flutter", "build", "web", "--release"]],
+    "node": [["npm", "ci", "--omit=dev"], ["npm", "run", "build", "--if-present"]],
+    "python": [
+        ["python3", "-m", "venv", ".venv"],
+        [".venv/bin/pip", "install", "-r", "requirements.txt"],
+    ],
+    "go": [["go", "build", "-o", "bin/app", "./..."]],
+    "static": [],
+}
+
+
+def build_steps(app: App) -> list[list[str]]:
+    """The argv lists that build `app`: its recipe's steps or its own."""
+    if app.recipe:
+        return [list(step) for step in RECIPES[app.recipe]]
+    return [list(step) for step in app.steps]

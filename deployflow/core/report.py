@@ -1,0 +1,37 @@
+"""The deploy report: one summary dict rendered as markdown (JSON is the dict itself)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["render_markdown"]
+
+_ICON = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "rolled_back": "rolled back"}
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    lines = [
+        f"# deployflow {summary['flow']}: {summary['project']} ({summary['environment']})",
+        "",
+        f"- **Result:** {summary['result']}",
+        f"- **Release:** {summary['release']} (previous: {summary.get('previous') or 'none'})",
+        f"- **Live now:** {summary.get('live') or 'none'}",
+        f"- **Apps:** {', '.join(summary['apps'])}",
+        f"- **Started:** {summary['started']}  **Took:** {summary['seconds']:.1f} s",
+    ]
+    if summary.get("error"):
+        lines.append(f"- **Error:** {summary['error']}")
+    lines += ["", "## Stages", "", "| stage | result | seconds | detail |", "|---|---|---:|---|"]
+    for stage in summary["stages"]:
+        detail = str(stage.get("detail", "")).replace("|", "\\|")
+        status = _ICON.get(stage["status"], stage["status"])
+        lines.append(f"| {stage['name']} | {status} | {stage['seconds']:.2f} | {detail} |")
+    if summary.get("health"):
+        lines += ["", "## Health", "", "| check | result | ms | detail |", "|---|---|---:|---|"]
+        for check in summary["health"]:
+            mark = "ok" if check["ok"] else "FAILED"
+            lines.append(f"| {check['name']} | {mark} | {check['ms']:.0f} | {check['detail']} |")
+    if summary.get("urls"):
+        lines += ["", "## URLs", ""]
+        lines += [f"- {app}: {url}" for app, url in summary["urls"].items()]
+    return "\n".join(lines) + "\n"

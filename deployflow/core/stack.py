@@ -1,0 +1,237 @@
+"""The stack file model (`deployflow.yaml`): a pydantic model per section, unknown keys refused."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "App",
+    "Backup",
+    "ConfigTarget",
+    "Database",
+    "HealthCheck",
+    "Migrations",
+    "Notification",
+    "Paths",
+    "Schedules",
+    "SecretRef",
+    "Service",
+    "Stack",
+    "Target",
+    "Verify",
+]
+
+NAME = r"^[a-z0-9][a-z0-9_-]*$"
+Recipe = Literal["laravel", "nuxt", "flutter", "node", "python", "go", "static"]
+BackendName = Literal["process", "systemd", "supervisor", "nssm", "docker"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(_Model):
+    """`{secret: NAME}`: read from the environment, the root's 0600 secrets file or generated."""
+
+    secret: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    generate: bool = False
+
+
+VarValue = str | int | SecretRef
+
+
+class Paths(_Model):
+    root: str
+    keep_releases: Annotated[int, Field(ge=2, le=100)] = 5
+
+
+class Target(_Model):
+    host: str = "localhost"
+    work_pool: str | None = None
+
+
+class Database(_Model):
+    engine: Literal["mariadb", "mysql"] = "mariadb"
+    host: str = "127.0.0.1"
+    port: str | int = 3306
+    name: str
+    user: str
+    password: str
+    admin_socket: str | None = None  # when set, deployflow creates the database and user over it
+
+
+class ConfigTarget(_Model):
+    template: str
+    dest: str
+    mode: Annotated[str, Field(pattern=r"^0[0-7]{3}$")] = "0644"
+
+    @field_validator("dest")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError("must be a relative path inside the app (no '/' prefix, no '..')")
+        return value
+
+
+class Migrations(_Model):
+    database: str
+    dir: str = "migrations"
+
+
+class Expect(_Model):
+    status: int = 200
+    json_: Annotated[dict[str, str | int | bool] | None, Field(alias="json")] = None
+    contains: str | None = None
+
+
+class HealthCheck(_Model):
+    http: str | None = None
+    ws: str | None = None
+    tcp: str | None = None
+    mysql: str | None = None
+    expect: Expect = Expect()
+    send: str | None = None
+    reply: str | None = None
+    timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> HealthCheck:
+        kinds = [k for k in ("http", "ws", "tcp", "mysql") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of http, ws, tcp, mysql")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("http", "ws", "tcp", "mysql") if getattr(self, k) is not None)
+
+    @property
+    def target(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+class App(_Model):
+    source: str
+    recipe: Recipe | None = None
+    steps: list[list[str]] = []
+    tests: list[list[str]] = []
+    shared: list[str] = []
+    configs: list[ConfigTarget] = []
+    migrations: Migrations | None = None
+    services: list[str] = []
+    health: list[HealthCheck] = []
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _recipe_or_steps(self) -> App:
+        if self.recipe and self.steps:
+            raise ValueError("give either recipe or steps, not both")
+        if any(not step for step in self.steps):
+            raise ValueError("steps: every step is a non-empty argv list")
+        for entry in self.shared:
+            if entry.startswith("/") or ".." in entry.split("/"):
+                raise ValueError(f"shared: {entry!r} must be relative, without '..'")
+        return self
+
+
+class Service(_Model):
+    backend: BackendName = "process"
+    command: str | None = None
+    unit: str | None = None
+    image: str | None = None
+    cwd: str | None = None
+    env: dict[str, str] = {}
+    port: str | int | None = None
+    prepare: list[str] = []
+    creates: str | None = None
+    stop_grace: Annotated[float, Field(gt=0, le=300)] = 10.0
+
+    @model_validator(mode="after")
+    def _needs(self) -> Service:
+        if self.backend in ("process", "supervisor", "nssm") and not self.command:
+            raise ValueError(f"the {self.backend} backend needs a command")
+        if self.backend == "docker" and not self.image:
+            raise ValueError("the docker backend needs an image")
+        if self.prepare and not self.creates:
+            raise ValueError("prepare needs creates: the path whose absence triggers it")
+        return self
+
+
+class Backup(_Model):
+    include: list[Literal["configs", "release", "database"]] = ["configs", "release"]
+    keep_minimum: Annotated[int, Field(ge=1)] = 5
+    older_than: Annotated[str, Field(pattern=r"^\d+[dhm]$")] = "30d"
+
+
+class Notification(_Model):
+    apprise: str | None = None
+    block: Annotated[str | None, Field(pattern=r"^[a-z0-9-]+/[A-Za-z0-9_-]+$")] = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Notification:
+        if (self.apprise is None) == (self.block is None):
+            raise ValueError("give exactly one of apprise (a URL) or block (a Prefect block name)")
+        return self
+
+
+class Schedules(_Model):
+    health_watch: str | None = None
+    cleanup: str | None = None
+
+
+class Verify(_Model):
+    deadline: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    interval: Annotated[float, Field(gt=0, le=60)] = 0.5
+
+
+class Stack(_Model):
+    project: Annotated[str, Field(pattern=NAME)]
+    environment: Literal["development", "staging", "production"] = "production"
+    vars: dict[str, VarValue] = {}
+    paths: Paths
+    targets: dict[str, Target] = {"local": Target()}
+    databases: dict[str, Database] = {}
+    configs: list[ConfigTarget] = []
+    apps: dict[str, App]
+    services: dict[str, Service] = {}
+    backup: Backup = Backup()
+    verify: Verify = Verify()
+    notifications: list[Notification] = []
+    schedules: Schedules = Schedules()
+
+    @model_validator(mode="after")
+    def _references(self) -> Stack:
+        if not self.apps:
+            raise ValueError("apps: name at least one app")
+        for name in [*self.apps, *self.services, *self.databases]:
+            if not re.match(NAME, name):
+                raise ValueError(f"{name!r}: names are lower-case letters, digits, '-' and '_'")
+        for app_name, app in self.apps.items():
+            for svc in app.services:
+                if svc not in self.services:
+                    raise ValueError(f"apps.{app_name}.services: unknown service {svc!r}")
+            if app.migrations and app.migrations.database not in self.databases:
+                raise ValueError(
+                    f"apps.{app_name}.migrations.database: unknown database "
+                    f"{app.migrations.database!r}"
+                )
+            for i, check in enumerate(app.health):
+                if check.mysql and check.mysql not in self.databases:
+                    raise ValueError(f"apps.{app_name}.health[{i}].mysql: unknown database")
+        owners: dict[str, str] = {}
+        for app_name, app in self.apps.items():
+            for svc in app.services:
+                if svc in owners:
+                    raise ValueError(f"services.{svc}: used by apps {owners[svc]} and {app_name}")
+                owners[svc] = app_name
+        return self
+
+    def service_owner(self, service: str) -> str | None:
+        """The app whose release a service runs from, or None for infrastructure services."""
+        return next((name for name, app in self.apps.items() if service in app.services), None)
+
+    def infrastructure_services(self) -> list[str]:
+        return [name for name in self.services if self.service_owner(name) is None]

@@ -1,0 +1,124 @@
+"""Resolve the master config (`vars`) and validate it with the rules ops teams rely on."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets as _secrets
+from collections.abc import Mapping
+
+from pydantic import SecretStr
+
+from deployflow.core.redact import is_secret_name
+from deployflow.core.render import render_string
+from deployflow.core.stack import SecretRef, VarValue
+from deployflow.errors import ConfigError, StackError
+
+__all__ = ["ENV_FILE_KEY", "ResolvedVars", "resolve_vars", "validate_vars"]
+
+ENV_FILE_KEY = "env_file"
+ENVIRONMENTS = ("development", "staging", "production")
+
+
+class ResolvedVars:
+    """Plain values plus secrets kept as `SecretStr`; `generated` lists secrets made just now."""
+
+    def __init__(
+        self, plain: dict[str, str], secret: dict[str, SecretStr], generated: dict[str, str]
+    ) -> None:
+        self.plain = plain
+        self.secret = secret
+        self.generated = generated
+
+    def all_values(self) -> dict[str, str]:
+        return {**self.plain, **{k: v.get_secret_value() for k, v in self.secret.items()}}
+
+
+def _secret_value(
+    name: str, ref: SecretRef, environ: Mapping[str, str], stored: Mapping[str, str], where: str
+) -> tuple[str, bool]:
+    if environ.get(ref.secret):
+        return environ[ref.secret], False
+    if stored.get(ref.secret):
+        return stored[ref.secret], False
+    if ref.generate:
+        return _secrets.token_urlsafe(24), True
+    raise StackError(
+        f"vars.{name}: secret {ref.secret} is not set; export {ref.secret}=... or add it to "
+        f"{where} (mode 0600)"
+    )
+
+
+def resolve_vars(
+    raw: Mapping[str, VarValue],
+    file_values: Mapping[str, str],
+    environ: Mapping[str, str],
+    stored: Mapping[str, str],
+    secrets_path: str,
+) -> ResolvedVars:
+    """Env-file values first, then inline vars; `{{ OTHER }}` references are expanded."""
+    plain: dict[str, str] = {}
+    secret: dict[str, SecretStr] = {}
+    generated: dict[str, str] = {}
+    merged: dict[str, str] = dict(file_values)
+    for name, value in raw.items():
+        if name == ENV_FILE_KEY:
+            continue
+        if isinstance(value, SecretRef):
+            val, new = _secret_value(name, value, environ, stored, secrets_path)
+            if new:
+                generated[value.secret] = val
+            secret[name] = SecretStr(val)
+            merged.pop(name, None)
+        else:
+            merged[name] = str(value)
+    context = {**merged, **{k: v.get_secret_value() for k, v in secret.items()}}
+    for _ in range(5):
+        changed = False
+        for name, value in merged.items():
+            try:
+                rendered = render_string(value, context, f"vars.{name}")
+            except ConfigError as exc:
+                raise StackError(str(exc)) from exc
+            if rendered != value:
+                merged[name] = context[name] = rendered
+                changed = True
+        if not changed:
+            break
+    for name, value in merged.items():
+        if is_secret_name(name):
+            secret[name] = SecretStr(value)
+        else:
+            plain[name] = value
+    return ResolvedVars(plain, secret, generated)
+
+
+def validate_vars(values: Mapping[str, str], environment: str) -> list[str]:
+    """Every rule broken, as `vars.NAME: problem; fix` lines (empty when valid)."""
+    problems: list[str] = []
+    env = values.get("ENVIRONMENT")
+    if env is not None and env not in ENVIRONMENTS:
+        problems.append(f"vars.ENVIRONMENT: {env!r} is not one of {', '.join(ENVIRONMENTS)}")
+    elif env is not None and env != environment:
+        problems.append(
+            f"vars.ENVIRONMENT: {env!r} differs from environment: {environment!r}; make them agree"
+        )
+    ports: dict[int, str] = {}
+    for name, value in values.items():
+        if name.endswith("_IP"):
+            try:
+                ipaddress.IPv4Address(value)
+            except ValueError:
+                problems.append(f"vars.{name}: {value!r} is not a valid IPv4 address")
+        if name.endswith("_PORT"):
+            if not value.isdigit() or not 1024 <= int(value) <= 65535:
+                problems.append(f"vars.{name}: {value!r} is not a port in 1024-65535")
+                continue
+            port = int(value)
+            if port in ports:
+                problems.append(f"vars.{name}: port {port} clashes with vars.{ports[port]}")
+            ports[port] = name
+    for name, value in values.items():
+        credential = name.endswith(("USERNAME", "USER", "PASSWORD", "DATABASE"))
+        if name.startswith("DB_") and credential and not value.strip():
+            problems.append(f"vars.{name}: database credentials must not be empty")
+    return problems

@@ -1,0 +1,1 @@
+"""One Prefect flow per job; each reads as its stages in order."""

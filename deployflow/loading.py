@@ -1,0 +1,116 @@
+"""Load a stack file into a `StackContext`: read YAML, env file and secrets, validate everything."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from deployflow.backends.files import atomic_write
+from deployflow.core.context import StackContext
+from deployflow.core.envfile import format_env, parse_env
+from deployflow.core.layout import Layout
+from deployflow.core.stack import Stack
+from deployflow.core.variables import ENV_FILE_KEY, resolve_vars, validate_vars
+from deployflow.errors import DeployflowError, StackError
+
+__all__ = ["DEFAULT_STACK", "format_validation_error", "load_stack"]
+
+DEFAULT_STACK = "deployflow.yaml"
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ""
+        for item in err["loc"]:
+            loc += f"[{item}]" if isinstance(item, int) else (f".{item}" if loc else str(item))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling and section)"
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    more = len(exc.errors()) - 3
+    return f"{source}: " + "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StackError(
+            f"stack file {path} not found; pass --stack PATH or run where {DEFAULT_STACK} is"
+        ) from None
+    except OSError as exc:
+        raise StackError(f"cannot read stack file {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise StackError(f"{path}{where}: {problem}") from exc
+    if not isinstance(data, dict):
+        raise StackError(f"{path}: expected a mapping of sections (project, apps, ...)")
+    return data
+
+
+def _read_secrets(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise StackError(f"{path} holds secrets but is readable by others; run chmod 600 {path}")
+    return parse_env(path.read_text(encoding="utf-8"), str(path))
+
+
+def load_stack(
+    stack_path: str | Path,
+    root: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    persist_generated: bool = True,
+) -> StackContext:
+    """Load and validate a stack; generated secrets are stored 0600 under the deploy root."""
+    env = os.environ if environ is None else environ
+    path = Path(stack_path).expanduser().resolve()
+    data = _read_yaml(path)
+    try:
+        stack = Stack.model_validate(data)
+    except ValidationError as exc:
+        raise StackError(format_validation_error(exc, path.name)) from None
+    root_dir = Path(root or env.get("DEPLOYFLOW_ROOT") or stack.paths.root).expanduser()
+    if not root_dir.is_absolute():
+        root_dir = (path.parent / root_dir).resolve()
+    layout = Layout(root_dir)
+    file_values: dict[str, str] = {}
+    env_file = stack.vars.get(ENV_FILE_KEY)
+    if env_file is not None:
+        env_path = (path.parent / str(env_file)).expanduser()
+        if not env_path.is_file():
+            raise StackError(f"vars.env_file: {env_path} not found")
+        file_values = parse_env(env_path.read_text(encoding="utf-8"), str(env_path))
+    stored = _read_secrets(layout.secrets)
+    resolved = resolve_vars(stack.vars, file_values, env, stored, str(layout.secrets))
+    problems = validate_vars(resolved.all_values(), stack.environment)
+    if problems:
+        raise StackError(f"{path.name}: " + "; ".join(problems[:4]))
+    if resolved.generated and persist_generated:
+        try:
+            atomic_write(layout.secrets, format_env({**stored, **resolved.generated}), 0o600)
+        except OSError as exc:
+            raise DeployflowError(
+                f"cannot store generated secrets in {layout.secrets}: {exc.strerror}"
+            ) from exc
+    ctx = StackContext(stack, path, root_dir, resolved.plain, resolved.secret)
+    for name in stack.databases:
+        db = ctx.database(name)
+        empty = [f for f in ("database", "user") if not getattr(db, f)]
+        if not db.password.get_secret_value():
+            empty.append("password")
+        if empty:
+            raise StackError(f"databases.{name}: {', '.join(empty)} must not be empty")
+        if not 1 <= db.port <= 65535:
+            raise StackError(f"databases.{name}.port: not a valid port")
+    return ctx

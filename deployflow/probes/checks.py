@@ -1,0 +1,107 @@
+"""HTTP (httpx), WebSocket (websocket-client), MySQL (PyMySQL) and TCP probes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from deployflow.probes.base import ProbeResult
+
+__all__ = ["http_probe", "mysql_probe", "tcp_probe", "ws_probe"]
+
+
+def _timed(name: str, fn) -> ProbeResult:
+    started = time.monotonic()
+    try:
+        ok, detail = fn()
+    except Exception as exc:  # a probe reports every failure as data, never raises
+        ok, detail = False, f"{type(exc).__name__}: {exc}"[:300]
+    return ProbeResult(name, ok, detail, (time.monotonic() - started) * 1000)
+
+
+def http_probe(
+    url: str,
+    *,
+    status: int = 200,
+    json_subset: Mapping[str, Any] | None = None,
+    contains: str | None = None,
+    timeout: float = 3.0,
+) -> ProbeResult:
+    import httpx
+
+    def check() -> tuple[bool, str]:
+        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+        if response.status_code != status:
+            return False, f"HTTP {response.status_code} (want {status})"
+        if contains is not None and contains not in response.text:
+            return False, f"body lacks {contains!r}"
+        if json_subset:
+            try:
+                body = response.json()
+            except json.JSONDecodeError:
+                return False, "body is not JSON"
+            for key, want in json_subset.items():
+                if str(body.get(key)) != str(want):
+                    return False, f"{key}={body.get(key)!r} (want {want!r})"
+        return True, f"HTTP {response.status_code}"
+
+    return _timed(f"http {url}", check)
+
+
+def ws_probe(
+    url: str, *, send: str | None = None, reply: str | None = None, timeout: float = 3.0
+) -> ProbeResult:
+    import websocket
+
+    def check() -> tuple[bool, str]:
+        conn = websocket.create_connection(url, timeout=timeout)
+        try:
+            if send is None:
+                return True, "connected"
+            conn.send(send)
+            answer = conn.recv()
+            text = answer.decode() if isinstance(answer, bytes) else str(answer)
+            if reply is not None and reply not in text:
+                return False, f"reply {text[:80]!r} lacks {reply!r}"
+            return True, f"reply {text[:80]!r}"
+        finally:
+            conn.close()
+
+    return _timed(f"ws {url}", check)
+
+
+def tcp_probe(host: str, port: int, *, timeout: float = 3.0) -> ProbeResult:
+    def check() -> tuple[bool, str]:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, "port open"
+
+    return _timed(f"tcp {host}:{port}", check)
+
+
+def mysql_probe(
+    *, host: str, port: int, user: str, password: str, database: str, timeout: float = 3.0
+) -> ProbeResult:
+    import pymysql
+
+    def check() -> tuple[bool, str]:
+        conn = pymysql.connect(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            database=database,
+            connect_timeout=max(1, int(timeout)),
+            read_timeout=max(1, int(timeout)),
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT VERSION()")
+                (version,) = cur.fetchone()
+            return True, f"server {version}"
+        finally:
+            conn.close()
+
+    return _timed(f"mysql {user}@{host}:{port}/{database}", check)

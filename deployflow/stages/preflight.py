@@ -1,0 +1,158 @@
+"""Preflight: every check runs and all failures are reported together."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployflow.backends.database import provision
+from deployflow.backends.executor import run
+from deployflow.core.configs import render_configs
+from deployflow.core.context import StackContext
+from deployflow.core.servicespec import service_spec
+from deployflow.errors import DeployflowError
+from deployflow.probes import ProbeResult, mysql_probe, wait_until_healthy
+from deployflow.stages import Log
+from deployflow.stages.build import rendered_steps
+from deployflow.stages.services import ensure_infrastructure, service_status
+
+__all__ = ["Check", "run_preflight"]
+
+MIN_FREE_BYTES = 200 * 1024 * 1024
+WARN_FREE_BYTES = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    critical: bool
+    detail: str
+
+
+def _tool_checks(ctx: StackContext, apps: list[str]) -> list[Check]:
+    tools: dict[str, str] = {}
+    for app in apps:
+        for step in rendered_steps(ctx, app):
+            if "/" not in step[0]:
+                tools.setdefault(step[0], f"apps.{app}")
+    for name in ctx.stack.services:
+        spec = service_spec(ctx, name)
+        if spec.command and "/" not in spec.command[0]:
+            tools.setdefault(spec.command[0], f"services.{name}")
+    checks = []
+    for tool, user in sorted(tools.items()):
+        path = shutil.which(tool)
+        if path is None:
+            checks.append(Check(f"tool {tool}", False, True, f"not found (needed by {user})"))
+            continue
+        try:
+            out = run([path, "--version"], timeout=10, check=False).tail
+            version = next((line for line in out if line.strip()), "version unknown")
+        except DeployflowError:
+            version = "version unknown"
+        checks.append(Check(f"tool {tool}", True, False, version.strip()[:80]))
+    return checks
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _port_checks(ctx: StackContext) -> list[Check]:
+    ours = {s.name for s in service_status(ctx, list(ctx.stack.services)) if s.running}
+    checks = []
+    for name in ctx.stack.services:
+        port = ctx.service_port(name)
+        if port is None:
+            continue
+        if not _port_in_use("127.0.0.1", port):
+            checks.append(Check(f"port {port}", True, True, f"free for {name}"))
+        elif name in ours:
+            checks.append(Check(f"port {port}", True, True, f"held by our service {name}"))
+        else:
+            checks.append(
+                Check(
+                    f"port {port}",
+                    False,
+                    True,
+                    f"taken by another process; stop it or give {name} another port",
+                )
+            )
+    return checks
+
+
+def _disk_check(root: Path) -> Check:
+    probe = root
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    detail = f"{free / 2**30:.1f} GiB free under {probe}"
+    if free < MIN_FREE_BYTES:
+        return Check("disk space", False, True, detail)
+    return Check("disk space", free >= WARN_FREE_BYTES, False, detail)
+
+
+def _config_check(ctx: StackContext, apps: list[str]) -> Check:
+    try:
+        rendered = render_configs(ctx, apps)
+    except DeployflowError as exc:
+        return Check("config templates", False, True, str(exc))
+    return Check("config templates", True, True, f"{len(rendered)} rendered")
+
+
+def _database_checks(ctx: StackContext, log: Log) -> list[Check]:
+    checks = []
+    for name in ctx.stack.databases:
+        db = ctx.database(name)
+        try:
+            if db.admin_socket:
+                socket_path = db.admin_socket
+                wait_until_healthy(
+                    [lambda path=socket_path: _socket_probe(path)], deadline=30, interval=0.2
+                )
+                provision(db)
+            result = wait_until_healthy(
+                [
+                    lambda db=db: mysql_probe(
+                        host=db.host,
+                        port=db.port,
+                        user=db.user,
+                        password=db.password.get_secret_value(),
+                        database=db.database,
+                    )
+                ],
+                deadline=15,
+                interval=0.2,
+            )[0]
+            checks.append(Check(f"database {name}", True, True, result.detail))
+        except DeployflowError as exc:
+            checks.append(Check(f"database {name}", False, True, str(exc)))
+    return checks
+
+
+def _socket_probe(path: str) -> ProbeResult:
+    ok = Path(path).is_socket()
+    return ProbeResult(f"socket {path}", ok, "present" if ok else "missing", 0.0)
+
+
+def run_preflight(ctx: StackContext, apps: list[str], log: Log) -> list[Check]:
+    """Start infrastructure services, then run every check; nothing here changes a release."""
+    checks: list[Check] = []
+    try:
+        ensure_infrastructure(ctx, log)
+    except DeployflowError as exc:
+        checks.append(Check("infrastructure services", False, True, str(exc)))
+    checks.append(_config_check(ctx, apps))
+    checks.append(_disk_check(ctx.root))
+    checks.extend(_tool_checks(ctx, apps))
+    checks.extend(_port_checks(ctx))
+    checks.extend(_database_checks(ctx, log))
+    for check in checks:
+        mark = "ok" if check.ok else ("FAIL" if check.critical else "warn")
+        log(f"preflight {mark:4} {check.name}: {check.detail}")
+    return checks

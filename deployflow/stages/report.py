@@ -1,0 +1,22 @@
+"""Write the report as markdown and JSON under .deployflow/reports/ (secrets masked)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from deployflow.backends.files import atomic_write
+from deployflow.core.context import StackContext
+from deployflow.core.report import render_markdown
+
+__all__ = ["write_report"]
+
+
+def write_report(ctx: StackContext, summary: dict[str, Any]) -> tuple[Path, str]:
+    markdown = ctx.redact(render_markdown(summary))
+    name = f"{summary['release']}-{summary['flow']}"
+    reports = ctx.layout.reports
+    atomic_write(reports / f"{name}.json", ctx.redact(json.dumps(summary, indent=2, default=str)))
+    atomic_write(reports / f"{name}.md", markdown)
+    return reports / f"{name}.md", markdown

@@ -1,0 +1,1 @@
+"""One Prefect task per deploy stage: thin wrappers adding retries, caching and run logging."""

@@ -1,0 +1,50 @@
+"""Shared fixtures: a copy of the example stack with free ports, and a real Prefect API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "woosoo"
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_ports(stack_dir: Path) -> dict[str, int]:
+    """Rewrite the copied master config with free ports so tests never clash with a demo."""
+    ports = {name: free_port() for name in ("BACKEND_PORT", "PWA_PORT", "RELAY_PORT", "DB_PORT")}
+    env = stack_dir / "deployment.config.env"
+    lines = []
+    for line in env.read_text().splitlines():
+        key = line.split("=", 1)[0]
+        lines.append(f"{key}={ports[key]}" if key in ports else line)
+    env.write_text("\n".join(lines) + "\n")
+    return ports
+
+
+@pytest.fixture
+def example_stack(tmp_path: Path) -> Path:
+    """A private copy of examples/woosoo (edit it freely) with free ports."""
+    dest = tmp_path / "woosoo"
+    shutil.copytree(EXAMPLE, dest)
+    write_ports(dest)
+    return dest / "deployflow.yaml"
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
