@@ -64,5 +64,5 @@ def config_diff(old: str | None, new: str, label: str, redact) -> str:
     after = redact(new).splitlines(keepends=True)
     header_old = f"live/{label}" if old is not None else "/dev/null"
     if before == after:
-        return f"--- {header_old}\n+++ new/{label}\n@@ a secret value changed (masked) @@\n"
+        return f"--- {header_old}\n+++ new/{label}\n@@ a masked value changed @@\n"
     return "".join(difflib.unified_diff(before, after, header_old, f"new/{label}"))
