@@ -28,13 +28,12 @@ def run_flow(name: str, **params: Any) -> dict[str, Any]:
     ensure_api()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_NoTracebacks())
-
     if name == "deploy":
         from deployflow.flows.deploy import deploy as fn
     else:
         from deployflow.flows.rollback import rollback as fn
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoTracebacks())
     params.setdefault("stack", "deployflow.yaml")
     params["stack"] = str(Path(params["stack"]).expanduser().resolve())
     if name == "deploy":

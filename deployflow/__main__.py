@@ -1,0 +1,3 @@
+from deployflow.cli.main import main
+
+main()

@@ -1,0 +1,110 @@
+"""End-to-end fixtures: one real Prefect API per session (the test harness), the example stack
+deployed into a temp root by the real CLI in subprocesses, services stopped afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deployflow.core.envfile import parse_env
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        url = PREFECT_API_URL.value()
+        os.environ["PREFECT_API_URL"] = url
+        yield url
+        os.environ.pop("PREFECT_API_URL", None)
+
+
+@dataclass
+class Stack:
+    file: Path
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def dir(self) -> Path:
+        return self.file.parent
+
+    def var(self, name: str) -> str:
+        return parse_env((self.dir / "deployment.config.env").read_text())[name]
+
+    def cli(self, *args: str, check: bool | None = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [sys.executable, "-m", "deployflow", *args, "--stack", str(self.file)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"deployflow {' '.join(args)} exited {proc.returncode}:\n"
+                f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+            )
+        return proc
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "deployflow", *args, "--stack", str(self.file)],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+    def health(self) -> dict:
+        url = f"http://127.0.0.1:{self.var('BACKEND_PORT')}/api/health"
+        return httpx.get(url, timeout=5).json()
+
+    def releases(self) -> list[dict]:
+        return json.loads(self.cli("releases", "--json").stdout)
+
+    def current(self) -> str:
+        return os.readlink(self.root / "current").split("/")[-1]
+
+    def set_version(self, app: str, version: str) -> None:
+        (self.dir / "apps" / app / "VERSION").write_text(version + "\n")
+
+    def edit(self, old: str, new: str) -> None:
+        text = self.file.read_text()
+        assert old in text, old
+        self.file.write_text(text.replace(old, new))
+
+
+@pytest.fixture
+def stack(example_stack: Path, tmp_path: Path, prefect_api: str) -> Iterator[Stack]:
+    root = tmp_path / "root"
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": prefect_api,
+        "DEPLOYFLOW_ROOT": str(root),
+        "NO_COLOR": "1",
+    }
+    s = Stack(example_stack, root, env)
+    s.edit("verify: {deadline: 30, interval: 0.25}", "verify: {deadline: 8, interval: 0.25}")
+    yield s
+    stop_everything(root)
+
+
+def stop_everything(root: Path) -> None:
+    """Stop every service a test started, from its pidfiles (works even if the stack broke)."""
+    from deployflow.backends.services import ServiceSpec, get_backend
+
+    for pid_file in sorted((root / ".deployflow" / "run").glob("*.pid")):
+        spec = ServiceSpec(name=pid_file.stem, unit=pid_file.stem, pid_file=pid_file, stop_grace=10)
+        get_backend("process").stop(spec)
