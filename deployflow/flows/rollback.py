@@ -22,10 +22,10 @@ def rollback_target(records: list, current: str | None, to: str | None, on_disk:
     """Pick and check the release to go back to; errors say which releases are eligible."""
     status = {r.id: r.status for r in records}
     if to is not None:
-        if to not in on_disk:
-            raise ReleaseError(f"release {to} is not on disk; see `deployflow releases`")
         if status.get(to) in ("failed", "interrupted"):
             raise ReleaseError(f"release {to} is marked {status[to]}; pick a good one")
+        if to not in on_disk:
+            raise ReleaseError(f"release {to} is not on disk; see `deployflow releases`")
         if to == current:
             raise ReleaseError(f"release {to} is already live")
         return to

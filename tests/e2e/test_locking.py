@@ -1,0 +1,70 @@
+"""One deploy per root: a concurrent deploy is refused; a deploy killed with SIGKILL mid-way
+leaves the previous release live and the next run recovers the stale lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+from tests.e2e.conftest import Stack
+
+SLOW_STEP = 'steps: [["{{ sys.python }}", build.py]]'
+SLEEP = '["{{ sys.python }}", -c, "import time; time.sleep(6)"]'
+SLOW = f'steps: [["{{{{ sys.python }}}}", build.py], {SLEEP}]'
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> None:
+    ends = time.monotonic() + timeout
+    while time.monotonic() < ends:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def _building(stack: Stack) -> bool:
+    history = stack.root / ".deployflow" / "releases.jsonl"
+    return history.exists() and '"building"' in history.read_text().splitlines()[-1]
+
+
+def test_second_deploy_is_refused_while_one_runs(stack: Stack) -> None:
+    stack.edit(SLOW_STEP, SLOW)
+    first = stack.popen("run", "full")
+    try:
+        _wait_for(lambda: (stack.root / ".deployflow" / "lock").exists())
+        second = stack.cli("run", "full", check=False)
+        assert second.returncode == 1
+        assert "Traceback" not in second.stderr
+        assert "another deploy (deploy backend,pwa,relay, pid" in second.stderr
+        assert "wait for it to finish" in second.stderr
+    finally:
+        _out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    assert [r["status"] for r in stack.releases()] == ["live"]
+
+
+def test_sigkill_mid_deploy_keeps_previous_live_and_next_run_recovers(stack: Stack) -> None:
+    stack.cli("run", "full")
+    v1 = stack.current()
+    stack.edit(SLOW_STEP, SLOW)
+    stack.set_version("pwa", "2.0.0")
+    victim = stack.popen("run", "full")
+    _wait_for(lambda: _building(stack))
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert (stack.root / ".deployflow" / "lock").exists()  # left behind by the killed run
+    assert stack.current() == v1 and stack.health()["release"] == v1
+
+    stack.edit(SLOW, SLOW_STEP)
+    proc = stack.cli("run", "full", "--json")
+    assert "recovered a stale lock" in proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["result"] == "success" and stack.health()["release"] == summary["release"]
+    statuses = {r["id"]: r["status"] for r in stack.releases()}
+    killed = [rid for rid, status in statuses.items() if status == "interrupted"]
+    assert len(killed) == 1 and killed[0] not in (v1, summary["release"])
+    assert not (stack.root / ".deployflow" / "lock").exists()
+    refused = stack.cli("rollback", "--to", killed[0], check=False)
+    assert refused.returncode == 1 and "marked interrupted" in refused.stderr
