@@ -34,10 +34,11 @@ def fail(exc: DeployflowError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def load(stack: str, root: str | None):
+def load(stack: str, root: str | None, read_only: bool = False):
+    """Load the stack; read-only commands never write (a missing generated secret stays unsaved)."""
     from deployflow.loading import load_stack
 
-    return load_stack(stack, root)
+    return load_stack(stack, root, persist_generated=not read_only)
 
 
 def echo_json(data: Any) -> None:

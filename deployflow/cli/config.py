@@ -31,7 +31,7 @@ def sync(
     from deployflow.stages.backup import create_backup
     from deployflow.stages.configsync import sync_configs
 
-    ctx = load(stack, root)
+    ctx = load(stack, root, read_only=dry_run)
     chosen = select_apps(ctx, [a.strip() for a in apps.split(",")] if apps else None)
     preview = sync_configs(ctx, chosen, lambda _m: None, dry_run=True, with_stack=apps is None)
     changed = [c for c in preview if c.status != "unchanged"]

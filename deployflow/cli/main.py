@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Plain click help: rich's help renderer alone costs ~0.3 s per invocation.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
 import typer
 
 from deployflow import __version__

@@ -17,7 +17,7 @@ def releases(
     """List releases: id, time, status and which one is live."""
     from deployflow.stages.release import current_release, load_history
 
-    ctx = load(stack, root)
+    ctx = load(stack, root, read_only=True)
     current = current_release(ctx)
     records = load_history(ctx)
     rows = [
@@ -62,7 +62,7 @@ def rollback(
         from deployflow.flows.rollback import rollback_target
         from deployflow.stages.release import current_release, load_history
 
-        ctx = load(stack, root)
+        ctx = load(stack, root, read_only=True)
         on_disk = (
             {p.name for p in ctx.layout.releases.iterdir()}
             if ctx.layout.releases.is_dir()

@@ -30,7 +30,7 @@ def _print_plan(stack: str, root: str | None, apps: list[str] | None, **flags: b
     from deployflow.stages.configsync import sync_configs
     from deployflow.stages.release import current_release
 
-    ctx = load(stack, root)
+    ctx = load(stack, root, read_only=True)
     chosen = select_apps(ctx, apps)
     full = apps is None
     typer.echo(
@@ -155,7 +155,7 @@ def plan(
         from deployflow.flows.common import select_apps
         from deployflow.stages.release import current_release
 
-        ctx = load(stack, root)
+        ctx = load(stack, root, read_only=True)
         stages = deploy_plan(ctx, select_apps(ctx, chosen), current_release(ctx), chosen is None)
         echo_json([{**asdict(s), "lines": [ctx.redact(x) for x in s.lines]} for s in stages])
         return

@@ -46,7 +46,7 @@ def status(
     """Show whether each service runs."""
     from deployflow.stages.services import service_status
 
-    ctx = load(stack, root)
+    ctx = load(stack, root, read_only=True)
     _show(service_status(ctx, _names(ctx, name)), as_json)
 
 

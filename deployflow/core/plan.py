@@ -63,8 +63,8 @@ def deploy_plan(
             continue
         build.lines.append(f"{app}: copy {ctx.stack.apps[app].source} -> {rel}/{app}")
         build.lines += [f"{app}: {_argv(step)}" for step in rendered_steps(ctx, app)]
-        if ctx.stack.apps[app].tests and not skip_tests:
-            build.lines += [f"{app}: test {_argv(t)}" for t in ctx.stack.apps[app].tests]
+        if not skip_tests:
+            build.lines += [f"{app}: test {_argv(t)}" for t in rendered_steps(ctx, app, tests=True)]
     for app in ctx.stack.apps:
         if app not in apps:
             build.lines.append(f"{app}: carried over from {live}")

@@ -148,6 +148,7 @@ class Service(_Model):
     prepare: list[str] = []
     creates: str | None = None
     stop_grace: Annotated[float, Field(gt=0, le=300)] = 10.0
+    start_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
 
     @model_validator(mode="after")
     def _needs(self) -> Service:

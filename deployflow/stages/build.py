@@ -44,10 +44,12 @@ def app_source(ctx: StackContext, app: str) -> Path:
     return source
 
 
-def rendered_steps(ctx: StackContext, app: str) -> list[list[str]]:
-    steps = build_steps(ctx.stack.apps[app])
+def rendered_steps(ctx: StackContext, app: str, tests: bool = False) -> list[list[str]]:
+    """An app's build steps (or its `tests:` steps) with templates rendered."""
+    steps = ctx.stack.apps[app].tests if tests else build_steps(ctx.stack.apps[app])
+    key = "tests" if tests else "steps"
     return [
-        [ctx.render(arg, f"apps.{app}.steps[{i}]") for arg in step] for i, step in enumerate(steps)
+        [ctx.render(arg, f"apps.{app}.{key}[{i}]") for arg in step] for i, step in enumerate(steps)
     ]
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shlex
+from functools import partial
 from pathlib import Path
 
 from deployflow.backends.executor import run
-from deployflow.backends.services import ServiceStatus, get_backend
+from deployflow.backends.services import ServiceSpec, ServiceStatus, get_backend
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import service_spec
-from deployflow.errors import ServiceError
+from deployflow.errors import HealthCheckError, ServiceError
+from deployflow.probes import tcp_probe, wait_until_healthy
 from deployflow.stages import Log
 
 __all__ = ["ensure_infrastructure", "service_status", "start_services", "stop_services"]
@@ -28,12 +30,24 @@ def _prepare(ctx: StackContext, name: str, log: Log) -> None:
         run(argv, cwd=ctx.root, error=ServiceError)
 
 
+def _wait_for_port(spec: ServiceSpec, timeout: float) -> None:
+    try:
+        wait_until_healthy([partial(tcp_probe, "127.0.0.1", spec.port, timeout=1.0)], timeout, 0.05)
+    except HealthCheckError:
+        raise ServiceError(
+            f"service {spec.name} started but port {spec.port} did not open in {timeout:.0f}s; "
+            f"see {spec.log_file}"
+        ) from None
+
+
 def start_services(ctx: StackContext, names: list[str], log: Log) -> list[ServiceStatus]:
     statuses = []
     for name in names:
         spec = service_spec(ctx, name)
         _prepare(ctx, name, log)
         status = get_backend(ctx.stack.services[name].backend).start(spec)
+        if spec.port:
+            _wait_for_port(spec, ctx.stack.services[name].start_timeout)
         log(f"{name}: started ({status.detail})")
         statuses.append(status)
     return statuses

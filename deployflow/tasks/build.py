@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from deployflow.backends.executor import run
 from deployflow.core.context import StackContext
 from deployflow.errors import BuildError
-from deployflow.stages.build import BuildResult, build_app
+from deployflow.stages.build import BuildResult, build_app, rendered_steps
 from deployflow.tasks.logging import stage_log
 
 
@@ -36,9 +36,8 @@ def test(ctx: StackContext, app: str, release_id: str) -> int:
     """Run an app's `tests:` steps inside its new release directory."""
     log = stage_log(ctx)
     cwd = ctx.layout.app_dir(release_id, app)
-    steps = ctx.stack.apps[app].tests
-    for i, step in enumerate(steps):
-        argv = [ctx.render(arg, f"apps.{app}.tests[{i}]") for arg in step]
+    steps = rendered_steps(ctx, app, tests=True)
+    for argv in steps:
         log(f"{app}: test {' '.join(argv)}")
         try:
             run(argv, cwd=cwd, on_line=lambda line: log(f"{app}| {line}"), error=BuildError)
