@@ -1,0 +1,99 @@
+"""The deploy flow called in-process against the harness API: task runs per stage in order, the
+markdown report artifact, and the summary sent to a real HTTP receiver through apprise."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.e2e.conftest import Stack
+
+
+@pytest.fixture
+def receiver():
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"json://127.0.0.1:{httpd.server_address[1]}/hook", received
+    httpd.shutdown()
+
+
+def test_flow_runs_stages_as_tasks_and_reports(stack: Stack, receiver) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterKey,
+        FlowRunFilter,
+        FlowRunFilterId,
+        TaskRunFilter,
+    )
+    from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort, TaskRunSort
+
+    from deployflow.flows.deploy import deploy
+
+    url, received = receiver
+    stack.edit("notifications: []", f'notifications: [{{apprise: "{url}"}}]')
+    summary = deploy(stack=str(stack.file), root=str(stack.root), stack_name="woosoo")
+    assert summary["result"] == "success"
+    stages = [s["name"] for s in summary["stages"]]
+    assert stages == [
+        "preflight",
+        "backup",
+        "config",
+        "build",
+        "test",
+        "stop",
+        "release",
+        "start",
+        "verify",
+    ]
+    assert summary["notify"] == [f"{url}: sent"]
+    assert len(received) == 1 and "success" in received[0]["title"]
+    password = (stack.root / ".deployflow" / "secrets.env").read_text().split("=", 1)[1].strip()
+    assert password not in json.dumps(received) + json.dumps(summary)
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(limit=50, sort=FlowRunSort.START_TIME_DESC)
+        run = next(r for r in runs if r.name == "deploy-woosoo" and r.state.is_completed())
+        tasks = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+            limit=100,
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+        )
+        names = {t.name for t in tasks}
+        stage_tasks = {n.rsplit("-", 1)[0] for n in names}
+        assert {
+            "preflight",
+            "backup",
+            "config-sync",
+            "stop",
+            "release",
+            "start",
+            "verify",
+        } <= stage_tasks
+        assert {"report", "notify"} <= stage_tasks
+        assert {"build-backend", "build-pwa", "build-relay"} <= names
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["woosoo-full-report"])),
+            task_run_filter=TaskRunFilter(),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+            limit=10,
+            offset=0,
+            sort=ArtifactSort.CREATED_DESC,
+        )
+        report = next(a for a in artifacts if a.key == "woosoo-full-report")
+        assert "**Result:** success" in report.data
