@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ class _NoTracebacks(logging.Filter):
 
 
 def run_flow(name: str, **params: Any) -> dict[str, Any]:
-    from deployflow.backends.prefect_server import ensure_api
+    from deployflow.backends.prefect_server import QUIET, ensure_api
 
+    for key, value in QUIET.items():
+        os.environ.setdefault(key, value)
     ensure_api()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 

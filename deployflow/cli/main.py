@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 # Plain click help: rich's help renderer alone costs ~0.3 s per invocation.
 os.environ.setdefault("TYPER_USE_RICH", "0")
@@ -37,13 +38,32 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _exit(code: int) -> None:
+    """After a flow ran, drain Prefect's log and event queues and leave at once: its exit
+    handlers would otherwise hold the terminal for most of a second."""
+    if "prefect" in sys.modules:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)
+        EventsWorker.drain_all(timeout=10)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main() -> None:
+    code = 0
     try:
         app()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except DeployflowError as exc:
         try:
             fail(exc)
-        except typer.Exit as done:
-            raise SystemExit(done.exit_code) from None
+        except typer.Exit as failed:
+            code = failed.exit_code
     except KeyboardInterrupt:
-        raise SystemExit(130) from None
+        code = 130
+    _exit(code)

@@ -75,6 +75,7 @@ def rollback(
     from deployflow.cli.flows import print_summary, run_flow
     from deployflow.errors import DeployFailed
 
+    load(stack, root)  # bad input fails here, before Prefect starts
     try:
         summary = run_flow("rollback", stack=stack, root=root, to=to)
     except DeployFailed as exc:

@@ -57,7 +57,9 @@ def _deploy(
 ) -> None:
     from deployflow.cli.flows import print_summary, run_flow
     from deployflow.errors import DeployFailed
+    from deployflow.flows.common import select_apps
 
+    select_apps(load(stack, root), apps)  # bad input fails here, before Prefect starts
     try:
         summary = run_flow("deploy", stack=stack, root=root, apps=apps, **options)
     except DeployFailed as exc:

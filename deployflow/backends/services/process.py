@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -121,7 +122,7 @@ class ProcessBackend(ServiceBackend):
             time.sleep(0.01)
         info = {"pid": proc.pid, "start_time": start_time, "argv": spec.command, "started": stamp}
         atomic_write(spec.pid_file, json.dumps(info))
-        time.sleep(0.2)
+        self._settle(proc, spec.port)
         if proc.poll() is not None:
             spec.pid_file.unlink(missing_ok=True)
             raise ServiceError(
@@ -129,6 +130,15 @@ class ProcessBackend(ServiceBackend):
                 f"see {spec.log_file}: {_last_line(spec.log_file)}"
             )
         return ServiceStatus(spec.name, self.name, True, proc.pid, detail=f"pid {proc.pid}")
+
+    @staticmethod
+    def _settle(proc: subprocess.Popen, port: int | None, seconds: float = 0.2) -> None:
+        """Give a new process a moment to fail fast; done early once its port accepts."""
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends and proc.poll() is None:
+            if port and _port_open(port):
+                return
+            time.sleep(0.01)
 
     def stop(self, spec: ServiceSpec) -> ServiceStatus:
         assert spec.pid_file is not None
@@ -156,6 +166,12 @@ class ProcessBackend(ServiceBackend):
     def _alive(pgid: int) -> bool:
         _reap(pgid)
         return bool(group_members(pgid))
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.05)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _last_line(path: Path) -> str:

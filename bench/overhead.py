@@ -1,0 +1,214 @@
+"""Benchmark (not a test): deployflow's overhead against the same commands in a plain shell script.
+
+1. A full deploy of the example stack (every app rebuilt) through `deployflow run full`, against a
+   shell script that runs the same build steps, links, migrations, service starts and health waits.
+2. `deployflow rollback` against one bare restart of the app services (stop, start, wait healthy).
+
+Runs alternate A B A B in the same session and the ratio is printed per pair and as the median.
+Usage: .venv/bin/python bench/overhead.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+APP_SERVICES = ["backend-api", "pwa-web", "relay-ws"]
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(work: Path) -> Path:
+    stack_dir = work / "woosoo"
+    shutil.copytree(REPO / "examples" / "woosoo", stack_dir)
+    env = stack_dir / "deployment.config.env"
+    text = env.read_text()
+    for key in ("BACKEND_PORT", "PWA_PORT", "RELAY_PORT", "DB_PORT"):
+        old = next(line for line in text.splitlines() if line.startswith(f"{key}="))
+        text = text.replace(old, f"{key}={_port()}")
+    env.write_text(text)
+    return stack_dir / "deployflow.yaml"
+
+
+def shell_scripts(ctx) -> tuple[str, str]:
+    """The deploy and the bare restart as plain shell, with every value resolved by deployflow."""
+    from deployflow.core.servicespec import service_spec
+    from deployflow.stages.build import rendered_steps
+
+    root = ctx.root
+    q = shlex.quote
+    lines = ["set -e", f"ROOT={q(str(root))}", 'ID="sh$(date +%s%N)"', 'REL="$ROOT/releases/$ID"']
+    lines.append('mkdir -p "$REL"')
+    for app_name, app in ctx.stack.apps.items():
+        src = (ctx.stack_dir / app.source).resolve()
+        lines.append(f'cp -a {q(str(src))} "$REL/{app_name}"')
+        for argv in rendered_steps(ctx, app_name) + rendered_steps(ctx, app_name, tests=True):
+            lines.append(f'(cd "$REL/{app_name}" && {shlex.join(argv)} >/dev/null)')
+        for entry in app.shared:
+            rel = entry.rstrip("/")
+            lines.append(f'rm -rf "$REL/{app_name}/{rel}"')
+            lines.append(f'ln -sfn "$ROOT/shared/{app_name}/{rel}" "$REL/{app_name}/{rel}"')
+        for config in app.configs:
+            dest = f"$ROOT/shared/configs/{app_name}/{config.dest}"
+            lines.append(f'ln -sfn "{dest}" "$REL/{app_name}/{config.dest}"')
+    lines.append('echo "$ID" > "$REL/REVISION"')
+    db = ctx.database("main")
+    mig = ctx.stack.apps["backend"].migrations
+    lines.append(
+        f'for f in "$REL/backend/{mig.dir}"/*.sql; do '
+        f"MYSQL_PWD={q(db.password.get_secret_value())} "
+        f'mariadb -h {db.host} -P {db.port} -u {db.user} {db.database} < "$f"; done'
+    )
+    lines.append(
+        'ln -sfn "releases/$ID" "$ROOT/current.tmp" && mv -Tf "$ROOT/current.tmp" "$ROOT/current"'
+    )
+    restart = ["set -e", f"ROOT={q(str(root))}", 'mkdir -p "$ROOT/sh-run"']
+    for name in APP_SERVICES:
+        restart.append(
+            f'if [ -f "$ROOT/sh-run/{name}.pid" ]; then '
+            f'kill -TERM -- -"$(cat "$ROOT/sh-run/{name}.pid")" '
+            f'2>/dev/null || true; while kill -0 "$(cat "$ROOT/sh-run/{name}.pid")" 2>/dev/null; '
+            f"do sleep 0.05; done; fi"
+        )
+    for name in APP_SERVICES:
+        spec = service_spec(ctx, name)
+        restart.append(
+            f"(cd {q(str(spec.cwd))} && exec setsid {shlex.join(spec.command)} "
+            f'>>"$ROOT/logs/{name}.sh.log" 2>&1 < /dev/null) & echo $! > "$ROOT/sh-run/{name}.pid"'
+        )
+    for app_name, app in ctx.stack.apps.items():
+        for i, check in enumerate(app.health):
+            target = ctx.render(check.target, f"apps.{app_name}.health[{i}]")
+            if check.kind == "http":
+                restart.append(f"until curl -fsS -o /dev/null {q(target)}; do sleep 0.05; done")
+            elif check.kind == "ws":
+                host_port = target.split("//", 1)[1]
+                host, port = host_port.split(":")
+                restart.append(
+                    f"until (exec 3<>/dev/tcp/{host}/{port}) 2>/dev/null; do sleep 0.05; done"
+                )
+    deploy = "\n".join(lines + restart[1:]) + "\n"
+    return deploy, "\n".join(restart) + "\n"
+
+
+FLOW_SECONDS: list[float] = []
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[:3]} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    if "--json" in argv:
+        FLOW_SECONDS.append(json.loads(proc.stdout)["seconds"])
+    return elapsed
+
+
+def stop_shell_services(root: Path) -> None:
+    from deployflow.backends.services.process import group_members
+
+    for pid_file in (root / "sh-run").glob("*.pid"):
+        pgid = int(pid_file.read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+        while group_members(pgid):
+            time.sleep(0.02)
+        pid_file.unlink()
+
+
+def _runs(values: list[float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in values)
+
+
+def report(name: str, ours: list[float], base: list[float]) -> None:
+    ratios = [a / b for a, b in zip(ours, base, strict=True)]
+    inside = FLOW_SECONDS[-len(ours) :]
+    FLOW_SECONDS.clear()
+    print(f"\n{name}")
+    print(f"  deployflow  median {statistics.median(ours):6.2f} s   runs {_runs(ours)}")
+    print(f"    inside the flow: median {statistics.median(inside):.2f} s   runs {_runs(inside)}")
+    print(f"  baseline    median {statistics.median(base):6.2f} s   runs {_runs(base)}")
+    print(
+        f"  ratio deployflow/baseline: median {statistics.median(ratios):.2f}x "
+        f"(min {min(ratios):.2f}x, max {max(ratios):.2f}x)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="deployflow-bench-"))
+    stack = prepare(work)
+    root = work / "root"
+    env = {
+        **os.environ,
+        "DEPLOYFLOW_ROOT": str(root),
+        "DEPLOYFLOW_HOME": str(work / "home"),
+        "NO_COLOR": "1",
+    }
+    env.pop("PREFECT_API_URL", None)
+    df = [sys.executable, "-m", "deployflow"]
+    cli = lambda *a: [*df, *a, "--stack", str(stack)]  # noqa: E731
+    try:
+        print("warm-up: local Prefect server, private MariaDB, first release ...", flush=True)
+        timed(cli("run", "full"), env)
+        os.environ["DEPLOYFLOW_ROOT"] = str(root)
+        from deployflow.loading import load_stack
+
+        ctx = load_stack(stack, root)
+        deploy_sh, restart_sh = shell_scripts(ctx)
+        (work / "deploy.sh").write_text(deploy_sh)
+        (work / "restart.sh").write_text(restart_sh)
+        deploys: tuple[list[float], list[float]] = ([], [])
+        for i in range(args.runs):
+            for app in ctx.stack.apps:  # a real change in every app: everything is rebuilt
+                (stack.parent / "apps" / app / "VERSION").write_text(f"bench-{i}\n")
+            timed(cli("services", "stop", "backend-api"), env)
+            timed(cli("services", "stop", "pwa-web"), env)
+            timed(cli("services", "stop", "relay-ws"), env)
+            deploys[0].append(timed(cli("run", "full", "--skip-backup", "--json"), env))
+            for name in APP_SERVICES:
+                timed(cli("services", "stop", name), env)
+            deploys[1].append(timed(["bash", str(work / "deploy.sh")], env))
+            stop_shell_services(root)
+            timed(cli("services", "start", "all"), env)
+        report("full deploy (all apps rebuilt): deployflow run full vs shell script", *deploys)
+        rollbacks: tuple[list[float], list[float]] = ([], [])
+        timed(cli("run", "full"), env)
+        for _ in range(args.runs):
+            timed(cli("run", "full", "--skip-build"), env)
+            rollbacks[0].append(timed(cli("rollback", "--json"), env))
+            for name in APP_SERVICES:
+                timed(cli("services", "stop", name), env)
+            rollbacks[1].append(timed(["bash", str(work / "restart.sh")], env))
+            stop_shell_services(root)
+            timed(cli("services", "start", "all"), env)
+        report("rollback (deployflow rollback) vs one bare restart of the app services", *rollbacks)
+    finally:
+        stop_shell_services(root)
+        subprocess.run(cli("services", "stop", "all"), env=env, capture_output=True)
+        subprocess.run([*df, "server", "stop"], env=env, capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
