@@ -12,7 +12,7 @@ import typer
 
 from deployflow import __version__
 from deployflow.cli import config, preflight, releases, run, server, services
-from deployflow.cli.common import fail
+from deployflow.cli.common import fail, red
 from deployflow.errors import DeployflowError
 
 app = typer.Typer(
@@ -66,4 +66,9 @@ def main() -> None:
             code = failed.exit_code
     except KeyboardInterrupt:
         code = 130
+    except Exception as exc:  # a bug, not bad input: still one line (DEPLOYFLOW_DEBUG=1 shows all)
+        if os.environ.get("DEPLOYFLOW_DEBUG"):
+            raise
+        red(f"unexpected {type(exc).__name__}: {exc}; a deployflow bug, please report it")
+        code = 1
     _exit(code)

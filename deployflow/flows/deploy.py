@@ -13,37 +13,25 @@ from deployflow.core.context import StackContext
 from deployflow.core.layout import new_release_id
 from deployflow.core.servicespec import services_for
 from deployflow.core.summary import Summary
-from deployflow.errors import BuildError, DeployFailed, DeployflowError, PreflightError
+from deployflow.errors import BuildError, DeployFailed, DeployflowError
 from deployflow.flows.common import last_good_live, open_stack, recover_interrupted, select_apps
 from deployflow.stages.build import BuildResult, adopt_build, app_build_key
+from deployflow.stages.preflight import verdict
 from deployflow.stages.release import CONFIG_SNAPSHOT, load_history, prune_releases, record
 from deployflow.tasks.backup import backup
 from deployflow.tasks.build import build, test
 from deployflow.tasks.config_sync import config_sync
 from deployflow.tasks.logging import stage_log
+from deployflow.tasks.notify import notify
 from deployflow.tasks.preflight import preflight
 from deployflow.tasks.release import release
-from deployflow.tasks.report import notify, report
+from deployflow.tasks.report import report
 from deployflow.tasks.rollback import rollback
-from deployflow.tasks.services import start, stop
+from deployflow.tasks.start import start
+from deployflow.tasks.stop import stop
 from deployflow.tasks.verify import verify
 
 __all__ = ["deploy"]
-
-
-def _check_preflight(checks: list, force: bool) -> str:
-    critical = [c for c in checks if not c.ok and c.critical]
-    warnings = [c for c in checks if not c.ok and not c.critical]
-    if critical:
-        raise PreflightError(
-            "preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in critical)
-        )
-    if warnings and not force:
-        raise PreflightError(
-            "preflight warnings (deploy anyway with --force): "
-            + "; ".join(f"{c.name}: {c.detail}" for c in warnings)
-        )
-    return f"{len(checks)} checks, {len(warnings)} warnings"
 
 
 def _builds(
@@ -118,7 +106,7 @@ def deploy(
         summary["previous"] = live
         summary["live"] = live
         with summary.stage("preflight") as st:
-            st["detail"] = _check_preflight(preflight(ctx, chosen), force)
+            st["detail"] = verdict(preflight(ctx, chosen), force)
         record(ctx, release_id, "building", f"deploy {', '.join(chosen)}")
         configs_from: str | None = None
         if live:

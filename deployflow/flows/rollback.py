@@ -12,7 +12,8 @@ from deployflow.core.summary import Summary
 from deployflow.errors import DeployFailed, DeployflowError, ReleaseError
 from deployflow.flows.common import open_stack, recover_interrupted
 from deployflow.stages.release import CONFIG_SNAPSHOT, current_release, load_history, record
-from deployflow.tasks.report import notify, report
+from deployflow.tasks.notify import notify
+from deployflow.tasks.report import report
 from deployflow.tasks.rollback import rollback as rollback_task
 
 __all__ = ["rollback", "rollback_target"]

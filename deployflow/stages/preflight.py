@@ -12,13 +12,13 @@ from deployflow.backends.executor import run
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import service_spec
-from deployflow.errors import DeployflowError
+from deployflow.errors import DeployflowError, PreflightError
 from deployflow.probes import ProbeResult, mysql_probe, wait_until_healthy
 from deployflow.stages import Log
 from deployflow.stages.build import rendered_steps
 from deployflow.stages.services import ensure_infrastructure, service_status
 
-__all__ = ["Check", "run_preflight"]
+__all__ = ["Check", "run_preflight", "verdict"]
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
 WARN_FREE_BYTES = 1024 * 1024 * 1024
@@ -156,3 +156,19 @@ def run_preflight(ctx: StackContext, apps: list[str], log: Log) -> list[Check]:
         mark = "ok" if check.ok else ("FAIL" if check.critical else "warn")
         log(f"preflight {mark:4} {check.name}: {check.detail}")
     return checks
+
+
+def verdict(checks: list[Check], force: bool) -> str:
+    """Critical failures always stop a deploy; warnings stop it unless forced."""
+    critical = [c for c in checks if not c.ok and c.critical]
+    warnings = [c for c in checks if not c.ok and not c.critical]
+    if critical:
+        raise PreflightError(
+            "preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in critical)
+        )
+    if warnings and not force:
+        raise PreflightError(
+            "preflight warnings (deploy anyway with --force): "
+            + "; ".join(f"{c.name}: {c.detail}" for c in warnings)
+        )
+    return f"{len(checks)} checks, {len(warnings)} warnings"

@@ -1,4 +1,4 @@
-"""Report (markdown + JSON files and a Prefect markdown artifact) and notify."""
+"""Report: markdown + JSON files and a Prefect markdown artifact."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from deployflow.core.context import StackContext
-from deployflow.stages.notify import send_notifications
 from deployflow.stages.report import write_report
 from deployflow.tasks.logging import stage_log
 
@@ -24,15 +23,3 @@ def report(ctx: StackContext, summary: dict[str, Any]) -> str:
     )
     stage_log(ctx)(f"report written to {path}")
     return str(path)
-
-
-@task(
-    name="notify", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_jitter_factor=0.5
-)
-def notify(ctx: StackContext, summary: dict[str, Any]) -> list[str]:
-    title = f"{ctx.stack.project} {summary['flow']} {summary['release']}: {summary['result']}"
-    body = ctx.redact(
-        f"{title}\napps: {', '.join(summary['apps'])}\nlive: {summary.get('live') or 'none'}\n"
-        + (f"error: {summary['error']}\n" if summary.get("error") else "")
-    )
-    return send_notifications(ctx, title, body, stage_log(ctx))

@@ -128,3 +128,18 @@ def test_report_markdown() -> None:
     text = render_markdown(summary)
     assert "**Result:** rolled back" in text and "a\\|b" in text and "| http x | FAILED |" in text
     json.dumps(summary)
+
+
+def test_preflight_verdict() -> None:
+    from deployflow.errors import PreflightError
+    from deployflow.stages.preflight import Check, verdict
+
+    ok = Check("disk space", True, True, "9 GiB")
+    warn = Check("disk space", False, False, "0.5 GiB free")
+    bad = Check("port 18000", False, True, "taken by another process")
+    assert verdict([ok], force=False) == "1 checks, 0 warnings"
+    with pytest.raises(PreflightError, match="deploy anyway with --force"):
+        verdict([ok, warn], force=False)
+    assert verdict([ok, warn], force=True) == "2 checks, 1 warnings"
+    with pytest.raises(PreflightError, match="preflight failed: port 18000: taken"):
+        verdict([bad, warn], force=True)

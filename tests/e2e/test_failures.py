@@ -33,6 +33,12 @@ def test_failed_build_rolls_back_code_and_configs(stack: Stack) -> None:
     assert stack.current() == v1 and stack.health()["release"] == v1
     assert relay_env.read_text() == before  # the config written before the build was put back
 
+    # --no-rollback: the failure is reported and the release marked failed, nothing is put back
+    proc = stack.cli("run", "full", "--no-rollback", "--json", check=False)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["result"] == "failed"
+    assert "RELAY_MODE=changed" in relay_env.read_text()
+    assert [r["status"] for r in stack.releases()].count("failed") == 2
+
 
 def test_port_taken_by_someone_else_stops_at_preflight(stack: Stack) -> None:
     with socket.socket() as squatter:

@@ -1,5 +1,3 @@
-"""The stop and start stages."""
-
 from __future__ import annotations
 
 from prefect import task
@@ -7,15 +5,10 @@ from prefect.cache_policies import NO_CACHE
 
 from deployflow.backends.services import ServiceStatus
 from deployflow.core.context import StackContext
-from deployflow.stages.services import start_services, stop_services
+from deployflow.stages.services import stop_services
 from deployflow.tasks.logging import stage_log
 
 
 @task(name="stop", cache_policy=NO_CACHE)
 def stop(ctx: StackContext, services: list[str]) -> list[ServiceStatus]:
     return stop_services(ctx, services, stage_log(ctx))
-
-
-@task(name="start", cache_policy=NO_CACHE)
-def start(ctx: StackContext, services: list[str]) -> list[ServiceStatus]:
-    return start_services(ctx, services, stage_log(ctx))
