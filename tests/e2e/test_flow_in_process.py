@@ -33,6 +33,7 @@ def receiver():
 
 
 def test_flow_runs_stages_as_tasks_and_reports(stack: Stack, receiver) -> None:
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -46,7 +47,14 @@ def test_flow_runs_stages_as_tasks_and_reports(stack: Stack, receiver) -> None:
     from deployflow.flows.deploy import deploy
 
     url, received = receiver
-    stack.edit("notifications: []", f'notifications: [{{apprise: "{url}"}}]')
+    CustomWebhookNotificationBlock(
+        name="ops-hook",
+        url=url.replace("json://", "http://"),
+        json_data={"title": "{{subject}}", "body": "{{body}}"},
+        allow_private_urls=True,
+    ).save("ops-hook", overwrite=True)
+    targets = f'[{{apprise: "{url}"}}, {{block: custom-webhook/ops-hook}}]'
+    stack.edit("notifications: []", f"notifications: {targets}")
     summary = deploy(stack=str(stack.file), root=str(stack.root), stack_name="woosoo")
     assert summary["result"] == "success"
     stages = [s["name"] for s in summary["stages"]]
@@ -61,8 +69,8 @@ def test_flow_runs_stages_as_tasks_and_reports(stack: Stack, receiver) -> None:
         "start",
         "verify",
     ]
-    assert summary["notify"] == [f"{url}: sent"]
-    assert len(received) == 1 and "success" in received[0]["title"]
+    assert summary["notify"] == [f"{url}: sent", "block custom-webhook/ops-hook: sent"]
+    assert len(received) == 2 and all("success" in r["title"] for r in received)
     password = (stack.root / ".deployflow" / "secrets.env").read_text().split("=", 1)[1].strip()
     assert password not in json.dumps(received) + json.dumps(summary)
 
