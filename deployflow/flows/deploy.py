@@ -121,7 +121,7 @@ def deploy(
                     info = backup(ctx, release_id)
                     configs_from = str(Path(info.path) / "configs")
                     st["detail"] = (
-                        f"{info.files} config files, live release {info.previous_release}"
+                        f"{info.files} config files, live release {info.previous_release or 'none'}"
                     )
             with summary.stage("config") as st:
                 changes = config_sync(ctx, chosen, apps is None)
