@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from deployflow.core.context import StackContext
+from deployflow.core.envfile import parse_env
 from deployflow.core.render import render_string
 from deployflow.core.stack import ConfigTarget
-from deployflow.errors import ConfigError
+from deployflow.errors import ConfigError, StackError
 
-__all__ = ["RenderedConfig", "config_diff", "render_configs"]
+__all__ = ["RenderedConfig", "config_diff", "render_configs", "validate_rendered"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,31 @@ def _render_one(ctx: StackContext, app: str | None, where: str, target: ConfigTa
         raise ConfigError(f"{where}.template: {template} not found") from None
     variables = ctx.variables(app=app)
     content = render_string(text, variables, f"{target.template}")
+    problem = validate_rendered(target.dest, content)
+    if problem:
+        raise ConfigError(f"{where}: rendered {target.dest} is not valid: {problem}")
     return RenderedConfig(
         app, target.dest, ctx.layout.config_file(app, target.dest), content, int(target.mode, 8)
     )
+
+
+def validate_rendered(dest: str, content: str) -> str | None:
+    """Check a rendered file by its kind (.json, .yaml/.yml, .env); the problem, or None."""
+    name = dest.rsplit("/", 1)[-1]
+    try:
+        if name.endswith(".json"):
+            json.loads(content)
+        elif name.endswith((".yaml", ".yml")):
+            yaml.safe_load(content)
+        elif name == ".env" or name.endswith(".env"):
+            parse_env(content, dest)
+    except json.JSONDecodeError as exc:
+        return f"JSON line {exc.lineno}: {exc.msg}"
+    except yaml.YAMLError as exc:
+        return f"YAML: {getattr(exc, 'problem', None) or exc}"
+    except StackError as exc:
+        return str(exc)
+    return None
 
 
 def render_configs(

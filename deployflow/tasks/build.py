@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +17,9 @@ from deployflow.tasks.logging import stage_log
 
 
 def _build_key(_context: Any, parameters: dict[str, Any]) -> str:
-    project = parameters["ctx"].stack.project
-    return f"deployflow-build-{project}-{parameters['app']}-{parameters['key']}"
+    ctx = parameters["ctx"]
+    root = hashlib.sha256(str(ctx.root).encode()).hexdigest()[:12]
+    return f"deployflow-build-{ctx.stack.project}-{root}-{parameters['app']}-{parameters['key']}"
 
 
 @task(

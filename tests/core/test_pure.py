@@ -143,3 +143,14 @@ def test_preflight_verdict() -> None:
     assert verdict([ok, warn], force=True) == "2 checks, 1 warnings"
     with pytest.raises(PreflightError, match="preflight failed: port 18000: taken"):
         verdict([bad, warn], force=True)
+
+
+def test_rendered_configs_are_validated_by_kind() -> None:
+    from deployflow.core.configs import validate_rendered
+
+    assert validate_rendered("dist/config.json", '{"a": 1}') is None
+    assert validate_rendered("dist/config.json", '{"a": }').startswith("JSON line 1")
+    assert validate_rendered("app.yaml", "a: [1") is not None
+    assert validate_rendered(".env", "A=1\nB=2\n") is None
+    assert "expected KEY=VALUE" in validate_rendered(".env", "A=1\noops\n")
+    assert validate_rendered("nginx/site.conf", "anything {") is None

@@ -68,3 +68,21 @@ def test_sigkill_mid_deploy_keeps_previous_live_and_next_run_recovers(stack: Sta
     assert not (stack.root / ".deployflow" / "lock").exists()
     refused = stack.cli("rollback", "--to", killed[0], check=False)
     assert refused.returncode == 1 and "marked interrupted" in refused.stderr
+
+
+def test_ctrl_c_mid_deploy_puts_the_previous_release_back(stack: Stack) -> None:
+    stack.cli("run", "full")
+    v1 = stack.current()
+    stack.edit(SLOW_STEP, SLOW)
+    stack.set_version("pwa", "2.0.0")
+    proc = stack.popen("run", "full")
+    _wait_for(lambda: _building(stack))
+    time.sleep(1.5)  # inside the slow build step
+    os.kill(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err
+    assert stack.current() == v1 and stack.health()["release"] == v1
+    statuses = [r["status"] for r in stack.releases()]
+    assert statuses == ["failed", "live"]  # newest first
+    assert not (stack.root / ".deployflow" / "lock").exists()
