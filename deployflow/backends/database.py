@@ -6,14 +6,18 @@ import getpass
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deployflow.core.context import ResolvedDatabase
 from deployflow.errors import DatabaseError
 
+if TYPE_CHECKING:
+    import pymysql
+
 __all__ = ["apply_migrations", "provision", "split_sql"]
 
 
-def _connect(db: ResolvedDatabase, admin: bool = False):
+def _connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Connection:
     import pymysql
 
     try:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from deployflow.errors import DeployflowError
+
+if TYPE_CHECKING:
+    from deployflow.core.context import StackContext
 
 __all__ = ["RootOpt", "StackOpt", "echo_json", "fail", "load", "red"]
 
@@ -34,7 +37,7 @@ def fail(exc: DeployflowError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def load(stack: str, root: str | None, read_only: bool = False):
+def load(stack: str, root: str | None, read_only: bool = False) -> StackContext:
     """Load the stack; read-only commands never write (a missing generated secret stays unsaved)."""
     from deployflow.loading import load_stack
 

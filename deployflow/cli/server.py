@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from deployflow.backends.prefect_server import ServerInfo
 
 app = typer.Typer(
     help="The local Prefect server (SQLite) deployflow uses by default.", no_args_is_help=True
 )
 
 
-def _show(info) -> None:
+def _show(info: ServerInfo) -> None:
     if info.external:
         typer.echo(
             f"using PREFECT_API_URL={info.url} ({'up' if info.running else 'not answering'})"

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deployflow.cli.common import RootOpt, StackOpt, echo_json, load
 from deployflow.errors import StackError
 
+if TYPE_CHECKING:
+    from deployflow.backends.services import ServiceStatus
+    from deployflow.core.context import StackContext
+
 app = typer.Typer(help="Manage the stack's services through their backends.", no_args_is_help=True)
 Name = Annotated[str, typer.Argument(help="A service name, or all.")]
 Json = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 
 
-def _names(ctx, name: str) -> list[str]:
+def _names(ctx: StackContext, name: str) -> list[str]:
     if name == "all":
         return list(ctx.stack.services)
     if name not in ctx.stack.services:
@@ -24,7 +28,7 @@ def _names(ctx, name: str) -> list[str]:
     return [name]
 
 
-def _show(statuses, as_json: bool) -> None:
+def _show(statuses: list[ServiceStatus], as_json: bool) -> None:
     from dataclasses import asdict
 
     if as_json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,9 @@ class RenderedConfig:
         return f"{self.app or 'stack'}:{self.dest}"
 
 
-def _targets(ctx: StackContext, apps: list[str], with_stack: bool):
+def _targets(
+    ctx: StackContext, apps: list[str], with_stack: bool
+) -> Iterator[tuple[str | None, str, ConfigTarget]]:
     if with_stack:
         for i, target in enumerate(ctx.stack.configs):
             yield None, f"configs[{i}]", target
@@ -40,7 +43,9 @@ def _targets(ctx: StackContext, apps: list[str], with_stack: bool):
             yield app, f"apps.{app}.configs[{i}]", target
 
 
-def _render_one(ctx: StackContext, app: str | None, where: str, target: ConfigTarget):
+def _render_one(
+    ctx: StackContext, app: str | None, where: str, target: ConfigTarget
+) -> RenderedConfig:
     template = ctx.stack_dir / target.template
     try:
         text = template.read_text(encoding="utf-8")
@@ -82,7 +87,7 @@ def render_configs(
     return [_render_one(ctx, app, where, t) for app, where, t in _targets(ctx, apps, with_stack)]
 
 
-def config_diff(old: str | None, new: str, label: str, redact) -> str:
+def config_diff(old: str | None, new: str, label: str, redact: Callable[[str], str]) -> str:
     """A unified diff with secrets masked; empty when nothing changes."""
     if old == new:
         return ""

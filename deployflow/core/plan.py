@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from deployflow.backends.services import get_backend
@@ -105,7 +106,7 @@ def deploy_plan(
     return stages
 
 
-def format_plan(stages: list[PlanStage], redact) -> str:
+def format_plan(stages: list[PlanStage], redact: Callable[[str], str]) -> str:
     out = []
     for number, stage in enumerate(stages, start=1):
         out.append(f"{number:2}. {stage.name}")

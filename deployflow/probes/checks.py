@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from deployflow.probes.base import ProbeResult
@@ -13,7 +13,7 @@ from deployflow.probes.base import ProbeResult
 __all__ = ["http_probe", "mysql_probe", "tcp_probe", "ws_probe"]
 
 
-def _timed(name: str, fn) -> ProbeResult:
+def _timed(name: str, fn: Callable[[], tuple[bool, str]]) -> ProbeResult:
     started = time.monotonic()
     try:
         ok, detail = fn()

@@ -42,7 +42,9 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def record(ctx: StackContext, release_id: str, status: Status, note: str = "", **extra) -> None:
+def record(
+    ctx: StackContext, release_id: str, status: Status, note: str = "", **extra: object
+) -> None:
     append_line(ctx.layout.history, event(release_id, status, now(), ctx.redact(note), **extra))
 
 
