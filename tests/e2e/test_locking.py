@@ -11,8 +11,15 @@ import time
 from tests.e2e.conftest import Stack
 
 SLOW_STEP = 'steps: [["{{ sys.python }}", build.py]]'
-SLEEP = '["{{ sys.python }}", -c, "import time; time.sleep(6)"]'
-SLOW = f'steps: [["{{{{ sys.python }}}}", build.py], {SLEEP}]'
+
+
+def slow_steps(seconds: int) -> str:
+    """The pwa's build steps plus a sleep, to catch a deploy in the middle of its build."""
+    sleep = f'["{{{{ sys.python }}}}", -c, "import time; time.sleep({seconds})"]'
+    return f'steps: [["{{{{ sys.python }}}}", build.py], {sleep}]'
+
+
+SLOW = slow_steps(6)
 
 
 def _wait_for(predicate, timeout: float = 60.0) -> None:
@@ -30,7 +37,7 @@ def _building(stack: Stack) -> bool:
 
 
 def test_second_deploy_is_refused_while_one_runs(stack: Stack) -> None:
-    stack.edit(SLOW_STEP, SLOW)
+    stack.edit(SLOW_STEP, slow_steps(15))  # long enough for a second CLI to start on a slow host
     first = stack.popen("run", "full")
     try:
         _wait_for(lambda: (stack.root / ".deployflow" / "lock").exists())
