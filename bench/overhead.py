@@ -178,30 +178,29 @@ def main() -> None:
         deploy_sh, restart_sh = shell_scripts(ctx)
         (work / "deploy.sh").write_text(deploy_sh)
         (work / "restart.sh").write_text(restart_sh)
+
+        def pair(ours: list[str], script: str, into: tuple[list[float], list[float]]) -> None:
+            """One A/B pair, both starting with the app services stopped."""
+            for name in APP_SERVICES:
+                timed(cli("services", "stop", name), env)
+            into[0].append(timed(ours, env))
+            for name in APP_SERVICES:
+                timed(cli("services", "stop", name), env)
+            into[1].append(timed(["bash", str(work / script)], env))
+            stop_shell_services(root)
+            timed(cli("services", "start", "all"), env)
+
         deploys: tuple[list[float], list[float]] = ([], [])
         for i in range(args.runs):
             for app in ctx.stack.apps:  # a real change in every app: everything is rebuilt
                 (stack.parent / "apps" / app / "VERSION").write_text(f"bench-{i}\n")
-            timed(cli("services", "stop", "backend-api"), env)
-            timed(cli("services", "stop", "pwa-web"), env)
-            timed(cli("services", "stop", "relay-ws"), env)
-            deploys[0].append(timed(cli("run", "full", "--skip-backup", "--json"), env))
-            for name in APP_SERVICES:
-                timed(cli("services", "stop", name), env)
-            deploys[1].append(timed(["bash", str(work / "deploy.sh")], env))
-            stop_shell_services(root)
-            timed(cli("services", "start", "all"), env)
+            pair(cli("run", "full", "--skip-backup", "--json"), "deploy.sh", deploys)
         report("full deploy (all apps rebuilt): deployflow run full vs shell script", *deploys)
         rollbacks: tuple[list[float], list[float]] = ([], [])
         timed(cli("run", "full"), env)
         for _ in range(args.runs):
             timed(cli("run", "full", "--skip-build"), env)
-            rollbacks[0].append(timed(cli("rollback", "--json"), env))
-            for name in APP_SERVICES:
-                timed(cli("services", "stop", name), env)
-            rollbacks[1].append(timed(["bash", str(work / "restart.sh")], env))
-            stop_shell_services(root)
-            timed(cli("services", "start", "all"), env)
+            pair(cli("rollback", "--json"), "restart.sh", rollbacks)
         report("rollback (deployflow rollback) vs one bare restart of the app services", *rollbacks)
     finally:
         stop_shell_services(root)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 
 from tests.e2e.conftest import Stack
@@ -52,13 +53,18 @@ def test_second_deploy_is_refused_while_one_runs(stack: Stack) -> None:
     assert [r["status"] for r in stack.releases()] == ["live"]
 
 
-def test_sigkill_mid_deploy_keeps_previous_live_and_next_run_recovers(stack: Stack) -> None:
+def _deploy_v1_then_start_slow_v2(stack: Stack) -> tuple[str, subprocess.Popen]:
     stack.cli("run", "full")
     v1 = stack.current()
     stack.edit(SLOW_STEP, SLOW)
     stack.set_version("pwa", "2.0.0")
-    victim = stack.popen("run", "full")
+    proc = stack.popen("run", "full")
     _wait_for(lambda: _building(stack))
+    return v1, proc
+
+
+def test_sigkill_mid_deploy_keeps_previous_live_and_next_run_recovers(stack: Stack) -> None:
+    v1, victim = _deploy_v1_then_start_slow_v2(stack)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(timeout=30)
     assert (stack.root / ".deployflow" / "lock").exists()  # left behind by the killed run
@@ -78,12 +84,7 @@ def test_sigkill_mid_deploy_keeps_previous_live_and_next_run_recovers(stack: Sta
 
 
 def test_ctrl_c_mid_deploy_puts_the_previous_release_back(stack: Stack) -> None:
-    stack.cli("run", "full")
-    v1 = stack.current()
-    stack.edit(SLOW_STEP, SLOW)
-    stack.set_version("pwa", "2.0.0")
-    proc = stack.popen("run", "full")
-    _wait_for(lambda: _building(stack))
+    v1, proc = _deploy_v1_then_start_slow_v2(stack)
     time.sleep(1.5)  # inside the slow build step
     os.kill(proc.pid, signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
