@@ -118,3 +118,18 @@ def test_app_deploy_config_sync_and_services(stack: Stack) -> None:
         and final["backend-api"]["pid"] != after["backend-api"]["pid"]
     )
     assert stack.health()["status"] == "ok"
+
+
+def test_failed_first_deploy_leaves_nothing_live(stack: Stack) -> None:
+    stack.edit(PWA_STEPS, 'steps: [["{{ sys.python }}", -c, "raise SystemExit(3)"]]')
+    proc = stack.cli("run", "full", check=False)
+    assert proc.returncode == 1
+    assert "live: none" in _one_error_line(proc.stderr)
+    assert not (stack.root / "current").exists()
+    assert not list((stack.root / "shared" / "configs").rglob("*.env"))  # rendered configs undone
+    assert [r["status"] for r in stack.releases()] == ["failed"]
+    status = {
+        s["name"]: s["running"]
+        for s in json.loads(stack.cli("services", "status", "--json").stdout)
+    }
+    assert status == {"db": True, "backend-api": False, "pwa-web": False, "relay-ws": False}
