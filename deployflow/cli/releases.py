@@ -14,7 +14,7 @@ def releases(
     root: RootOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """List releases: id, time, status and which one is live."""
+    """List releases: id, time, status (live, superseded, rolled_back, failed, interrupted)."""
     from deployflow.stages.release import current_release, load_history
 
     ctx = load(stack, root, read_only=True)
@@ -24,7 +24,7 @@ def releases(
         {
             "id": r.id,
             "started": r.started,
-            "status": r.status,
+            "status": "superseded" if r.status == "live" and r.id != current else r.status,
             "current": r.id == current,
             "on_disk": ctx.layout.release(r.id).is_dir(),
             "note": r.note,
