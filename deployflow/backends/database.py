@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import gzip
 import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +19,7 @@ from deployflow.errors import DatabaseError
 if TYPE_CHECKING:
     import pymysql
 
-__all__ = ["apply_migrations", "provision", "split_sql"]
+__all__ = ["apply_migrations", "dump", "provision", "split_sql"]
 
 
 def _connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Connection:
@@ -124,3 +129,44 @@ def apply_migrations(
     finally:
         conn.close()
     return applied_now
+
+
+def dump(db: ResolvedDatabase, dest: Path) -> int:
+    """mysqldump the database into `dest` (gzip), written to a temp file then renamed; the
+    password travels in the environment, never in argv. Returns the compressed size."""
+    tool = shutil.which("mariadb-dump") or shutil.which("mysqldump")
+    if tool is None:
+        raise DatabaseError("mysqldump not found; install mariadb-client (scripts/install does)")
+    argv = [
+        tool,
+        "-h",
+        db.host,
+        "-P",
+        str(db.port),
+        "-u",
+        db.user,
+        "--single-transaction",
+        "--no-tablespaces",
+        "--routines",
+        "--triggers",
+        db.database,
+    ]
+    env = {**os.environ, "MYSQL_PWD": db.password.get_secret_value()}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=errors) as proc:
+            assert proc.stdout is not None
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # dumps hold data
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
+                shutil.copyfileobj(proc.stdout, out, 1 << 16)
+        errors.seek(0)
+        lines = errors.read().decode(errors="replace").strip().splitlines()
+    if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        reason = lines[-1] if lines else f"exit {proc.returncode}"
+        raise DatabaseError(f"database {db.name}: dump failed ({reason})")
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, dest)
+    return dest.stat().st_size

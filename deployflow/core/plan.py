@@ -47,6 +47,8 @@ def deploy_plan(
     else:
         backup.lines.append(f"copy {lay.shared / 'configs'} -> {lay.backups}/<new>/configs")
         backup.lines.append(f"record live release: {live or 'none'}")
+        if "database" in ctx.stack.backup.include:
+            backup.lines += [f"dump database {db} (mysqldump | gzip)" for db in ctx.stack.databases]
     stages.append(backup)
     stages.append(
         PlanStage(

@@ -96,7 +96,8 @@ def _stages(run: _Run) -> None:
             info = backup(ctx, rid)
             run.configs_from = str(Path(info.path) / "configs")
             st["detail"] = (
-                f"{info.files} config files, live release {info.previous_release or 'none'}"
+                f"{info.files} configs, {info.databases} database dumps; "
+                f"live release {info.previous_release or 'none'}"
             )
     with summary.stage("config") as st:
         changes = config_sync(ctx, run.apps, run.full)

@@ -1,4 +1,5 @@
-"""Back up what a rollback needs (live configs, the live release id) before anything changes."""
+"""Back up before anything changes: live configs, the live release id and, when the stack asks
+for it, a dump of each database (taken before migrations run)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from deployflow.backends.database import dump
 from deployflow.backends.files import atomic_write, fsync_dir, read_link
 from deployflow.core.checksums import file_sha256
 from deployflow.core.context import StackContext
@@ -24,6 +26,7 @@ class BackupInfo:
     path: str
     previous_release: str | None
     files: int
+    databases: int = 0
 
 
 def _copy_configs(src: Path, dest: Path) -> list[Path]:
@@ -48,6 +51,14 @@ def create_backup(ctx: StackContext, backup_id: str, log: Log) -> BackupInfo:
     tmp.mkdir(parents=True)
     previous = read_link(lay.current)
     copied = _copy_configs(lay.shared / "configs", tmp / "configs")
+    dumps = []
+    if "database" in ctx.stack.backup.include:
+        for name in ctx.stack.databases:
+            path = tmp / "database" / f"{name}.sql.gz"
+            size = dump(ctx.database(name), path)
+            log(f"backup {backup_id}: database {name} dumped ({size} bytes compressed)")
+            dumps.append(path)
+    copied += dumps
     sums = "".join(f"{file_sha256(p)}  {p.relative_to(tmp).as_posix()}\n" for p in copied)
     atomic_write(tmp / "checksums.sha256", sums)
     metadata = {
@@ -56,15 +67,16 @@ def create_backup(ctx: StackContext, backup_id: str, log: Log) -> BackupInfo:
         "project": ctx.stack.project,
         "environment": ctx.stack.environment,
         "previous_release": previous,
-        "include": ["configs", "release"],
+        "include": list(ctx.stack.backup.include),
+        "databases": [p.name.removesuffix(".sql.gz") for p in dumps],
         "files": len(copied),
     }
     atomic_write(tmp / "metadata.json", json.dumps(metadata, indent=2) + "\n")
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     fsync_dir(lay.backups)
-    log(f"backup {backup_id}: {len(copied)} config files, live release {previous or 'none'}")
-    return BackupInfo(backup_id, str(final), previous, len(copied))
+    log(f"backup {backup_id}: {len(copied)} files, live release {previous or 'none'}")
+    return BackupInfo(backup_id, str(final), previous, len(copied) - len(dumps), len(dumps))
 
 
 def restore_configs(snapshot: Path, lay: Layout, log: Log) -> int:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import httpx
@@ -40,6 +41,16 @@ def test_deploy_v1_v2_broken_v3_and_manual_rollback(stack: Stack) -> None:
     reused = {b["app"]: b["reused_from"] for b in summary["builds"]}
     assert reused == {"backend": None, "pwa": v1, "relay": v1}
     assert stack.health()["release"] == v2 and stack.health()["version"] == "2.0.0"
+    backup = stack.root / "backups" / v2  # taken before v2's migrations: the v1 database
+    metadata = json.loads((backup / "metadata.json").read_text())
+    assert metadata["previous_release"] == v1 and metadata["databases"] == ["main"]
+    with gzip.open(backup / "database" / "main.sql.gz", "rt") as dump:
+        text = dump.read()
+    assert "CREATE TABLE `devices`" in text and "tablet-01" in text
+    sums = (backup / "checksums.sha256").read_text()
+    assert "database/main.sql.gz" in sums and "configs/backend/.env" in sums
+    assert oct((backup / "configs" / "backend" / ".env").stat().st_mode & 0o777) == "0o600"
+    assert oct((backup / "database" / "main.sql.gz").stat().st_mode & 0o777) == "0o600"
 
     # broken v3: health never passes -> v2 back, v3 marked failed, one red line, exit 1
     app_py = stack.dir / "apps" / "backend" / "app.py"
