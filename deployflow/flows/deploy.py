@@ -16,6 +16,7 @@ from deployflow.core.servicespec import services_for
 from deployflow.core.summary import Summary
 from deployflow.errors import BuildError, DeployFailed, DeployflowError
 from deployflow.flows.common import last_good_live, open_stack, recover_interrupted, select_apps
+from deployflow.stages.backup import prune_backups
 from deployflow.stages.build import BuildResult, adopt_build, app_build_key
 from deployflow.stages.preflight import verdict
 from deployflow.stages.release import CONFIG_SNAPSHOT, load_history, prune_releases, record
@@ -189,6 +190,7 @@ def deploy(
             record(ctx, rid, "live", "deployed")
             summary["live"] = rid
             prune_releases(ctx, lambda message: logger.info(ctx.redact(message)))
+            prune_backups(ctx, lambda message: logger.info(ctx.redact(message)))
         except BaseException as exc:  # failures, Ctrl-C and termination all put things back
             error = exc
             reason = str(exc) or type(exc).__name__

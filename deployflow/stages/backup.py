@@ -15,9 +15,10 @@ from deployflow.backends.files import atomic_write, fsync_dir, read_link
 from deployflow.core.checksums import file_sha256
 from deployflow.core.context import StackContext
 from deployflow.core.layout import Layout
+from deployflow.core.retention import backups_to_prune
 from deployflow.stages import Log
 
-__all__ = ["BackupInfo", "create_backup", "restore_configs"]
+__all__ = ["BackupInfo", "create_backup", "prune_backups", "restore_configs"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,23 @@ def restore_configs(snapshot: Path, lay: Layout, log: Log) -> int:
                 path.unlink()
     log(f"restored {len(wanted)} config files from {snapshot}")
     return len(wanted)
+
+
+def prune_backups(ctx: StackContext, log: Log) -> list[str]:
+    """Apply `backup.keep_minimum` / `backup.older_than` to backups/ (unreadable ones are kept)."""
+    created: dict[str, datetime] = {}
+    root = ctx.layout.backups
+    for meta in root.glob("*/metadata.json") if root.is_dir() else []:
+        try:
+            created[meta.parent.name] = datetime.fromisoformat(
+                json.loads(meta.read_text())["created"]
+            )
+        except (ValueError, KeyError):
+            continue
+    policy = ctx.stack.backup
+    doomed = backups_to_prune(created, policy.keep_minimum, policy.older_than, datetime.now(UTC))
+    for bid in doomed:
+        shutil.rmtree(root / bid, ignore_errors=True)
+    if doomed:
+        log(f"removed {len(doomed)} backups older than {policy.older_than}: {', '.join(doomed)}")
+    return doomed

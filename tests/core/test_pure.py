@@ -154,3 +154,16 @@ def test_rendered_configs_are_validated_by_kind() -> None:
     assert validate_rendered(".env", "A=1\nB=2\n") is None
     assert "expected KEY=VALUE" in validate_rendered(".env", "A=1\noops\n")
     assert validate_rendered("nginx/site.conf", "anything {") is None
+
+
+def test_backup_retention() -> None:
+    from datetime import timedelta
+
+    from deployflow.core.retention import backups_to_prune, parse_age
+
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    created = {f"b{i}": now - timedelta(days=i * 10) for i in range(6)}  # b0 newest, b5 50 days old
+    assert parse_age("30d") == timedelta(days=30) and parse_age("15m") == timedelta(minutes=15)
+    assert backups_to_prune(created, keep_minimum=2, older_than="30d", now=now) == ["b4", "b5"]
+    assert backups_to_prune(created, keep_minimum=5, older_than="30d", now=now) == ["b5"]
+    assert backups_to_prune(created, keep_minimum=1, older_than="100d", now=now) == []

@@ -73,6 +73,7 @@ def test_missing_template_and_malformed_stack(stack: Stack) -> None:
 
 
 def test_app_deploy_config_sync_and_services(stack: Stack) -> None:
+    stack.edit("keep_minimum: 5, older_than: 30d", "keep_minimum: 1, older_than: 0m")
     stack.cli("run", "full")
     v1 = stack.current()
     status = {s["name"]: s for s in json.loads(stack.cli("services", "status", "--json").stdout)}
@@ -87,6 +88,8 @@ def test_app_deploy_config_sync_and_services(stack: Stack) -> None:
     assert after["backend-api"]["pid"] != status["backend-api"]["pid"]
     assert (stack.root / "releases" / summary["release"] / "pwa" / "dist" / "index.html").exists()
     assert {r["id"] for r in stack.releases()} == {v1, summary["release"]}
+    backups = [p.name for p in (stack.root / "backups").iterdir()]
+    assert backups == [summary["release"]]  # retention kept the newest one only
 
     # config sync: dry run shows a masked diff and writes nothing; then a real sync backs up first
     env_file = stack.root / "shared" / "configs" / "backend" / ".env"
