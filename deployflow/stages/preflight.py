@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from deployflow.backends.database import provision
@@ -32,15 +33,20 @@ class Check:
     detail: str
 
 
+def _on_host(program: str) -> bool:
+    """A program from PATH or an absolute path; relative ones live inside the release."""
+    return "/" not in program or program.startswith("/")
+
+
 def _tool_checks(ctx: StackContext, apps: list[str]) -> list[Check]:
     tools: dict[str, str] = {}
     for app in apps:
         for step in rendered_steps(ctx, app):
-            if "/" not in step[0]:
+            if _on_host(step[0]):
                 tools.setdefault(step[0], f"apps.{app}")
     for name in ctx.stack.services:
         spec = service_spec(ctx, name)
-        if spec.command and "/" not in spec.command[0]:
+        if spec.command and _on_host(spec.command[0]):
             tools.setdefault(spec.command[0], f"services.{name}")
     checks = []
     for tool, user in sorted(tools.items()):
@@ -105,30 +111,24 @@ def _config_check(ctx: StackContext, apps: list[str]) -> Check:
     return Check("config templates", True, True, f"{len(rendered)} rendered")
 
 
-def _database_checks(ctx: StackContext, log: Log) -> list[Check]:
+def _database_checks(ctx: StackContext) -> list[Check]:
+    """Provision over the admin socket when there is one, then log in as the app would."""
     checks = []
     for name in ctx.stack.databases:
         db = ctx.database(name)
+        login = partial(
+            mysql_probe,
+            host=db.host,
+            port=db.port,
+            user=db.user,
+            password=db.password.get_secret_value(),
+            database=db.database,
+        )
         try:
             if db.admin_socket:
-                socket_path = db.admin_socket
-                wait_until_healthy(
-                    [lambda path=socket_path: _socket_probe(path)], deadline=30, interval=0.2
-                )
+                wait_until_healthy([partial(_socket_probe, db.admin_socket)], 30, interval=0.2)
                 provision(db)
-            result = wait_until_healthy(
-                [
-                    lambda db=db: mysql_probe(
-                        host=db.host,
-                        port=db.port,
-                        user=db.user,
-                        password=db.password.get_secret_value(),
-                        database=db.database,
-                    )
-                ],
-                deadline=15,
-                interval=0.2,
-            )[0]
+            result = wait_until_healthy([login], deadline=15, interval=0.2)[0]
             checks.append(Check(f"database {name}", True, True, result.detail))
         except DeployflowError as exc:
             checks.append(Check(f"database {name}", False, True, str(exc)))
@@ -151,7 +151,7 @@ def run_preflight(ctx: StackContext, apps: list[str], log: Log) -> list[Check]:
     checks.append(_disk_check(ctx.root))
     checks.extend(_tool_checks(ctx, apps))
     checks.extend(_port_checks(ctx))
-    checks.extend(_database_checks(ctx, log))
+    checks.extend(_database_checks(ctx))
     for check in checks:
         mark = "ok" if check.ok else ("FAIL" if check.critical else "warn")
         log(f"preflight {mark:4} {check.name}: {check.detail}")
