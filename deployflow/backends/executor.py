@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections import deque
@@ -12,7 +13,17 @@ from pathlib import Path
 
 from deployflow.errors import CommandError
 
-__all__ = ["CommandResult", "run"]
+__all__ = ["CommandResult", "resolve_program", "run"]
+
+# Debian keeps daemons such as mariadbd in sbin, which a normal user's PATH lacks.
+SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
+
+
+def resolve_program(program: str) -> str | None:
+    """The executable for `program`: as given when it has a '/', else from PATH, then sbin."""
+    if "/" in program:
+        return program if os.access(program, os.X_OK) else None
+    return shutil.which(program) or shutil.which(program, path=SBIN)
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,8 @@ def run(
 ) -> CommandResult:
     """Run `argv`, feeding each output line to `on_line`; raise `error` on a non-zero exit."""
     argv = [str(a) for a in argv]
+    if "/" not in argv[0]:
+        argv[0] = resolve_program(argv[0]) or argv[0]
     started = time.monotonic()
     tail: deque[str] = deque(maxlen=20)
     full_env = {**os.environ, **(env or {})}

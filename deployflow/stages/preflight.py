@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from deployflow.backends.database import provision
-from deployflow.backends.executor import run
+from deployflow.backends.executor import resolve_program, run
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import service_spec
@@ -50,7 +50,7 @@ def _tool_checks(ctx: StackContext, apps: list[str]) -> list[Check]:
             tools.setdefault(spec.command[0], f"services.{name}")
     checks = []
     for tool, user in sorted(tools.items()):
-        path = shutil.which(tool)
+        path = resolve_program(tool)
         if path is None:
             checks.append(Check(f"tool {tool}", False, True, f"not found (needed by {user})"))
             continue

@@ -95,6 +95,8 @@ def stack(example_stack: Path, tmp_path: Path, prefect_api: str) -> Iterator[Sta
         "DEPLOYFLOW_ROOT": str(root),
         "NO_COLOR": "1",
     }
+    # a normal user's PATH: no sbin (where Debian puts mariadbd); deployflow must still find it
+    env["PATH"] = ":".join(p for p in env["PATH"].split(":") if not p.endswith("sbin"))
     s = Stack(example_stack, root, env)
     s.edit("verify: {deadline: 30, interval: 0.25}", "verify: {deadline: 8, interval: 0.25}")
     yield s

@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from deployflow.backends.executor import resolve_program
 from deployflow.backends.files import atomic_write
 from deployflow.backends.services.base import ServiceBackend, ServiceSpec, ServiceStatus
 from deployflow.errors import ServiceError
@@ -99,9 +100,10 @@ class ProcessBackend(ServiceBackend):
         with open(spec.log_file, "ab") as log:
             log.write(f"--- deployflow: starting {spec.name} at {stamp}\n".encode())
             log.flush()
+            argv = [resolve_program(spec.command[0]) or spec.command[0], *spec.command[1:]]
             try:
                 proc = subprocess.Popen(
-                    spec.command,
+                    argv,
                     cwd=spec.cwd,
                     env={**os.environ, **spec.env},
                     stdin=subprocess.DEVNULL,
