@@ -49,8 +49,8 @@ def prepare(work: Path) -> Path:
 
 def shell_scripts(ctx) -> tuple[str, str]:
     """The deploy and the bare restart as plain shell, with every value resolved by deployflow."""
+    from deployflow.core.recipes import rendered_steps
     from deployflow.core.servicespec import service_spec
-    from deployflow.stages.build import rendered_steps
 
     root = ctx.root
     q = shlex.quote

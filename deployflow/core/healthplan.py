@@ -6,12 +6,12 @@ from collections.abc import Callable
 from functools import partial
 from urllib.parse import urlsplit
 
-from deployflow.core.context import StackContext
+from deployflow.core.context import ResolvedDatabase, StackContext
 from deployflow.core.stack import HealthCheck
 from deployflow.errors import StackError
 from deployflow.probes import ProbeResult, http_probe, mysql_probe, tcp_probe, ws_probe
 
-__all__ = ["describe_check", "health_probes"]
+__all__ = ["database_probe", "describe_check", "health_probes"]
 
 Probe = Callable[[], ProbeResult]
 
@@ -41,7 +41,11 @@ def _probe(ctx: StackContext, check: HealthCheck, where: str, release_id: str | 
         if not port.isdigit():
             raise StackError(f"{where}.tcp: {target!r} is not host:port")
         return partial(tcp_probe, host, int(port), timeout=check.timeout)
-    db = ctx.database(target)
+    return database_probe(ctx.database(target), check.timeout)
+
+
+def database_probe(db: ResolvedDatabase, timeout: float = 3.0) -> Probe:
+    """Log in to a database the way its app does."""
     return partial(
         mysql_probe,
         host=db.host,
@@ -49,7 +53,7 @@ def _probe(ctx: StackContext, check: HealthCheck, where: str, release_id: str | 
         user=db.user,
         password=db.password.get_secret_value(),
         database=db.database,
-        timeout=check.timeout,
+        timeout=timeout,
     )
 
 

@@ -9,8 +9,8 @@ from deployflow.backends.services import get_backend
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
 from deployflow.core.healthplan import describe_check
+from deployflow.core.recipes import rendered_steps
 from deployflow.core.servicespec import service_spec, services_for
-from deployflow.stages.build import rendered_steps
 
 __all__ = ["PlanStage", "deploy_plan", "format_plan"]
 

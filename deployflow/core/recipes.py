@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from deployflow.core.context import StackContext
 from deployflow.core.stack import App
 
-__all__ = ["RECIPES", "build_steps"]
+__all__ = ["RECIPES", "build_steps", "rendered_steps"]
 
 RECIPES: dict[str, list[list[str]]] = {
     "laravel": [
@@ -37,3 +38,12 @@ def build_steps(app: App) -> list[list[str]]:
     if app.recipe:
         return [list(step) for step in RECIPES[app.recipe]]
     return [list(step) for step in app.steps]
+
+
+def rendered_steps(ctx: StackContext, app: str, tests: bool = False) -> list[list[str]]:
+    """An app's build steps (or its `tests:` steps) with templates rendered."""
+    steps = ctx.stack.apps[app].tests if tests else build_steps(ctx.stack.apps[app])
+    key = "tests" if tests else "steps"
+    return [
+        [ctx.render(arg, f"apps.{app}.{key}[{i}]") for arg in step] for i, step in enumerate(steps)
+    ]

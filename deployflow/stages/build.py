@@ -12,7 +12,7 @@ from deployflow.backends.files import copy_tree
 from deployflow.core.checksums import IGNORED, build_key, tree_hash
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
-from deployflow.core.recipes import build_steps
+from deployflow.core.recipes import rendered_steps
 from deployflow.errors import BuildError
 from deployflow.stages import Log
 
@@ -22,7 +22,6 @@ __all__ = [
     "app_build_key",
     "app_source",
     "build_app",
-    "rendered_steps",
 ]
 
 
@@ -42,15 +41,6 @@ def app_source(ctx: StackContext, app: str) -> Path:
     if not source.is_dir():
         raise BuildError(f"apps.{app}.source: {source} is not a directory")
     return source
-
-
-def rendered_steps(ctx: StackContext, app: str, tests: bool = False) -> list[list[str]]:
-    """An app's build steps (or its `tests:` steps) with templates rendered."""
-    steps = ctx.stack.apps[app].tests if tests else build_steps(ctx.stack.apps[app])
-    key = "tests" if tests else "steps"
-    return [
-        [ctx.render(arg, f"apps.{app}.{key}[{i}]") for arg in step] for i, step in enumerate(steps)
-    ]
 
 
 def app_build_key(ctx: StackContext, app: str) -> str:

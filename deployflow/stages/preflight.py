@@ -12,11 +12,12 @@ from deployflow.backends.database import provision
 from deployflow.backends.executor import resolve_program, run
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
+from deployflow.core.healthplan import database_probe
+from deployflow.core.recipes import rendered_steps
 from deployflow.core.servicespec import service_spec
 from deployflow.errors import DeployflowError, PreflightError
-from deployflow.probes import ProbeResult, mysql_probe, wait_until_healthy
+from deployflow.probes import ProbeResult, wait_until_healthy
 from deployflow.stages import Log
-from deployflow.stages.build import rendered_steps
 from deployflow.stages.services import ensure_infrastructure, service_status
 
 __all__ = ["Check", "run_preflight", "verdict"]
@@ -116,14 +117,7 @@ def _database_checks(ctx: StackContext) -> list[Check]:
     checks = []
     for name in ctx.stack.databases:
         db = ctx.database(name)
-        login = partial(
-            mysql_probe,
-            host=db.host,
-            port=db.port,
-            user=db.user,
-            password=db.password.get_secret_value(),
-            database=db.database,
-        )
+        login = database_probe(db)
         try:
             if db.admin_socket:
                 wait_until_healthy([partial(_socket_probe, db.admin_socket)], 30, interval=0.2)

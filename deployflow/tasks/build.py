@@ -11,8 +11,9 @@ from prefect.cache_policies import NO_CACHE
 
 from deployflow.backends.executor import run
 from deployflow.core.context import StackContext
+from deployflow.core.recipes import rendered_steps
 from deployflow.errors import BuildError
-from deployflow.stages.build import BuildResult, build_app, rendered_steps
+from deployflow.stages.build import BuildResult, build_app
 from deployflow.tasks.logging import stage_log
 
 
