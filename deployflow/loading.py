@@ -80,9 +80,11 @@ def load_stack(
         stack = Stack.model_validate(data)
     except ValidationError as exc:
         raise StackError(format_validation_error(exc, path.name)) from None
-    root_dir = Path(root or env.get("DEPLOYFLOW_ROOT") or stack.paths.root).expanduser()
-    if not root_dir.is_absolute():
-        root_dir = (path.parent / root_dir).resolve()
+    given = root or env.get("DEPLOYFLOW_ROOT")
+    if given:  # from the command line or the environment: relative to where the user is
+        root_dir = Path(given).expanduser().resolve()
+    else:  # paths.root in the stack file: relative to the stack file
+        root_dir = (path.parent / Path(stack.paths.root).expanduser()).resolve()
     layout = Layout(root_dir)
     file_values: dict[str, str] = {}
     env_file = stack.vars.get(ENV_FILE_KEY)

@@ -36,14 +36,16 @@ def test_plan_resolves_and_writes_nothing(example_stack: Path, tmp_path: Path) -
     assert [s["name"] for s in stages] == [
         "preflight",
         "backup",
-        "config",
         "build",
+        "assemble",
+        "test",
         "stop",
-        "release",
+        "migrate",
+        "switch",
         "start",
         "verify",
-        "report",
-        "notify",
+        "after-start",
     ]
-    assert any("pwa: carried over" in line for line in stages[3]["lines"])
+    assert any(line.startswith("backend: copy apps/backend") for line in stages[2]["lines"])
+    assert not any(line.startswith("pwa") for line in stages[2]["lines"])
     assert not root.exists()

@@ -6,20 +6,18 @@ import getpass
 import gzip
 import hashlib
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deployflow.backends.executor import Command, resolve_program, run
 from deployflow.core.context import ResolvedDatabase
 from deployflow.errors import DatabaseError
 
 if TYPE_CHECKING:
     import pymysql
 
-__all__ = ["apply_migrations", "dump", "provision", "split_sql"]
+__all__ = ["apply_migrations", "dump", "dump_command", "provision", "split_sql"]
 
 
 def _connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Connection:
@@ -131,12 +129,8 @@ def apply_migrations(
     return applied_now
 
 
-def dump(db: ResolvedDatabase, dest: Path) -> int:
-    """mysqldump the database into `dest` (gzip), written to a temp file then renamed; the
-    password travels in the environment, never in argv. Returns the compressed size."""
-    tool = shutil.which("mariadb-dump") or shutil.which("mysqldump")
-    if tool is None:
-        raise DatabaseError("mysqldump not found; install mariadb-client (scripts/install does)")
+def dump_command(db: ResolvedDatabase, tool: str) -> Command:
+    """The dump as data: the password travels in the environment, never in argv."""
     argv = [
         tool,
         "-h",
@@ -149,24 +143,32 @@ def dump(db: ResolvedDatabase, dest: Path) -> int:
         "--no-tablespaces",
         "--routines",
         "--triggers",
+        "--events",
         db.database,
     ]
-    env = {**os.environ, "MYSQL_PWD": db.password.get_secret_value()}
+    password = db.password.get_secret_value()
+    return Command.of(argv, env={"MYSQL_PWD": password}, timeout=3600, secrets=(password,))
+
+
+def dump(db: ResolvedDatabase, dest: Path) -> int:
+    """Dump the database into `dest` (gzip, 0600), through a temp file renamed when complete.
+    Returns the compressed size."""
+    tool = resolve_program("mariadb-dump") or resolve_program("mysqldump")
+    if tool is None:
+        raise DatabaseError("mysqldump not found; install mariadb-client (scripts/install does)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
-    with tempfile.TemporaryFile() as errors:
-        with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=errors) as proc:
-            assert proc.stdout is not None
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # dumps hold data
-            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
-                shutil.copyfileobj(proc.stdout, out, 1 << 16)
-        errors.seek(0)
-        lines = errors.read().decode(errors="replace").strip().splitlines()
-    if proc.returncode != 0:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # dumps hold data
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with gzip.GzipFile(fileobj=raw, mode="wb") as out:
+                try:
+                    run(dump_command(db, tool), sink=out.write, error=DatabaseError)
+                except DatabaseError as exc:
+                    raise DatabaseError(f"database {db.name}: dump failed ({exc})") from None
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, dest)
+    finally:
         tmp.unlink(missing_ok=True)
-        reason = lines[-1] if lines else f"exit {proc.returncode}"
-        raise DatabaseError(f"database {db.name}: dump failed ({reason})")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, dest)
     return dest.stat().st_size

@@ -1,22 +1,30 @@
-"""Run argv lists (commands are data everywhere else); stream output; translate failures."""
+"""The one executor: every external command is a `Command` value run here. It streams output,
+times out (even a step that prints nothing) and kills the command's whole process group."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from deployflow.errors import CommandError
 
-__all__ = ["CommandResult", "resolve_program", "run"]
+__all__ = ["Command", "CommandResult", "kill_group", "resolve_program", "run", "spawn"]
 
 # Debian keeps daemons such as mariadbd in sbin, which a normal user's PATH lacks.
 SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
+DEFAULT_TIMEOUT = 900.0
+MASK = "********"
 
 
 def resolve_program(program: str) -> str | None:
@@ -27,6 +35,37 @@ def resolve_program(program: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A command as data: what runs, where, with what environment, for how long at most, and
+    which values must never appear in a message about it."""
+
+    argv: tuple[str, ...]
+    cwd: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = DEFAULT_TIMEOUT
+    secrets: tuple[str, ...] = ()
+    inherit_env: bool = True  # False: `env` is the whole environment
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **self.env} if self.inherit_env else dict(self.env)
+
+    @classmethod
+    def of(cls, argv: Sequence[object], **kwargs: object) -> Command:
+        return cls(tuple(str(a) for a in argv), **kwargs)  # type: ignore[arg-type]
+
+    def redact(self, text: str) -> str:
+        for value in sorted((s for s in self.secrets if len(s) >= 3), key=len, reverse=True):
+            text = text.replace(value, MASK)
+        return text
+
+    @property
+    def display(self) -> str:
+        """The command line as it may be shown: secrets masked."""
+        return self.redact(" ".join(self.argv))
+
+
+@dataclass(frozen=True)
 class CommandResult:
     argv: list[str]
     returncode: int
@@ -34,55 +73,149 @@ class CommandResult:
     seconds: float
 
 
+def kill_group(pgid: int, sig: signal.Signals = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _argv(command: Command) -> list[str]:
+    argv = list(command.argv)
+    if "/" not in argv[0]:
+        argv[0] = resolve_program(argv[0]) or argv[0]
+    return argv
+
+
+def _pump_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    with contextlib.suppress(ValueError, OSError):
+        for line in stream:
+            lines.put(line.rstrip("\n"))
+    lines.put(None)
+
+
+def _pump_bytes(
+    stream: IO[bytes], sink: Callable[[bytes], None], failed: list[BaseException]
+) -> None:
+    try:
+        for block in iter(lambda: stream.read(1 << 16), b""):
+            sink(block)
+    except BaseException as exc:  # a full disk: reported by run() once the command ends
+        failed.append(exc)
+
+
 def run(
-    argv: Sequence[str],
+    command: Command,
     *,
-    cwd: Path | str | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float | None = None,
     on_line: Callable[[str], None] | None = None,
+    sink: Callable[[bytes], None] | None = None,
     check: bool = True,
     error: type[CommandError] = CommandError,
 ) -> CommandResult:
-    """Run `argv`, feeding each output line to `on_line`; raise `error` on a non-zero exit."""
-    argv = [str(a) for a in argv]
-    if "/" not in argv[0]:
-        argv[0] = resolve_program(argv[0]) or argv[0]
+    """Run `command`; each output line goes to `on_line` (stdout goes to `sink` as bytes when
+    given, stderr then being the lines). Raise `error` on a non-zero exit or on the timeout,
+    which kills the whole process group; Ctrl-C or any other exception kills it too."""
+    argv = _argv(command)
     started = time.monotonic()
     tail: deque[str] = deque(maxlen=20)
-    full_env = {**os.environ, **(env or {})}
     try:
         proc = subprocess.Popen(
             argv,
-            cwd=cwd,
-            env=full_env,
+            cwd=command.cwd,
+            env=command.environment,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE if sink else subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            text=True,
-            errors="replace",
+            text=sink is None,
+            errors="replace" if sink is None else None,
             start_new_session=True,
         )
     except FileNotFoundError as exc:
-        raise error(f"{argv[0]}: command not found; install it or fix the step") from exc
+        raise error(
+            f"{exc.filename or argv[0]}: command not found; install it or fix the step"
+        ) from None
     except OSError as exc:
-        raise error(f"{argv[0]}: cannot start ({exc.strerror})") from exc
+        raise error(f"{command.redact(argv[0])}: cannot start ({exc.strerror})") from None
     assert proc.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+    sink_failed: list[BaseException] = []
+    threads = []
+    if sink is None:
+        threads.append(threading.Thread(target=_pump_lines, args=(proc.stdout, lines)))
+    else:
+        assert proc.stderr is not None
+        text_err = open(proc.stderr.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        threads.append(threading.Thread(target=_pump_lines, args=(text_err, lines)))
+        threads.append(threading.Thread(target=_pump_bytes, args=(proc.stdout, sink, sink_failed)))
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    deadline = None if command.timeout is None else started + command.timeout
     try:
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            tail.append(line)
+        done = False
+        while not done:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                line = lines.get(timeout=min(wait, 0.5) if wait is not None else 0.5)
+            except queue.Empty:
+                line = ""
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise error(
+                        f"{command.display}: timed out after {command.timeout:.0f}s "
+                        "(the whole process group was killed)"
+                    ) from None
+                if proc.poll() is not None:
+                    kill_group(proc.pid)  # a leftover child holding the pipe open ends too
+                    if not any(t.is_alive() for t in threads):
+                        break
+                continue
+            if line is None:
+                done = True
+                continue
+            tail.append(command.redact(line))
             if on_line:
-                on_line(line)
-            if timeout is not None and time.monotonic() - started > timeout:
-                proc.kill()
-                raise error(f"{' '.join(argv)}: timed out after {timeout:.0f}s")
-        code = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        proc.kill()
-        raise error(f"{' '.join(argv)}: timed out after {timeout:.0f}s") from exc
+                on_line(command.redact(line))
+        for thread in threads:
+            thread.join(timeout=None if deadline is None else max(0.1, deadline - time.monotonic()))
+        code = proc.wait(
+            timeout=None if deadline is None else max(0.1, deadline - time.monotonic())
+        )
+    except subprocess.TimeoutExpired:
+        raise error(f"{command.display}: timed out after {command.timeout:.0f}s") from None
+    finally:
+        # the leader is done or we are leaving early: nothing it started may outlive it
+        kill_group(proc.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+    if sink_failed:
+        raise error(f"{command.display}: output could not be written ({sink_failed[0]})")
     result = CommandResult(argv, code, list(tail), time.monotonic() - started)
     if check and code != 0:
         last = tail[-1] if tail else "no output"
-        raise error(f"{' '.join(argv)} exited {code} in {cwd or '.'}: {last}")
+        raise error(f"{command.display} exited {code} in {command.cwd or '.'}: {last}")
     return result
+
+
+def spawn(command: Command, log_file: Path) -> subprocess.Popen:
+    """Start a long-running process (a service, the Prefect server) in its own session, its
+    output appended to `log_file`. The caller tracks it by pid; `kill_group` stops it."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    argv = _argv(command)
+    with open(log_file, "ab") as log:
+        try:
+            return subprocess.Popen(
+                argv,
+                cwd=command.cwd,
+                env=command.environment,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as exc:
+            raise CommandError(
+                f"cannot run {command.redact(command.argv[0])!r} ({exc.strerror})"
+            ) from None

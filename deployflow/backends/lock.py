@@ -1,77 +1,76 @@
-"""One deploy per deploy root: an O_EXCL lock file holding the owner's pid; stale locks recover."""
+"""One operation at a time per deploy root: a kernel lock (`fcntl.flock`) on `.deployflow/lock`,
+released by the kernel when its holder dies, so there is no stale lock to guess about."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deployflow.backends.services.process import proc_start_time
 from deployflow.errors import LockError
 
-__all__ = ["deploy_lock", "read_lock"]
+__all__ = ["deploy_lock", "lock_holder"]
 
 
-def read_lock(path: Path) -> dict | None:
+def lock_holder(path: Path) -> dict | None:
+    """Who holds the lock (pid, purpose, since), or None when nobody does."""
     try:
-        return json.loads(path.read_text())
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
-    except ValueError:
-        return {"pid": 0, "note": "unreadable lock file"}
-
-
-def _owner_alive(info: dict) -> bool:
-    pid = int(info.get("pid") or 0)
-    if pid <= 0 or info.get("host") not in (None, socket.gethostname()):
-        return pid > 0
-    started = proc_start_time(pid)
-    return started is not None and started == info.get("start_time", started)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with os.fdopen(os.dup(fd)) as handle:
+                text = handle.read()
+            try:
+                return json.loads(text)
+            except ValueError:
+                return {"pid": "?", "purpose": "an operation that is starting"}
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
-def deploy_lock(path: Path, purpose: str, warn: Callable[[str], None]) -> Iterator[dict | None]:
-    """Hold the lock for the block; yields the stale lock recovered, if any."""
+def deploy_lock(path: Path, purpose: str) -> Iterator[None]:
+    """Hold the root's lock for the block, or raise `LockError` naming the holder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    me = {
-        "pid": os.getpid(),
-        "start_time": proc_start_time(os.getpid()),
-        "host": socket.gethostname(),
-        "purpose": purpose,
-        "since": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    stale = None
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            info = read_lock(path) or {}
-            if _owner_alive(info):
-                raise LockError(
-                    f"another deploy ({info.get('purpose', '?')}, pid {info.get('pid')}, since "
-                    f"{info.get('since', '?')}) holds {path}; wait for it to finish"
-                ) from None
-            stale = info
-            warn(
-                f"recovered a stale lock from pid {info.get('pid')} ({info.get('purpose', '?')}, "
-                f"since {info.get('since', '?')}); that run died without cleaning up"
-            )
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as handle:
-            json.dump(me, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        break
-    else:
-        raise LockError(f"could not take {path}; remove it if no deploy is running")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    held = False
     try:
-        yield stale
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with os.fdopen(os.dup(fd)) as handle:
+                text = handle.read()
+            try:
+                info = json.loads(text)
+            except ValueError:
+                info = {}
+            raise LockError(
+                f"another operation ({info.get('purpose', '?')}, pid {info.get('pid', '?')}, "
+                f"since {info.get('since', '?')}) holds {path}; wait for it to finish"
+            ) from None
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "purpose": purpose,
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        held = True
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+        yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            if (read_lock(path) or {}).get("pid") == me["pid"]:
-                path.unlink()
+        if held:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+        os.close(fd)  # closing the last descriptor releases the flock

@@ -9,12 +9,13 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deployflow.backends.executor import Command, spawn
 from deployflow.backends.files import atomic_write
 from deployflow.backends.services.process import proc_start_time
 from deployflow.errors import DeployflowError
@@ -63,6 +64,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _server_port() -> int:
+    """DEPLOYFLOW_SERVER_PORT when set, else a free port."""
+    wanted = os.environ.get("DEPLOYFLOW_SERVER_PORT", "")
+    if not wanted:
+        return _free_port()
+    if not wanted.isdigit() or not 1 <= int(wanted) <= 65535:
+        raise DeployflowError(f"DEPLOYFLOW_SERVER_PORT={wanted!r} is not a port number")
+    return int(wanted)
+
+
 def server_status() -> ServerInfo:
     if os.environ.get("PREFECT_API_URL"):
         url = os.environ["PREFECT_API_URL"]
@@ -78,7 +89,7 @@ def server_status() -> ServerInfo:
     return ServerInfo(state["url"], pid if alive else None, running, str(home), str(log))
 
 
-def start_server(timeout: float = 90.0) -> ServerInfo:
+def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: None) -> ServerInfo:
     """Start the local server unless it already answers; serialised by a file lock."""
     home, state_file, log = _paths()
     home.mkdir(parents=True, exist_ok=True)
@@ -89,29 +100,16 @@ def start_server(timeout: float = 90.0) -> ServerInfo:
             return info
         if info.pid:
             stop_server()
-        port = _free_port()
+        port = _server_port()
+        say(
+            f"starting the local Prefect server on 127.0.0.1:{port} (log: {log}); first start ~10 s"
+        )
         url = f"http://127.0.0.1:{port}/api"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
         env.update(QUIET, PREFECT_HOME=str(home))
-        with open(log, "ab") as out:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "prefect",
-                    "server",
-                    "start",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                ],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        argv = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+        command = Command.of([*argv, "--port", str(port)], env=env, timeout=None, inherit_env=False)
+        proc = spawn(command, log)
         state = {"pid": proc.pid, "start_time": proc_start_time(proc.pid), "url": url, "port": port}
         atomic_write(state_file, json.dumps(state))
         deadline = time.monotonic() + timeout
@@ -139,11 +137,11 @@ def stop_server() -> ServerInfo:
     return server_status()
 
 
-def ensure_api() -> str:
+def ensure_api(say: Callable[[str], None] = lambda _m: None) -> str:
     """Point this process at a Prefect API: PREFECT_API_URL if set, else the local server."""
     if os.environ.get("PREFECT_API_URL"):
         return os.environ["PREFECT_API_URL"]
-    info = start_server()
+    info = start_server(say=say)
     os.environ["PREFECT_API_URL"] = info.url
     for key, value in QUIET.items():
         os.environ.setdefault(key, value)

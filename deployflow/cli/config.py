@@ -23,28 +23,28 @@ def sync(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print changes as JSON.")] = False,
 ) -> None:
-    """Render every config, show a diff with secrets masked, back up, then write atomically."""
+    """Render every config and show a diff with secrets masked; without --dry-run, make the
+    changes live as a new config-only release (backed up, verified, rolled back on failure)."""
     from dataclasses import asdict
 
-    from deployflow.core.layout import new_release_id
-    from deployflow.flows.common import select_apps
-    from deployflow.stages.backup import create_backup
-    from deployflow.stages.configsync import sync_configs
+    from deployflow.ops.configsync import config_changes, config_release
+    from deployflow.ops.deploy import select_apps
+    from deployflow.ops.runner import PlainRunner
 
     ctx = load(stack, root, read_only=dry_run)
     chosen = select_apps(ctx, [a.strip() for a in apps.split(",")] if apps else None)
-    preview = sync_configs(ctx, chosen, lambda _m: None, dry_run=True, with_stack=apps is None)
+    preview = config_changes(ctx, chosen, with_stack=apps is None)
     changed = [c for c in preview if c.status != "unchanged"]
-    if changed and not dry_run:
-        info = create_backup(ctx, f"config-{new_release_id()}", lambda _m: None)
-        typer.echo(f"backup: {info.path}")
-        sync_configs(ctx, chosen, lambda _m: None, dry_run=False, with_stack=apps is None)
     if as_json:
         echo_json([asdict(c) for c in preview])
-        return
-    for change in preview:
-        typer.echo(f"{change.status:9} {change.label} -> {change.path} ({change.mode})")
-        if change.diff:
-            typer.echo(change.diff.rstrip("\n"))
-    verb = "would change" if dry_run else "changed"
-    typer.echo(f"{len(changed)} of {len(preview)} files {verb}")
+    else:
+        for change in preview:
+            typer.echo(f"{change.status:9} {change.label} ({change.mode})")
+            if change.diff:
+                typer.echo(change.diff.rstrip("\n"))
+        verb = "would change" if dry_run else "changed"
+        typer.echo(f"{len(changed)} of {len(preview)} files {verb}")
+    if changed and not dry_run:
+        summary = config_release(ctx, chosen, PlainRunner())
+        if not as_json:
+            typer.echo(f"config release {summary['release']} is live")

@@ -28,7 +28,7 @@ def run_flow(name: str, **params: Any) -> dict[str, Any]:
 
     for key, value in QUIET.items():
         os.environ.setdefault(key, value)
-    ensure_api()
+    ensure_api(say=lambda message: typer.echo(message, err=True))
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     if name == "deploy":
@@ -39,8 +39,7 @@ def run_flow(name: str, **params: Any) -> dict[str, Any]:
         handler.addFilter(_NoTracebacks())
     params.setdefault("stack", "deployflow.yaml")
     params["stack"] = str(Path(params["stack"]).expanduser().resolve())
-    if name == "deploy":
-        params["stack_name"] = Path(params["stack"]).parent.name
+    params["stack_name"] = params.pop("project", Path(params["stack"]).parent.name)
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return fn(**params)
 

@@ -31,9 +31,14 @@ def releases(
         }
         for r in reversed(records)
     ]
+    from deployflow.ops.services import interrupted_note
+
+    note = interrupted_note(ctx)
     if as_json:
         echo_json(rows)
         return
+    if note:
+        typer.echo(f"warning: {note}", err=True)
     if not rows:
         typer.echo(f"no releases under {ctx.root} yet; deploy with `deployflow run full`")
         return
@@ -58,27 +63,46 @@ def rollback(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Go back to an earlier good release (code + configs), restart services and verify."""
-    if dry_run:
-        from deployflow.flows.rollback import rollback_target
-        from deployflow.stages.release import current_release, load_history
+    from deployflow.ops.rollback import target_for
 
-        ctx = load(stack, root, read_only=True)
-        on_disk = (
-            {p.name for p in ctx.layout.releases.iterdir()}
-            if ctx.layout.releases.is_dir()
-            else set()
-        )
-        current = current_release(ctx)
-        target = rollback_target(load_history(ctx), current, to, on_disk)
-        typer.echo(f"would roll back {current} -> {target}: restore its configs, restart, verify")
+    ctx = load(stack, root, read_only=dry_run)
+    current, target = target_for(ctx, to)  # a bad id fails here, before Prefect starts
+    if dry_run:
+        typer.echo(f"would roll back {current} -> {target}: its own configs, services and checks")
         return
     from deployflow.cli.flows import print_summary, run_flow
     from deployflow.errors import DeployFailed
 
-    load(stack, root)  # bad input fails here, before Prefect starts
     try:
-        summary = run_flow("rollback", stack=stack, root=root, to=to)
+        summary = run_flow("rollback", stack=stack, root=root, to=to, project=ctx.stack.project)
     except DeployFailed as exc:
         print_summary(exc.summary, as_json)
         raise
     print_summary(summary, as_json)
+
+
+def recover(
+    stack: StackOpt = "deployflow.yaml",
+    root: RootOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Put the last good release back after an interrupted deploy or rollback (every command
+    that changes the root does this first); also removes a killed run's temp files."""
+    from dataclasses import asdict
+
+    from deployflow.backends.lock import deploy_lock
+    from deployflow.ops.putback import recover as recover_op
+
+    ctx = load(stack, root)
+    with deploy_lock(ctx.layout.lock, "recover"):
+        result = recover_op(ctx, typer.echo)
+    if as_json:
+        echo_json(asdict(result))
+        return
+    if result.interrupted or result.restored:
+        typer.echo(
+            f"recovered: release {result.interrupted or '-'} marked interrupted; "
+            f"live: {result.restored or 'none'}"
+        )
+    else:
+        typer.echo("nothing to recover: no interrupted run")

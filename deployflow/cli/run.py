@@ -13,7 +13,7 @@ app = typer.Typer(help="Deploy the stack or one app as a new release.", no_args_
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Print the plan and config diffs; change nothing.")
 ]
-SkipBackup = Annotated[bool, typer.Option("--skip-backup", help="Do not back up configs first.")]
+SkipBackup = Annotated[bool, typer.Option("--skip-backup", help="Do not back up first.")]
 SkipBuild = Annotated[bool, typer.Option("--skip-build", help="Reuse the live release's builds.")]
 SkipTests = Annotated[bool, typer.Option("--skip-tests", help="Do not run the apps' tests steps.")]
 Force = Annotated[bool, typer.Option("--force", help="Deploy despite preflight warnings.")]
@@ -24,27 +24,32 @@ Rollback = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
 
-def _print_plan(stack: str, root: str | None, apps: list[str] | None, **flags: bool) -> None:
-    from deployflow.core.plan import deploy_plan, format_plan
-    from deployflow.flows.common import select_apps
-    from deployflow.stages.configsync import sync_configs
-    from deployflow.stages.release import current_release
+def _plan(stack: str, root: str | None, apps: list[str] | None, **flags: bool) -> tuple:
+    from deployflow.ops.configsync import config_changes
+    from deployflow.ops.deploy import new_run
+    from deployflow.ops.deployrun import DeployOptions
+    from deployflow.ops.pipeline import plan_lines
+    from deployflow.ops.runner import PlainRunner
 
     ctx = load(stack, root, read_only=True)
-    chosen = select_apps(ctx, apps)
-    full = apps is None
+    options = DeployOptions(apps=tuple(apps or ()), **flags)
+    run = new_run(ctx, options, PlainRunner(), dry_run=True)
+    stages = [(name, [ctx.redact(line) for line in lines]) for name, lines in plan_lines(run)]
+    changes = config_changes(ctx, run.apps, with_stack=True)
+    return ctx, run, stages, changes
+
+
+def _print_plan(stack: str, root: str | None, apps: list[str] | None, **flags: bool) -> None:
+    ctx, run, stages, changes = _plan(stack, root, apps, **flags)
     typer.echo(
         f"plan: {ctx.stack.project} ({ctx.stack.environment}) -> {ctx.root}"
-        f"  apps: {', '.join(chosen)}"
+        f"  apps: {', '.join(run.apps)}  live: {run.live or 'none'}"
     )
-    typer.echo(
-        format_plan(deploy_plan(ctx, chosen, current_release(ctx), full, **flags), ctx.redact)
-    )
-    diffs = [
-        c
-        for c in sync_configs(ctx, chosen, lambda _m: None, dry_run=True, with_stack=full)
-        if c.diff
-    ]
+    for number, (name, lines) in enumerate(stages, start=1):
+        typer.echo(f"{number:2}. {name}")
+        for line in lines or ["(nothing)"]:
+            typer.echo(f"      {line}")
+    diffs = [c for c in changes if c.diff]
     if diffs:
         typer.echo("\nconfig changes (secrets masked):")
         for change in diffs:
@@ -57,11 +62,14 @@ def _deploy(
 ) -> None:
     from deployflow.cli.flows import print_summary, run_flow
     from deployflow.errors import DeployFailed
-    from deployflow.flows.common import select_apps
+    from deployflow.ops.deploy import select_apps
 
-    select_apps(load(stack, root), apps)  # bad input fails here, before Prefect starts
+    ctx = load(stack, root)
+    select_apps(ctx, apps)  # bad input fails here, before Prefect starts
     try:
-        summary = run_flow("deploy", stack=stack, root=root, apps=apps, **options)
+        summary = run_flow(
+            "deploy", stack=stack, root=root, apps=apps, project=ctx.stack.project, **options
+        )
     except DeployFailed as exc:
         if exc.summary:
             print_summary(exc.summary, as_json)
@@ -82,23 +90,21 @@ def full(
     rollback: Rollback = True,
     as_json: Json = False,
 ) -> None:
-    """Deploy every app: preflight, backup, config, build, stop, release, start, verify, report."""
+    """Deploy every app: preflight, backup, build, assemble, test, stop, migrate, switch,
+    start, verify, after-start; then report and notify."""
+    flags = {"skip_backup": skip_backup, "skip_build": skip_build, "skip_tests": skip_tests}
     if dry_run:
-        _print_plan(
-            stack, root, None, skip_backup=skip_backup, skip_build=skip_build, skip_tests=skip_tests
-        )
+        _print_plan(stack, root, None, **flags)
         return
     _deploy(
         stack,
         root,
         None,
         as_json,
-        skip_backup=skip_backup,
-        skip_build=skip_build,
-        skip_tests=skip_tests,
         force=force,
         sequential=sequential,
         auto_rollback=rollback,
+        **flags,
     )
 
 
@@ -116,27 +122,12 @@ def app_(
     as_json: Json = False,
 ) -> None:
     """Deploy one app as a new release; the other apps are carried over unchanged."""
+    flags = {"skip_backup": skip_backup, "skip_build": skip_build, "skip_tests": skip_tests}
     if dry_run:
-        _print_plan(
-            stack,
-            root,
-            [name],
-            skip_backup=skip_backup,
-            skip_build=skip_build,
-            skip_tests=skip_tests,
-        )
+        _print_plan(stack, root, [name], **flags)
         return
     _deploy(
-        stack,
-        root,
-        [name],
-        as_json,
-        skip_backup=skip_backup,
-        skip_build=skip_build,
-        skip_tests=skip_tests,
-        force=force,
-        sequential=True,
-        auto_rollback=rollback,
+        stack, root, [name], as_json, force=force, sequential=True, auto_rollback=rollback, **flags
     )
 
 
@@ -151,14 +142,7 @@ def plan(
     """Print what a deploy would do, with resolved commands and config diffs; runs nothing."""
     chosen = [a.strip() for a in apps.split(",")] if apps else None
     if as_json:
-        from dataclasses import asdict
-
-        from deployflow.core.plan import deploy_plan
-        from deployflow.flows.common import select_apps
-        from deployflow.stages.release import current_release
-
-        ctx = load(stack, root, read_only=True)
-        stages = deploy_plan(ctx, select_apps(ctx, chosen), current_release(ctx), chosen is None)
-        echo_json([{**asdict(s), "lines": [ctx.redact(x) for x in s.lines]} for s in stages])
+        _ctx, _run, stages, _changes = _plan(stack, root, chosen)
+        echo_json([{"name": name, "lines": lines} for name, lines in stages])
         return
     _print_plan(stack, root, chosen)

@@ -44,7 +44,10 @@ def stop() -> None:
 
 @app.command("status")
 def status() -> None:
-    """Show whether the local server runs and where."""
+    """Show whether the local server runs and where (exit 1 when it does not)."""
     from deployflow.backends.prefect_server import server_status
 
-    _show(server_status())
+    info = server_status()
+    _show(info)
+    if not info.running:
+        raise typer.Exit(1)

@@ -7,25 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deployflow.cli.common import RootOpt, StackOpt, echo_json, load
-from deployflow.errors import StackError
 
 if TYPE_CHECKING:
     from deployflow.backends.services import ServiceStatus
-    from deployflow.core.context import StackContext
 
 app = typer.Typer(help="Manage the stack's services through their backends.", no_args_is_help=True)
 Name = Annotated[str, typer.Argument(help="A service name, or all.")]
 Json = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
-
-
-def _names(ctx: StackContext, name: str) -> list[str]:
-    if name == "all":
-        return list(ctx.stack.services)
-    if name not in ctx.stack.services:
-        raise StackError(
-            f"unknown service {name!r}; the stack has: {', '.join(ctx.stack.services)}"
-        )
-    return [name]
 
 
 def _show(statuses: list[ServiceStatus], as_json: bool) -> None:
@@ -47,37 +35,36 @@ def status(
     root: RootOpt = None,
     as_json: Json = False,
 ) -> None:
-    """Show whether each service runs."""
-    from deployflow.stages.services import service_status
+    """Show whether each service runs (and whether a deploy was interrupted)."""
+    from deployflow.ops.services import interrupted_note, service_statuses
 
     ctx = load(stack, root, read_only=True)
-    _show(service_status(ctx, _names(ctx, name)), as_json)
+    note = interrupted_note(ctx)
+    if note:
+        typer.echo(f"warning: {note}", err=True)
+    _show(service_statuses(ctx, name), as_json)
+
+
+def _act(action: str, name: str, stack: str, root: str | None) -> None:
+    from deployflow.ops.services import service_action
+
+    ctx = load(stack, root)
+    service_action(ctx, action, name, typer.echo)
 
 
 @app.command("start")
 def start(name: Name = "all", stack: StackOpt = "deployflow.yaml", root: RootOpt = None) -> None:
     """Start services (those already running are left alone)."""
-    from deployflow.stages.services import start_services
-
-    ctx = load(stack, root)
-    start_services(ctx, _names(ctx, name), typer.echo)
+    _act("start", name, stack, root)
 
 
 @app.command("stop")
 def stop(name: Name = "all", stack: StackOpt = "deployflow.yaml", root: RootOpt = None) -> None:
     """Stop services: SIGTERM, a grace period, then SIGKILL to the whole process group."""
-    from deployflow.stages.services import stop_services
-
-    ctx = load(stack, root)
-    stop_services(ctx, _names(ctx, name), typer.echo)
+    _act("stop", name, stack, root)
 
 
 @app.command("restart")
 def restart(name: Name = "all", stack: StackOpt = "deployflow.yaml", root: RootOpt = None) -> None:
     """Stop, then start services."""
-    from deployflow.stages.services import start_services, stop_services
-
-    ctx = load(stack, root)
-    names = _names(ctx, name)
-    stop_services(ctx, names, typer.echo)
-    start_services(ctx, names, typer.echo)
+    _act("restart", name, stack, root)

@@ -4,28 +4,39 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
 from deployflow.core.context import StackContext
 from deployflow.core.envfile import parse_env
+from deployflow.core.redact import MASK
 from deployflow.core.render import render_string
 from deployflow.core.stack import ConfigTarget
 from deployflow.errors import ConfigError, StackError
 
-__all__ = ["RenderedConfig", "config_diff", "render_configs", "validate_rendered"]
+__all__ = [
+    "RenderedConfig",
+    "config_diff",
+    "mask_by_markers",
+    "render_configs",
+    "validate_rendered",
+]
 
 
 @dataclass(frozen=True)
 class RenderedConfig:
+    """One rendered config: its content, a preview safe to show (every value derived from a
+    secret masked) and whether any secret flowed into it (then it is written 0600)."""
+
     app: str | None
     dest: str
-    path: Path
     content: str
+    masked: str
     mode: int
+    secret: bool
 
     @property
     def label(self) -> str:
@@ -43,22 +54,50 @@ def _targets(
             yield app, f"apps.{app}.configs[{i}]", target
 
 
+def _marker(index: int) -> str:
+    return f"DFSECRETMARKER{index}X"
+
+
+_MARKER = re.compile(r"dfsecretmarker\d+x", re.IGNORECASE)
+
+
+def mask_by_markers(real: str, marked: str) -> str:
+    """The preview: lines equal in both renders are safe; a line that differs came from a
+    secret, so its markers become the mask, or the whole line when a filter changed them."""
+    real_lines, marked_lines = real.splitlines(keepends=True), marked.splitlines(keepends=True)
+    if len(real_lines) != len(marked_lines):
+        return _MARKER.sub(MASK, marked)
+    out = []
+    for plain, masked in zip(real_lines, marked_lines, strict=True):
+        if plain == masked:
+            out.append(plain)
+        elif _MARKER.search(masked):
+            out.append(_MARKER.sub(MASK, masked))
+        else:
+            end = "\n" if masked.endswith("\n") else ""
+            out.append(f"{MASK} (a line derived from a secret){end}")
+    return "".join(out)
+
+
 def _render_one(
-    ctx: StackContext, app: str | None, where: str, target: ConfigTarget
+    ctx: StackContext, app: str | None, where: str, target: ConfigTarget, release_id: str
 ) -> RenderedConfig:
     template = ctx.stack_dir / target.template
     try:
         text = template.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{where}.template: {template} not found") from None
-    variables = ctx.variables(app=app)
-    content = render_string(text, variables, f"{target.template}")
+    variables = ctx.variables(release_id=release_id, app=app)
+    content = render_string(text, variables, target.template)
+    markers = {name: _marker(i) for i, name in enumerate(sorted(ctx.secrets))}
+    marked = render_string(text, {**variables, **markers}, target.template)
     problem = validate_rendered(target.dest, content)
     if problem:
         raise ConfigError(f"{where}: rendered {target.dest} is not valid: {problem}")
-    return RenderedConfig(
-        app, target.dest, ctx.layout.config_file(app, target.dest), content, int(target.mode, 8)
-    )
+    secret = marked != content
+    masked = ctx.redact(mask_by_markers(content, marked)) if secret else ctx.redact(content)
+    mode = 0o600 if secret else int(target.mode, 8)
+    return RenderedConfig(app, target.dest, content, masked, mode, secret)
 
 
 def validate_rendered(dest: str, content: str) -> str | None:
@@ -81,18 +120,23 @@ def validate_rendered(dest: str, content: str) -> str | None:
 
 
 def render_configs(
-    ctx: StackContext, apps: list[str], with_stack: bool = True
+    ctx: StackContext, apps: list[str], release_id: str, with_stack: bool = True
 ) -> list[RenderedConfig]:
-    """Render every config of `apps` (and the stack-level ones); all templates or an error."""
-    return [_render_one(ctx, app, where, t) for app, where, t in _targets(ctx, apps, with_stack)]
+    """Render every config of `apps` (and the stack-level ones) for a release; all or an error."""
+    return [
+        _render_one(ctx, app, where, t, release_id)
+        for app, where, t in _targets(ctx, apps, with_stack)
+    ]
 
 
-def config_diff(old: str | None, new: str, label: str, redact: Callable[[str], str]) -> str:
-    """A unified diff with secrets masked; empty when nothing changes."""
+def config_diff(
+    old: str | None, new: str, label: str, old_masked: str | None, new_masked: str
+) -> str:
+    """A unified diff of the masked previews; empty when nothing changes."""
     if old == new:
         return ""
-    before = redact(old or "").splitlines(keepends=True)
-    after = redact(new).splitlines(keepends=True)
+    before = (old_masked or "").splitlines(keepends=True)
+    after = new_masked.splitlines(keepends=True)
     header_old = f"live/{label}" if old is not None else "/dev/null"
     if before == after:
         return f"--- {header_old}\n+++ new/{label}\n@@ a masked value changed @@\n"

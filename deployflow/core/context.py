@@ -66,8 +66,8 @@ class StackContext:
                 "run": str(lay.run),
             },
             "sys": {"python": sys.executable, "user": getpass.getuser()},
-            "release": {"id": release_id or ""},
-            "app": {"name": app or ""},
+            "release": {"id": release_id} if release_id else {},
+            "app": {"name": app} if app else {},
         }
 
     def render(self, text: str, where: str, release_id: str | None = None) -> str:

@@ -77,14 +77,23 @@ def previous_good(records: list[ReleaseRecord], before: str | None) -> ReleaseRe
 
 
 def releases_to_prune(
-    on_disk: list[str], records: list[ReleaseRecord], keep: int, current: str | None
+    on_disk: list[str],
+    records: list[ReleaseRecord],
+    keep: int,
+    current: str | None,
+    depends: dict[str, set[str]] | None = None,
 ) -> list[str]:
-    """Release dirs to delete: beyond the newest `keep`, never the live one or the last good one."""
-    newest_first = sorted(on_disk, reverse=True)
-    protected = set(newest_first[:keep])
+    """Release dirs to delete: every one but `current` and the newest `keep` *good* releases,
+    and the releases those run apps from (`depends`). Failed releases never count."""
+    status = {r.id: r.status for r in records}
+    good = sorted((rid for rid in on_disk if status.get(rid) in GOOD), reverse=True)
+    kept = set(good[:keep])
     if current:
-        protected.add(current)
-    good = [r.id for r in records if r.status in GOOD and r.id in on_disk]
-    if good:
-        protected.add(good[-1])
-    return [rid for rid in newest_first if rid not in protected]
+        kept.add(current)
+    pending = list(kept)
+    while pending:
+        for dep in (depends or {}).get(pending.pop(), set()):
+            if dep not in kept:
+                kept.add(dep)
+                pending.append(dep)
+    return [rid for rid in sorted(on_disk, reverse=True) if rid not in kept]

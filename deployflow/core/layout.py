@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["Layout", "new_release_id"]
+__all__ = ["SNAPSHOT", "STACK_CONFIGS", "Layout", "new_release_id"]
+
+SNAPSHOT = ".release.json"
+STACK_CONFIGS = ".stack"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,14 @@ class Layout:
         return self.root / ".deployflow"
 
     @property
+    def builds(self) -> Path:
+        return self.root / "builds"
+
+    @property
+    def journal(self) -> Path:
+        return self.state / "journal.json"
+
+    @property
     def lock(self) -> Path:
         return self.state / "lock"
 
@@ -63,9 +74,20 @@ class Layout:
     def app_dir(self, release_id: str, app: str) -> Path:
         return self.releases / release_id / app
 
-    def config_file(self, app: str | None, dest: str) -> Path:
-        """Rendered configs live in shared/ (backed up before each sync), linked into releases."""
-        return self.shared / "configs" / (app or "_stack") / dest
+    def config_file(self, release_id: str, app: str | None, dest: str) -> Path:
+        """A rendered config lives in its release: `<app>/<dest>`, or `.stack/<dest>` for the
+        stack's own (an nginx site), so `current` switches code and configs together."""
+        return self.release(release_id) / (app or STACK_CONFIGS) / dest
+
+    def snapshot(self, release_id: str) -> Path:
+        return self.release(release_id) / SNAPSHOT
+
+    def build_dir(self, app: str, key: str) -> Path:
+        return self.builds / app / key[:24]
+
+    def build_done(self, app: str, key: str) -> Path:
+        """Written once a build finished; a build dir without it is a partial one."""
+        return self.builds / app / f"{key[:24]}.done"
 
     def backup(self, backup_id: str) -> Path:
         return self.backups / backup_id

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from deployflow.core.context import StackContext
 from deployflow.core.stack import App
 
-__all__ = ["RECIPES", "build_steps", "rendered_steps"]
+__all__ = ["RECIPES", "build_steps", "python_install", "rendered_steps"]
 
 RECIPES: dict[str, list[list[str]]] = {
     "laravel": [
@@ -24,25 +26,39 @@ RECIPES: dict[str, list[list[str]]] = {
     "nuxt": [["npm", "ci"], ["npm", "run", "build"]],
     "flutter": [["flutter", "pub", "get"], ["flutter", "build", "web", "--release"]],
     "node": [["npm", "ci", "--omit=dev"], ["npm", "run", "build", "--if-present"]],
-    "python": [
-        ["python3", "-m", "venv", ".venv"],
-        [".venv/bin/pip", "install", "-r", "requirements.txt"],
-    ],
+    # a virtualenv made by uv (seconds, against ~20 s for venv + pip); see python_steps
+    "python": [["{{ sys.python }}", "-m", "uv", "venv", "--quiet", ".venv"]],
     "go": [["go", "build", "-o", "bin/app", "./..."]],
     "static": [],
 }
 
 
-def build_steps(app: App) -> list[list[str]]:
+_UV_INSTALL = ["{{ sys.python }}", "-m", "uv", "pip", "install", "--quiet", "--python"]
+
+
+def python_install(source: Path) -> list[list[str]]:
+    """Install a Python app's dependencies: requirements.txt, else the project itself."""
+    if (source / "requirements.txt").is_file():
+        return [[*_UV_INSTALL, ".venv/bin/python", "-r", "requirements.txt"]]
+    if (source / "pyproject.toml").is_file():
+        return [[*_UV_INSTALL, ".venv/bin/python", "."]]
+    return []
+
+
+def build_steps(app: App, source: Path | None = None) -> list[list[str]]:
     """The argv lists that build `app`: its recipe's steps or its own."""
     if app.recipe:
-        return [list(step) for step in RECIPES[app.recipe]]
+        steps = [list(step) for step in RECIPES[app.recipe]]
+        if app.recipe == "python" and source is not None:
+            steps += python_install(source)
+        return steps
     return [list(step) for step in app.steps]
 
 
 def rendered_steps(ctx: StackContext, app: str, tests: bool = False) -> list[list[str]]:
     """An app's build steps (or its `tests:` steps) with templates rendered."""
-    steps = ctx.stack.apps[app].tests if tests else build_steps(ctx.stack.apps[app])
+    spec = ctx.stack.apps[app]
+    steps = spec.tests if tests else build_steps(spec, ctx.stack_dir / spec.source)
     key = "tests" if tests else "steps"
     return [
         [ctx.render(arg, f"apps.{app}.{key}[{i}]") for arg in step] for i, step in enumerate(steps)

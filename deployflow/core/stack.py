@@ -13,6 +13,7 @@ __all__ = [
     "ConfigTarget",
     "Database",
     "HealthCheck",
+    "Hooks",
     "Migrations",
     "Notification",
     "Paths",
@@ -113,11 +114,22 @@ class HealthCheck(_Model):
         return str(getattr(self, self.kind))
 
 
+class Hooks(_Model):
+    """Commands run in the new release with its configs: `before_start` after the stop stage
+    and SQL migrations (e.g. `flask db upgrade`), `after_start` once it is verified."""
+
+    before_start: list[list[str]] = []
+    after_start: list[list[str]] = []
+
+
 class App(_Model):
     source: str
+    allow_outside: bool = False  # a source outside the stack's directory must be asked for
     recipe: Recipe | None = None
     steps: list[list[str]] = []
     tests: list[list[str]] = []
+    hooks: Hooks = Hooks()
+    timeout: Annotated[float, Field(gt=0, le=86400)] = 900.0  # per build/test/hook command
     shared: list[str] = []
     configs: list[ConfigTarget] = []
     migrations: Migrations | None = None
@@ -129,8 +141,14 @@ class App(_Model):
     def _recipe_or_steps(self) -> App:
         if self.recipe and self.steps:
             raise ValueError("give either recipe or steps, not both")
-        if any(not step for step in self.steps):
-            raise ValueError("steps: every step is a non-empty argv list")
+        for key, steps in (
+            ("steps", self.steps),
+            ("tests", self.tests),
+            ("hooks.before_start", self.hooks.before_start),
+            ("hooks.after_start", self.hooks.after_start),
+        ):
+            if any(not step for step in steps):
+                raise ValueError(f"{key}: every step is a non-empty argv list")
         for entry in self.shared:
             if entry.startswith("/") or ".." in entry.split("/"):
                 raise ValueError(f"shared: {entry!r} must be relative, without '..'")
@@ -145,6 +163,7 @@ class Service(_Model):
     cwd: str | None = None
     env: dict[str, str] = {}
     port: str | int | None = None
+    host: str | None = None  # where it listens; default: its --host/--bind option or 127.0.0.1
     prepare: list[str] = []
     creates: str | None = None
     stop_grace: Annotated[float, Field(gt=0, le=300)] = 10.0

@@ -33,6 +33,7 @@ class Summary:
             "stages": [],
             "health": [],
             "urls": {},
+            "warnings": [],
         }
 
     def __getitem__(self, key: str) -> Any:
@@ -60,6 +61,9 @@ class Summary:
         self.data["stages"].append(
             {"name": name, "status": "skipped", "seconds": 0.0, "detail": why}
         )
+
+    def warn(self, message: str) -> None:
+        self.data["warnings"].append(message)
 
     def finish(self, result: str, error: str | None = None) -> dict[str, Any]:
         self.data["result"] = result

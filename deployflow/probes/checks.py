@@ -6,11 +6,21 @@ import json
 import socket
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
+from deployflow.core.context import ResolvedDatabase
+from deployflow.core.healthplan import CheckSpec
 from deployflow.probes.base import ProbeResult
 
-__all__ = ["http_probe", "mysql_probe", "tcp_probe", "ws_probe"]
+__all__ = [
+    "database_probe",
+    "http_probe",
+    "mysql_probe",
+    "probe_for",
+    "tcp_probe",
+    "ws_probe",
+]
 
 
 def _timed(name: str, fn: Callable[[], tuple[bool, str]]) -> ProbeResult:
@@ -105,3 +115,39 @@ def mysql_probe(
             conn.close()
 
     return _timed(f"mysql {user}@{host}:{port}/{database}", check)
+
+
+def probe_for(
+    spec: CheckSpec, database: Callable[[str], ResolvedDatabase]
+) -> Callable[[], ProbeResult]:
+    """The probe call for a check spec; `database` resolves a mysql check's database name."""
+    if spec.kind == "http":
+        return partial(
+            http_probe,
+            spec.target,
+            status=spec.status,
+            json_subset=spec.json_subset or None,
+            contains=spec.contains,
+            timeout=spec.timeout,
+        )
+    if spec.kind == "ws":
+        return partial(
+            ws_probe, spec.target, send=spec.send, reply=spec.reply, timeout=spec.timeout
+        )
+    if spec.kind == "tcp":
+        host, _, port = spec.target.rpartition(":")
+        return partial(tcp_probe, host, int(port), timeout=spec.timeout)
+    return database_probe(database(spec.target), spec.timeout)
+
+
+def database_probe(db: ResolvedDatabase, timeout: float = 3.0) -> Callable[[], ProbeResult]:
+    """Log in to a database the way its app does."""
+    return partial(
+        mysql_probe,
+        host=db.host,
+        port=db.port,
+        user=db.user,
+        password=db.password.get_secret_value(),
+        database=db.database,
+        timeout=timeout,
+    )

@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deployflow.backends.database import dump
-from deployflow.backends.files import atomic_write, fsync_dir, read_link
+from deployflow.backends.files import atomic_write, fsync_dir
 from deployflow.core.checksums import file_sha256
 from deployflow.core.context import StackContext
-from deployflow.core.layout import Layout
 from deployflow.core.retention import backups_to_prune
+from deployflow.core.snapshot import Snapshot
 from deployflow.stages import Log
 
-__all__ = ["BackupInfo", "create_backup", "prune_backups", "restore_configs"]
+__all__ = ["BackupInfo", "create_backup", "prune_backups"]
 
 
 @dataclass(frozen=True)
@@ -30,73 +30,66 @@ class BackupInfo:
     databases: int = 0
 
 
-def _copy_configs(src: Path, dest: Path) -> list[Path]:
+def _copy_configs(ctx: StackContext, live: Snapshot, dest: Path) -> list[Path]:
+    """The live release's rendered configs, by the snapshot's list (modes kept)."""
+    lay = ctx.layout
+    wanted = [(None, d) for d in live.stack_configs]
+    wanted += [(app, d) for app, state in live.apps.items() for d in state.configs]
     copied = []
-    if not src.is_dir():
-        return copied
-    for path in sorted(src.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            target = dest / path.relative_to(src)
+    for app, rel in wanted:
+        src = lay.config_file(live.release, app, rel)
+        if src.is_file():
+            target = dest / (app or "_stack") / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
+            shutil.copy2(src, target)
             copied.append(target)
     return copied
 
 
-def create_backup(ctx: StackContext, backup_id: str, log: Log) -> BackupInfo:
-    """Write backups/<id>/ (metadata.json, configs/, checksums.sha256) via a temp dir + rename."""
+def create_backup(ctx: StackContext, backup_id: str, live: Snapshot | None, log: Log) -> BackupInfo:
+    """Write backups/<id>/ (metadata.json, configs/, database/, checksums.sha256) in a temp
+    dir renamed when complete; `backup.include` decides what goes in."""
     lay = ctx.layout
+    include = ctx.stack.backup.include
     final = lay.backup(backup_id)
     tmp = lay.backups / f".{backup_id}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    previous = read_link(lay.current)
-    copied = _copy_configs(lay.shared / "configs", tmp / "configs")
-    dumps = []
-    if "database" in ctx.stack.backup.include:
-        for name in ctx.stack.databases:
-            path = tmp / "database" / f"{name}.sql.gz"
-            size = dump(ctx.database(name), path)
-            log(f"backup {backup_id}: database {name} dumped ({size} bytes compressed)")
-            dumps.append(path)
-    copied += dumps
-    sums = "".join(f"{file_sha256(p)}  {p.relative_to(tmp).as_posix()}\n" for p in copied)
-    atomic_write(tmp / "checksums.sha256", sums)
-    metadata = {
-        "id": backup_id,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "project": ctx.stack.project,
-        "environment": ctx.stack.environment,
-        "previous_release": previous,
-        "include": list(ctx.stack.backup.include),
-        "databases": [p.name.removesuffix(".sql.gz") for p in dumps],
-        "files": len(copied),
-    }
-    atomic_write(tmp / "metadata.json", json.dumps(metadata, indent=2) + "\n")
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
+    tmp.mkdir(parents=True, mode=0o700)
+    try:
+        copied = _copy_configs(ctx, live, tmp / "configs") if live and "configs" in include else []
+        dumps = []
+        if "database" in include:
+            for name in ctx.stack.databases:
+                path = tmp / "database" / f"{name}.sql.gz"
+                size = dump(ctx.database(name), path)
+                log(f"backup {backup_id}: database {name} dumped ({size} bytes compressed)")
+                dumps.append(path)
+        files = copied + dumps
+        sums = "".join(f"{file_sha256(p)}  {p.relative_to(tmp).as_posix()}\n" for p in files)
+        atomic_write(tmp / "checksums.sha256", sums)
+        metadata = {
+            "id": backup_id,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "project": ctx.stack.project,
+            "environment": ctx.stack.environment,
+            "include": list(include),
+            "previous_release": live.release if live and "release" in include else None,
+            "versions": {a: s.version for a, s in live.apps.items()}
+            if live and "release" in include
+            else {},
+            "databases": [p.name.removesuffix(".sql.gz") for p in dumps],
+            "files": len(files),
+        }
+        atomic_write(tmp / "metadata.json", json.dumps(metadata, indent=2) + "\n")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     fsync_dir(lay.backups)
-    log(f"backup {backup_id}: {len(copied)} files, live release {previous or 'none'}")
-    return BackupInfo(backup_id, str(final), previous, len(copied) - len(dumps), len(dumps))
-
-
-def restore_configs(snapshot: Path, lay: Layout, log: Log) -> int:
-    """Make shared/configs exactly the snapshot's files (atomic per file, modes kept)."""
-    live = lay.shared / "configs"
-    wanted = (
-        {p.relative_to(snapshot) for p in snapshot.rglob("*") if p.is_file()}
-        if snapshot.is_dir()
-        else set()
-    )
-    for rel in sorted(wanted):
-        src = snapshot / rel
-        atomic_write(live / rel, src.read_bytes(), src.stat().st_mode & 0o777)
-    if live.is_dir():
-        for path in live.rglob("*"):
-            if path.is_file() and path.relative_to(live) not in wanted:
-                path.unlink()
-    log(f"restored {len(wanted)} config files from {snapshot}")
-    return len(wanted)
+    previous = live.release if live else None
+    log(f"backup {backup_id}: {len(files)} files, live release {previous or 'none'}")
+    return BackupInfo(backup_id, str(final), previous, len(copied), len(dumps))
 
 
 def prune_backups(ctx: StackContext, log: Log) -> list[str]:

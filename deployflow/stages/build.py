@@ -1,4 +1,5 @@
-"""Build: copy an app's source into the new release and run its steps there."""
+"""Build: each app once into a content-addressed dir `builds/<app>/<key>/`, reused by every
+release with the same inputs (a virtualenv's absolute paths stay valid there)."""
 
 from __future__ import annotations
 
@@ -7,79 +8,82 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployflow.backends.executor import run
-from deployflow.backends.files import copy_tree
+from deployflow.backends.executor import Command, run
+from deployflow.backends.files import atomic_write, copy_tree
 from deployflow.core.checksums import IGNORED, build_key, tree_hash
-from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
 from deployflow.core.recipes import rendered_steps
-from deployflow.errors import BuildError
+from deployflow.errors import BuildError, StackError
 from deployflow.stages import Log
 
-__all__ = [
-    "BuildResult",
-    "adopt_build",
-    "app_build_key",
-    "app_source",
-    "build_app",
-]
+__all__ = ["BuildResult", "app_build_key", "app_source", "build_app", "run_tests"]
 
 
 @dataclass(frozen=True)
 class BuildResult:
     app: str
-    release_id: str
-    path: str
     key: str
+    path: str
     seconds: float
     steps: int
-    reused_from: str | None = None
+    reused: bool
 
 
 def app_source(ctx: StackContext, app: str) -> Path:
-    source = (ctx.stack_dir / ctx.stack.apps[app].source).resolve()
+    """The app's source dir; outside the stack's directory only with `allow_outside: true`."""
+    spec = ctx.stack.apps[app]
+    source = (ctx.stack_dir / spec.source).resolve()
+    if not spec.allow_outside and not source.is_relative_to(ctx.stack_dir.resolve()):
+        raise StackError(
+            f"apps.{app}.source: {source} is outside the stack's directory; move it inside "
+            "or set allow_outside: true on the app"
+        )
     if not source.is_dir():
         raise BuildError(f"apps.{app}.source: {source} is not a directory")
     return source
 
 
 def app_build_key(ctx: StackContext, app: str) -> str:
-    """Source tree hash + resolved steps + this app's rendered configs."""
-    configs = {c.dest: c.content for c in render_configs(ctx, [app], with_stack=False)}
-    return build_key(tree_hash(app_source(ctx, app)), rendered_steps(ctx, app), configs)
+    """Source tree hash + resolved build steps: the same inputs give the same build."""
+    return build_key(tree_hash(app_source(ctx, app)), rendered_steps(ctx, app), {})
 
 
-def build_app(ctx: StackContext, app: str, release_id: str, key: str, log: Log) -> BuildResult:
+def _step_env(ctx: StackContext, app: str, dest: Path) -> dict[str, str]:
+    return {"DEPLOYFLOW_APP": app, "DEPLOYFLOW_ROOT": str(ctx.root), "DEPLOYFLOW_BUILD": str(dest)}
+
+
+def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
+    """Build into builds/<app>/<key>/ unless a finished build is there already."""
+    lay = ctx.layout
+    dest, done = lay.build_dir(app, key), lay.build_done(app, key)
+    if done.is_file() and dest.is_dir():
+        log(f"{app}: build {key[:12]} reused (inputs unchanged)")
+        return BuildResult(app, key, str(dest), 0.0, 0, True)
     started = time.monotonic()
-    dest = ctx.layout.app_dir(release_id, app)
-    shutil.rmtree(dest, ignore_errors=True)
+    shutil.rmtree(dest, ignore_errors=True)  # a partial build a killed run left
     shared = [entry.rstrip("/") for entry in ctx.stack.apps[app].shared]
     copy_tree(app_source(ctx, app), dest, ignore=[*IGNORED, *shared])
-    env = {
-        "RELEASE_ID": release_id,
-        "DEPLOYFLOW_APP": app,
-        "DEPLOYFLOW_ROOT": str(ctx.root),
-        "DEPLOYFLOW_CONFIGS": str(ctx.layout.shared / "configs" / app),
-    }
     steps = rendered_steps(ctx, app)
+    timeout = ctx.stack.apps[app].timeout
     for number, argv in enumerate(steps, start=1):
         log(f"{app}: step {number}/{len(steps)}: {' '.join(argv)}")
+        command = Command.of(argv, cwd=dest, env=_step_env(ctx, app, dest), timeout=timeout)
         try:
-            run(
-                argv,
-                cwd=dest,
-                env=env,
-                on_line=lambda line: log(f"{app}| {line}"),
-                error=BuildError,
-            )
+            run(command, on_line=lambda line: log(f"{app}| {line}"), error=BuildError)
         except BuildError as exc:
-            raise BuildError(f"apps.{app} build step {number} failed: {exc}") from exc
-    return BuildResult(app, release_id, str(dest), key, time.monotonic() - started, len(steps))
+            raise BuildError(f"apps.{app} build step {number} failed: {exc}") from None
+    atomic_write(done, key + "\n")
+    return BuildResult(app, key, str(dest), time.monotonic() - started, len(steps), False)
 
 
-def adopt_build(ctx: StackContext, cached: BuildResult, release_id: str, log: Log) -> BuildResult:
-    """Reuse an unchanged app's build: copy it from the release that built it."""
-    dest = ctx.layout.app_dir(release_id, cached.app)
-    copy_tree(Path(cached.path), dest)
-    log(f"{cached.app}: unchanged since release {cached.release_id}; build reused")
-    return BuildResult(cached.app, release_id, str(dest), cached.key, 0.0, 0, cached.release_id)
+def run_tests(ctx: StackContext, app: str, app_dir: Path, log: Log) -> int:
+    """Run an app's `tests:` steps in its new release directory (configs in place)."""
+    steps = rendered_steps(ctx, app, tests=True)
+    for argv in steps:
+        log(f"{app}: test {' '.join(argv)}")
+        command = Command.of(argv, cwd=app_dir, timeout=ctx.stack.apps[app].timeout)
+        try:
+            run(command, on_line=lambda line: log(f"{app}| {line}"), error=BuildError)
+        except BuildError as exc:
+            raise BuildError(f"apps.{app} tests failed: {exc}") from None
+    return len(steps)

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from deployflow.core.context import StackContext
 from deployflow.stages import Log
 
-__all__ = ["send_notifications"]
+__all__ = ["notify_summary", "send_notifications"]
+
+
+def notify_summary(ctx: StackContext, summary: dict[str, Any], log: Log) -> list[str]:
+    """The run summary to every target (secrets masked)."""
+    title = f"{ctx.stack.project} {summary['flow']} {summary['release']}: {summary['result']}"
+    body = ctx.redact(
+        f"{title}\napps: {', '.join(summary['apps'])}\nlive: {summary.get('live') or 'none'}\n"
+        + (f"error: {summary['error']}\n" if summary.get("error") else "")
+    )
+    return send_notifications(ctx, title, body, log)
 
 
 def send_notifications(ctx: StackContext, title: str, body: str, log: Log) -> list[str]:

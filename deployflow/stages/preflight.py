@@ -9,18 +9,19 @@ from functools import partial
 from pathlib import Path
 
 from deployflow.backends.database import provision
-from deployflow.backends.executor import resolve_program, run
+from deployflow.backends.executor import Command, resolve_program, run
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
-from deployflow.core.healthplan import database_probe
 from deployflow.core.recipes import rendered_steps
 from deployflow.core.servicespec import service_spec
 from deployflow.errors import DeployflowError, PreflightError
-from deployflow.probes import ProbeResult, wait_until_healthy
+from deployflow.probes import ProbeResult, database_probe, wait_until_healthy
 from deployflow.stages import Log
-from deployflow.stages.services import ensure_infrastructure, service_status
+from deployflow.stages.services import ensure_infrastructure, status_specs
 
-__all__ = ["Check", "run_preflight", "verdict"]
+__all__ = ["PROBE_RELEASE", "Check", "run_preflight", "verdict"]
+
+PROBE_RELEASE = "00000000000000"  # the release id templates see when checked before a deploy
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
 WARN_FREE_BYTES = 1024 * 1024 * 1024
@@ -56,7 +57,7 @@ def _tool_checks(ctx: StackContext, apps: list[str]) -> list[Check]:
             checks.append(Check(f"tool {tool}", False, True, f"not found (needed by {user})"))
             continue
         try:
-            out = run([path, "--version"], timeout=10, check=False).tail
+            out = run(Command.of([path, "--version"], timeout=10), check=False).tail
             version = next((line for line in out if line.strip()), "version unknown")
         except DeployflowError:
             version = "version unknown"
@@ -71,13 +72,14 @@ def _port_in_use(host: str, port: int) -> bool:
 
 
 def _port_checks(ctx: StackContext) -> list[Check]:
-    ours = {s.name for s in service_status(ctx, list(ctx.stack.services)) if s.running}
+    specs = [service_spec(ctx, name) for name in ctx.stack.services]
+    ours = {s.name for s in status_specs(specs) if s.running}
     checks = []
-    for name in ctx.stack.services:
-        port = ctx.service_port(name)
+    for spec in specs:
+        name, port = spec.name, spec.port
         if port is None:
             continue
-        if not _port_in_use("127.0.0.1", port):
+        if not _port_in_use(spec.host, port):
             checks.append(Check(f"port {port}", True, True, f"free for {name}"))
         elif name in ours:
             checks.append(Check(f"port {port}", True, True, f"held by our service {name}"))
@@ -106,7 +108,7 @@ def _disk_check(root: Path) -> Check:
 
 def _config_check(ctx: StackContext, apps: list[str]) -> Check:
     try:
-        rendered = render_configs(ctx, apps)
+        rendered = render_configs(ctx, apps, PROBE_RELEASE)
     except DeployflowError as exc:
         return Check("config templates", False, True, str(exc))
     return Check("config templates", True, True, f"{len(rendered)} rendered")

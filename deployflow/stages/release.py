@@ -1,16 +1,13 @@
-"""Release: link shared files and configs, migrate, switch `current` atomically, keep history."""
+"""Release history, SQL migrations, the atomic `current` switch and retention."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from deployflow.backends.database import apply_migrations
-from deployflow.backends.files import append_line, atomic_write, read_link, switch_symlink
-from deployflow.core.configs import render_configs
+from deployflow.backends.files import append_line, read_link, switch_symlink
 from deployflow.core.context import StackContext
 from deployflow.core.history import (
     ReleaseRecord,
@@ -20,22 +17,17 @@ from deployflow.core.history import (
     parse_history,
     releases_to_prune,
 )
+from deployflow.core.snapshot import Snapshot
 from deployflow.stages import Log
 
 __all__ = [
-    "CONFIG_SNAPSHOT",
     "current_release",
-    "link_app",
     "load_history",
     "migrate",
     "prune_releases",
     "record",
-    "snapshot_configs",
     "switch_current",
-    "write_revision",
 ]
-
-CONFIG_SNAPSHOT = ".configs"
 
 
 def now() -> str:
@@ -60,60 +52,6 @@ def current_release(ctx: StackContext) -> str | None:
     return read_link(ctx.layout.current)
 
 
-def _replace_with_link(path: Path, target: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.is_dir():
-        shutil.rmtree(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(target, path)
-
-
-def link_app(ctx: StackContext, app: str, release_id: str, log: Log) -> None:
-    """Shared dirs/files and rendered configs become symlinks into shared/."""
-    lay = ctx.layout
-    app_dir = lay.app_dir(release_id, app)
-    source = (ctx.stack_dir / ctx.stack.apps[app].source).resolve()
-    for entry in ctx.stack.apps[app].shared:
-        is_dir = entry.endswith("/")
-        rel = entry.rstrip("/")
-        shared_path = lay.shared / app / rel
-        if not shared_path.exists():
-            seed = source / rel
-            if seed.is_dir():
-                shutil.copytree(seed, shared_path, symlinks=True)
-            elif seed.is_file():
-                shared_path.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(seed, shared_path)
-            elif is_dir:
-                shared_path.mkdir(parents=True)
-            else:
-                shared_path.parent.mkdir(parents=True, exist_ok=True)
-                shared_path.touch()
-        _replace_with_link(app_dir / rel, shared_path)
-    for config in render_configs(ctx, [app], with_stack=False):
-        _replace_with_link(app_dir / config.dest, config.path)
-    log(f"{app}: shared paths and configs linked")
-
-
-def write_revision(ctx: StackContext, release_id: str, versions: dict[str, str]) -> None:
-    release = ctx.layout.release(release_id)
-    atomic_write(release / "REVISION", release_id + "\n")
-    atomic_write(release / "versions.json", json.dumps(versions, indent=2) + "\n")
-
-
-def snapshot_configs(ctx: StackContext, release_id: str) -> Path:
-    """Freeze the configs this release went live with, for `rollback --to` later."""
-    dest = ctx.layout.release(release_id) / CONFIG_SNAPSHOT
-    shutil.rmtree(dest, ignore_errors=True)
-    src = ctx.layout.shared / "configs"
-    if src.is_dir():
-        shutil.copytree(src, dest)
-    else:
-        dest.mkdir(parents=True)
-    return dest
-
-
 def migrate(ctx: StackContext, apps: list[str], release_id: str, log: Log) -> list[str]:
     applied = []
     for app in apps:
@@ -133,16 +71,59 @@ def switch_current(ctx: StackContext, release_id: str, log: Log) -> str | None:
     return previous
 
 
+def _depends(ctx: StackContext, on_disk: list[str]) -> dict[str, set[str]]:
+    """Which releases each release runs apps from (its snapshot's `runs_from`)."""
+    depends: dict[str, set[str]] = {}
+    for rid in on_disk:
+        try:
+            snap = Snapshot.from_json(ctx.layout.snapshot(rid).read_text())
+        except (FileNotFoundError, ValueError, KeyError):
+            continue
+        depends[rid] = {a.runs_from for a in snap.apps.values()} - {rid}
+    return depends
+
+
 def prune_releases(ctx: StackContext, log: Log) -> list[str]:
+    """Keep `keep_releases` good releases (and what they run from); then drop unused builds."""
     lay = ctx.layout
     on_disk = (
-        [p.name for p in lay.releases.iterdir() if p.is_dir()] if lay.releases.is_dir() else []
+        [p.name for p in lay.releases.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        if lay.releases.is_dir()
+        else []
     )
     doomed = releases_to_prune(
-        on_disk, load_history(ctx), ctx.stack.paths.keep_releases, current_release(ctx)
+        on_disk,
+        load_history(ctx),
+        ctx.stack.paths.keep_releases,
+        current_release(ctx),
+        _depends(ctx, on_disk),
     )
     for rid in doomed:
         shutil.rmtree(lay.release(rid), ignore_errors=True)
     if doomed:
         log(f"removed {len(doomed)} old releases: {', '.join(doomed)}")
+    _prune_builds(ctx, [r for r in on_disk if r not in doomed], log)
     return doomed
+
+
+def _prune_builds(ctx: StackContext, kept: list[str], log: Log) -> None:
+    used: set[tuple[str, str]] = set()
+    for rid in kept:
+        try:
+            snap = Snapshot.from_json(ctx.layout.snapshot(rid).read_text())
+        except (FileNotFoundError, ValueError, KeyError):
+            return  # an unreadable snapshot: keep every build rather than guess
+        used |= {(app, ctx.layout.build_dir(app, a.key).name) for app, a in snap.apps.items()}
+    builds = ctx.layout.builds
+    removed = 0
+    for app_dir in builds.iterdir() if builds.is_dir() else []:
+        for entry in app_dir.iterdir():
+            name = entry.name.removesuffix(".done")
+            if (app_dir.name, name) not in used:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed += 1
+    if removed:
+        log(f"removed {removed} unused build entries")

@@ -1,20 +1,19 @@
-"""Stop, start and ensure services through their backends."""
+"""Stop, start and ensure services through their backends, from resolved specs."""
 
 from __future__ import annotations
 
 import shlex
-from functools import partial
 from pathlib import Path
 
-from deployflow.backends.executor import run
-from deployflow.backends.services import ServiceSpec, ServiceStatus, get_backend
+from deployflow.backends.executor import Command, run
+from deployflow.backends.services import ServiceStatus, get_backend
 from deployflow.core.context import StackContext
-from deployflow.core.servicespec import service_spec
+from deployflow.core.servicespec import ServiceSpec, service_spec
 from deployflow.errors import HealthCheckError, ServiceError
 from deployflow.probes import tcp_probe, wait_until_healthy
 from deployflow.stages import Log
 
-__all__ = ["ensure_infrastructure", "service_status", "start_services", "stop_services"]
+__all__ = ["ensure_infrastructure", "start_specs", "status_specs", "stop_specs"]
 
 
 def _prepare(ctx: StackContext, name: str, log: Log) -> None:
@@ -27,48 +26,48 @@ def _prepare(ctx: StackContext, name: str, log: Log) -> None:
     for i, command in enumerate(svc.prepare):
         argv = shlex.split(ctx.render(command, f"services.{name}.prepare[{i}]"))
         log(f"{name}: prepare {argv[0]}")
-        run(argv, cwd=ctx.root, error=ServiceError)
+        run(Command.of(argv, cwd=ctx.root, timeout=600), error=ServiceError)
 
 
-def _wait_for_port(spec: ServiceSpec, timeout: float) -> None:
+def _wait_for_port(spec: ServiceSpec) -> None:
+    if not spec.port or spec.backend == "process":  # the process backend waits itself
+        return
     try:
-        wait_until_healthy([partial(tcp_probe, "127.0.0.1", spec.port, timeout=1.0)], timeout, 0.05)
+        probe = lambda: tcp_probe(spec.host, spec.port or 0, timeout=1.0)  # noqa: E731
+        wait_until_healthy([probe], spec.start_timeout, 0.05)
     except HealthCheckError:
         raise ServiceError(
-            f"service {spec.name} started but port {spec.port} did not open in {timeout:.0f}s; "
-            f"see {spec.log_file}"
+            f"service {spec.name} started but port {spec.port} on {spec.host} did not open in "
+            f"{spec.start_timeout:.0f}s; see {spec.log_file}"
         ) from None
 
 
-def start_services(ctx: StackContext, names: list[str], log: Log) -> list[ServiceStatus]:
+def start_specs(specs: list[ServiceSpec], log: Log) -> list[ServiceStatus]:
     statuses = []
-    for name in names:
-        spec = service_spec(ctx, name)
-        _prepare(ctx, name, log)
-        status = get_backend(ctx.stack.services[name].backend).start(spec)
-        if spec.port:
-            _wait_for_port(spec, ctx.stack.services[name].start_timeout)
-        log(f"{name}: started ({status.detail})")
+    for spec in specs:
+        status = get_backend(spec.backend).start(spec)
+        _wait_for_port(spec)
+        log(f"{spec.name}: started ({status.detail})")
         statuses.append(status)
     return statuses
 
 
-def stop_services(ctx: StackContext, names: list[str], log: Log) -> list[ServiceStatus]:
+def stop_specs(specs: list[ServiceSpec], log: Log) -> list[ServiceStatus]:
     statuses = []
-    for name in reversed(names):
-        spec = service_spec(ctx, name)
-        status = get_backend(ctx.stack.services[name].backend).stop(spec)
-        log(f"{name}: stopped")
-        statuses.append(status)
+    for spec in reversed(specs):
+        statuses.append(get_backend(spec.backend).stop(spec))
+        log(f"{spec.name}: stopped")
     return statuses
 
 
-def service_status(ctx: StackContext, names: list[str]) -> list[ServiceStatus]:
-    return [get_backend(ctx.stack.services[n].backend).status(service_spec(ctx, n)) for n in names]
+def status_specs(specs: list[ServiceSpec]) -> list[ServiceStatus]:
+    return [get_backend(spec.backend).status(spec) for spec in specs]
 
 
 def ensure_infrastructure(ctx: StackContext, log: Log) -> list[ServiceStatus]:
     """Start services no app owns (a private database, say) if they are down; never stop them."""
-    names = ctx.stack.infrastructure_services()
-    down = [s.name for s in service_status(ctx, names) if not s.running]
-    return start_services(ctx, down, log) if down else []
+    specs = [service_spec(ctx, name) for name in ctx.stack.infrastructure_services()]
+    down = [s for s, st in zip(specs, status_specs(specs), strict=True) if not st.running]
+    for spec in down:
+        _prepare(ctx, spec.name, log)
+    return start_specs(down, log)

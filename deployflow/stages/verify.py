@@ -1,25 +1,20 @@
-"""Verify: every health check of the given apps passes before one shared deadline."""
+"""Verify: every health check given passes before one shared deadline."""
 
 from __future__ import annotations
 
 from deployflow.core.context import StackContext
-from deployflow.core.healthplan import health_probes
-from deployflow.probes import ProbeResult, wait_until_healthy
+from deployflow.core.healthplan import CheckSpec
+from deployflow.probes import ProbeResult, probe_for, wait_until_healthy
 from deployflow.stages import Log
 
-__all__ = ["verify_apps"]
+__all__ = ["verify_checks"]
 
 
-def verify_apps(
-    ctx: StackContext,
-    apps: list[str],
-    release_id: str | None,
-    log: Log,
-    deadline: float | None = None,
+def verify_checks(
+    ctx: StackContext, checks: list[CheckSpec], log: Log, deadline: float | None = None
 ) -> list[ProbeResult]:
-    probes = [p for app in apps for p in health_probes(ctx, app, release_id)]
-    if not probes:
-        log("verify: no health checks declared")
+    if not checks:
+        log("verify: no health checks to run")
         return []
 
     def report(result: ProbeResult) -> None:
@@ -27,7 +22,7 @@ def verify_apps(
         log(f"health {mark} {result.name}: {result.detail} ({result.ms:.0f} ms)")
 
     return wait_until_healthy(
-        probes,
+        [probe_for(check, ctx.database) for check in checks],
         deadline=deadline if deadline is not None else ctx.stack.verify.deadline,
         interval=ctx.stack.verify.interval,
         on_result=report,

@@ -1,1 +1,1 @@
-"""One Prefect task per deploy stage: thin wrappers adding retries, caching and run logging."""
+"""Prefect's side of the stages: one generic task wrapper (retries, logging, redaction)."""

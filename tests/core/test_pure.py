@@ -34,12 +34,11 @@ def test_redactor_masks_longest_first() -> None:
 
 
 def test_diff_masks_secrets() -> None:
-    diff = config_diff(
-        "PW=old-secret\n", "PW=new-secret\n", "backend:.env", Redactor(["old-secret", "new-secret"])
-    )
-    assert "secret" not in diff.replace("********", "")
-    assert diff.startswith("--- live/backend:.env")
-    assert config_diff("same", "same", "x", Redactor([])) == ""
+    diff = config_diff("PW=old-secret\n", "PW=new-secret\n", "backend:.env", "PW=***\n", "PW=***\n")
+    assert "secret" not in diff and "a masked value changed" in diff
+    diff = config_diff("A=1\n", "A=2\n", "backend:.env", "A=1\n", "A=2\n")
+    assert diff.startswith("--- live/backend:.env") and "+A=2" in diff
+    assert config_diff("same", "same", "x", "same", "same") == ""
 
 
 def _history(*rows: tuple[str, str]) -> list:
@@ -69,7 +68,16 @@ def test_torn_history_line_is_ignored() -> None:
 def test_prune_keeps_current_and_last_good() -> None:
     records = _history(("r1", "live"), ("r2", "failed"), ("r3", "failed"), ("r4", "failed"))
     doomed = releases_to_prune(["r1", "r2", "r3", "r4"], records, keep=2, current="r1")
-    assert doomed == ["r2"]
+    assert doomed == ["r4", "r3", "r2"]  # failed releases never count toward keep_releases
+
+
+def test_prune_keeps_n_good_and_what_they_run_from() -> None:
+    rows = [("r1", "live"), ("r2", "live"), ("r3", "failed"), ("r4", "live"), ("r5", "live")]
+    records = _history(*rows)
+    on_disk = ["r1", "r2", "r3", "r4", "r5"]
+    assert releases_to_prune(on_disk, records, keep=2, current="r5") == ["r3", "r2", "r1"]
+    depends = {"r5": {"r1"}}  # r5 runs an unchanged app from r1's directory
+    assert releases_to_prune(on_disk, records, 2, "r5", depends) == ["r3", "r2"]
 
 
 def test_release_ids_sort_and_never_collide() -> None:

@@ -19,17 +19,23 @@ def _cli(env: dict[str, str], *args: str) -> str:
         text=True,
         timeout=180,
     )
-    assert proc.returncode == 0, proc.stderr
+    want = 1 if args == ("server", "status") and proc.stdout.startswith("stopped") else 0
+    assert proc.returncode == want, proc.stderr  # status of a stopped server exits 1
     return proc.stdout
 
 
 def test_server_start_reuse_status_stop(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["DEPLOYFLOW_HOME"] = str(tmp_path / "home")
+    from tests.conftest import free_port
+
+    port = free_port()
+    env["DEPLOYFLOW_SERVER_PORT"] = str(port)  # the port is settable
     assert _cli(env, "server", "status").startswith("stopped")
     first = _cli(env, "server", "start").split()
     assert first[0] == "running"
     url, pid = first[1], first[3]
+    assert url == f"http://127.0.0.1:{port}/api"
     try:
         assert httpx.get(f"{url}/health", timeout=5).status_code == 200
         assert (tmp_path / "home" / "prefect" / "prefect.db").exists()  # SQLite under the data dir

@@ -4,6 +4,7 @@ nothing half-written. Also the one-app flow, config sync and the services comman
 from __future__ import annotations
 
 import json
+import os
 import socket
 
 from tests.e2e.conftest import Stack
@@ -18,10 +19,13 @@ def _one_error_line(stderr: str) -> str:
     return errors[0]
 
 
-def test_failed_build_rolls_back_code_and_configs(stack: Stack) -> None:
+def test_failed_build_touches_nothing_live(stack: Stack) -> None:
     stack.cli("run", "full")
     v1 = stack.current()
-    relay_env = stack.root / "shared" / "configs" / "relay" / ".env"
+    pids = {
+        s["name"]: s["pid"] for s in json.loads(stack.cli("services", "status", "--json").stdout)
+    }
+    relay_env = stack.root / "current" / "relay" / ".env"
     before = relay_env.read_text()
     template = stack.dir / "templates" / "relay.env.j2"
     template.write_text(template.read_text() + "RELAY_MODE=changed\n")
@@ -31,12 +35,14 @@ def test_failed_build_rolls_back_code_and_configs(stack: Stack) -> None:
     line = _one_error_line(proc.stderr)
     assert "apps.pwa build step 1 failed" in line and f"live: {v1}" in line
     assert stack.current() == v1 and stack.health()["release"] == v1
-    assert relay_env.read_text() == before  # the config written before the build was put back
-
-    # --no-rollback: the failure is reported and the release marked failed, nothing is put back
-    proc = stack.cli("run", "full", "--no-rollback", "--json", check=False)
-    assert proc.returncode == 1 and json.loads(proc.stdout)["result"] == "failed"
-    assert "RELAY_MODE=changed" in relay_env.read_text()
+    assert relay_env.read_text() == before  # configs switch only with the release
+    after = {
+        s["name"]: s["pid"] for s in json.loads(stack.cli("services", "status", "--json").stdout)
+    }
+    assert after == pids  # a failure before the stop stage restarts nothing
+    summary = json.loads(stack.cli("run", "full", "--json", check=False).stdout)
+    rollback = next(s for s in summary["stages"] if s["name"] == "rollback")
+    assert rollback["detail"] == "nothing live was touched" and summary["result"] == "failed"
     assert [r["status"] for r in stack.releases()].count("failed") == 2
 
 
@@ -90,9 +96,10 @@ def test_app_deploy_config_sync_and_services(stack: Stack) -> None:
     assert {r["id"] for r in stack.releases()} == {v1, summary["release"]}
     backups = [p.name for p in (stack.root / "backups").iterdir()]
     assert backups == [summary["release"]]  # retention kept the newest one only
+    assert os.readlink(stack.root / "releases" / summary["release"] / "pwa") == f"../{v1}/pwa"
 
     # config sync: dry run shows a masked diff and writes nothing; then a real sync backs up first
-    env_file = stack.root / "shared" / "configs" / "backend" / ".env"
+    env_file = stack.root / "current" / "backend" / ".env"
     password = next(
         x.split("=", 1)[1]
         for x in env_file.read_text().splitlines()
@@ -108,10 +115,17 @@ def test_app_deploy_config_sync_and_services(stack: Stack) -> None:
     plan = stack.cli("run", "full", "--dry-run").stdout
     assert "dry run: nothing was changed" in plan and password not in plan
     assert "tests.py" in plan and "{{" not in plan
-    stack.cli("config", "sync", "--apps", "backend")
+    live_before = stack.current()
+    stack.cli("config", "sync", "--apps", "backend")  # a config-only release, verified
+    assert stack.current() != live_before and stack.health()["status"] == "ok"
     assert "CACHE_DRIVER=redis" in env_file.read_text()
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
-    assert any(p.name.startswith("config-") for p in (stack.root / "backups").iterdir())
+    assert (
+        "CACHE_DRIVER"
+        not in (stack.root / "releases" / live_before / "backend" / ".env").read_text()
+    )
+    stack.cli("rollback")  # and it rolls back like any release
+    assert stack.current() == live_before and "CACHE_DRIVER" not in env_file.read_text()
 
     # services restart gives a new pid and the app still answers
     stack.cli("services", "restart", "backend-api")
@@ -129,7 +143,7 @@ def test_failed_first_deploy_leaves_nothing_live(stack: Stack) -> None:
     assert proc.returncode == 1
     assert "live: none" in _one_error_line(proc.stderr)
     assert not (stack.root / "current").exists()
-    assert not list((stack.root / "shared" / "configs").rglob("*.env"))  # rendered configs undone
+    assert not (stack.root / "shared" / "configs").exists()  # configs live only in releases
     assert [r["status"] for r in stack.releases()] == ["failed"]
     status = {
         s["name"]: s["running"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 import httpx
 import websocket
@@ -30,16 +31,18 @@ def test_deploy_v1_v2_broken_v3_and_manual_rollback(stack: Stack) -> None:
     ws.send("ping")
     assert ws.recv() == f"pong {v1}"
     ws.close()
-    env_file = stack.root / "shared" / "configs" / "backend" / ".env"
+    env_file = stack.root / "current" / "backend" / ".env"
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    assert (stack.root / "current" / ".stack" / "nginx" / "woosoo.conf").is_file()
 
     # v2: only the backend changed, so pwa and relay builds are reused from cache
     stack.set_version("backend", "2.0.0")
     summary = json.loads(stack.cli("run", "full", "--json").stdout)
     v2 = summary["release"]
     assert summary["result"] == "success" and stack.current() == v2
-    reused = {b["app"]: b["reused_from"] for b in summary["builds"]}
-    assert reused == {"backend": None, "pwa": v1, "relay": v1}
+    assemble = next(s for s in summary["stages"] if s["name"] == "assemble")
+    assert assemble["detail"] == "changed: backend; unchanged: pwa, relay"
+    assert os.readlink(stack.root / "releases" / v2 / "pwa") == f"../{v1}/pwa"
     assert stack.health()["release"] == v2 and stack.health()["version"] == "2.0.0"
     backup = stack.root / "backups" / v2  # taken before v2's migrations: the v1 database
     metadata = json.loads((backup / "metadata.json").read_text())
@@ -49,6 +52,7 @@ def test_deploy_v1_v2_broken_v3_and_manual_rollback(stack: Stack) -> None:
     assert "CREATE TABLE `devices`" in text and "tablet-01" in text
     sums = (backup / "checksums.sha256").read_text()
     assert "database/main.sql.gz" in sums and "configs/backend/.env" in sums
+    assert metadata["versions"] == {"backend": "1.0.0", "pwa": "1.0.0", "relay": "1.0.0"}
     assert oct((backup / "configs" / "backend" / ".env").stat().st_mode & 0o777) == "0o600"
     assert oct((backup / "database" / "main.sql.gz").stat().st_mode & 0o777) == "0o600"
 

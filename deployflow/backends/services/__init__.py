@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from deployflow.backends.services.base import ServiceBackend, ServiceSpec, ServiceStatus
+from deployflow.backends.services.base import ServiceBackend, ServiceStatus
 from deployflow.backends.services.docker import DockerBackend
 from deployflow.backends.services.managers import NssmBackend, SupervisorBackend, SystemdBackend
 from deployflow.backends.services.process import ProcessBackend
+from deployflow.core.servicespec import ServiceSpec
 from deployflow.errors import ServiceError
 
 __all__ = ["BACKENDS", "ServiceBackend", "ServiceSpec", "ServiceStatus", "get_backend"]

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import shutil
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-from deployflow.backends.executor import run
+from deployflow.backends.executor import Command, run
+from deployflow.core.servicespec import ServiceSpec
 from deployflow.errors import ServiceError
 
 __all__ = ["ServiceBackend", "ServiceSpec", "ServiceStatus"]
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """A service with every template rendered: what a backend needs to manage it."""
-
-    name: str
-    unit: str
-    command: list[str] = field(default_factory=list)
-    cwd: Path | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    image: str | None = None
-    port: int | None = None
-    stop_grace: float = 10.0
-    log_file: Path | None = None
-    pid_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -69,13 +53,13 @@ class ServiceBackend(ABC):
     def start(self, spec: ServiceSpec) -> ServiceStatus:
         self._require()
         for argv in self.start_argv(spec):
-            run(argv, error=ServiceError)
+            run(Command.of(argv, timeout=spec.start_timeout), error=ServiceError)
         return self.status(spec)
 
     def stop(self, spec: ServiceSpec) -> ServiceStatus:
         self._require()
         for argv in self.stop_argv(spec):
-            run(argv, error=ServiceError, check=False)
+            run(Command.of(argv, timeout=spec.stop_grace + 30), error=ServiceError, check=False)
         return self.status(spec)
 
     def restart(self, spec: ServiceSpec) -> ServiceStatus:
@@ -85,6 +69,8 @@ class ServiceBackend(ABC):
     def status(self, spec: ServiceSpec) -> ServiceStatus:
         if not self.available():
             return ServiceStatus(spec.name, self.name, False, detail=f"{self.tool} not installed")
-        result = run(self.status_argv(spec), error=ServiceError, check=False)
+        result = run(
+            Command.of(self.status_argv(spec), timeout=30), error=ServiceError, check=False
+        )
         text = result.tail[-1] if result.tail else ""
         return ServiceStatus(spec.name, self.name, result.returncode == 0, detail=text)

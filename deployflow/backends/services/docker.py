@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from deployflow.backends.services.base import ServiceBackend, ServiceSpec, ServiceStatus
+from deployflow.backends.services.base import ServiceBackend, ServiceStatus
+from deployflow.core.servicespec import ServiceSpec
 
 __all__ = ["DockerBackend"]
 

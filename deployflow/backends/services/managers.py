@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from deployflow.backends.services.base import ServiceBackend, ServiceSpec
+from deployflow.backends.services.base import ServiceBackend
+from deployflow.core.servicespec import ServiceSpec
 
 __all__ = ["NssmBackend", "SupervisorBackend", "SystemdBackend"]
 

@@ -12,10 +12,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deployflow.backends.executor import resolve_program
+from deployflow.backends.executor import Command, kill_group, spawn
 from deployflow.backends.files import atomic_write
-from deployflow.backends.services.base import ServiceBackend, ServiceSpec, ServiceStatus
-from deployflow.errors import ServiceError
+from deployflow.backends.services.base import ServiceBackend, ServiceStatus
+from deployflow.core.servicespec import ServiceSpec
+from deployflow.errors import CommandError, ServiceError
 
 __all__ = ["ProcessBackend", "group_members", "proc_start_time"]
 
@@ -89,58 +90,59 @@ class ProcessBackend(ServiceBackend):
         return ServiceStatus(spec.name, self.name, True, pid, detail=f"pid {pid}")
 
     def start(self, spec: ServiceSpec) -> ServiceStatus:
+        """Start and wait until its port accepts (or it stays up briefly when it has none);
+        a process that exits fails at once, with the last lines of its log."""
         assert spec.pid_file is not None and spec.log_file is not None
         current = self.status(spec)
         if current.running:
             return current
         if spec.cwd is not None and not spec.cwd.is_dir():
             raise ServiceError(f"service {spec.name}: working directory {spec.cwd} does not exist")
-        spec.log_file.parent.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        spec.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(spec.log_file, "ab") as log:
             log.write(f"--- deployflow: starting {spec.name} at {stamp}\n".encode())
-            log.flush()
-            argv = [resolve_program(spec.command[0]) or spec.command[0], *spec.command[1:]]
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    cwd=spec.cwd,
-                    env={**os.environ, **spec.env},
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    close_fds=True,
-                )
-            except OSError as exc:
-                raise ServiceError(
-                    f"service {spec.name}: cannot run {spec.command[0]!r} ({exc.strerror})"
-                ) from exc
+        offset = spec.log_file.stat().st_size
+        command = Command.of(spec.command, cwd=spec.cwd, env=spec.env, timeout=None)
+        try:
+            proc = spawn(command, spec.log_file)
+        except CommandError as exc:
+            raise ServiceError(f"service {spec.name}: {exc}") from None
         start_time = None
         for _ in range(50):
             start_time = proc_start_time(proc.pid)
-            if start_time:
+            if start_time or proc.poll() is not None:
                 break
             time.sleep(0.01)
-        info = {"pid": proc.pid, "start_time": start_time, "argv": spec.command, "started": stamp}
+        info = {
+            "pid": proc.pid,
+            "start_time": start_time,
+            "argv": spec.command,
+            "cwd": str(spec.cwd) if spec.cwd else None,
+            "started": stamp,
+        }
         atomic_write(spec.pid_file, json.dumps(info))
-        self._settle(proc, spec.port)
-        if proc.poll() is not None:
+        problem = self._settle(proc, spec)
+        if problem:
             spec.pid_file.unlink(missing_ok=True)
-            raise ServiceError(
-                f"service {spec.name} exited at once with code {proc.returncode}; "
-                f"see {spec.log_file}: {_last_line(spec.log_file)}"
-            )
+            kill_group(proc.pid)
+            tail = " | ".join(_log_tail(spec.log_file, offset)) or "no output"
+            raise ServiceError(f"service {spec.name} {problem}; last log lines: {tail}")
         return ServiceStatus(spec.name, self.name, True, proc.pid, detail=f"pid {proc.pid}")
 
     @staticmethod
-    def _settle(proc: subprocess.Popen, port: int | None, seconds: float = 0.2) -> None:
-        """Give a new process a moment to fail fast; done early once its port accepts."""
-        ends = time.monotonic() + seconds
-        while time.monotonic() < ends and proc.poll() is None:
-            if port and _port_open(port):
-                return
-            time.sleep(0.01)
+    def _settle(proc: subprocess.Popen, spec: ServiceSpec) -> str | None:
+        """Wait for the port (or a short settle without one); the problem, or None."""
+        ends = time.monotonic() + (spec.start_timeout if spec.port else 0.3)
+        while time.monotonic() < ends:
+            if proc.poll() is not None:
+                return f"exited at once with code {proc.returncode}"
+            if spec.port and _port_open(spec.host, spec.port):
+                return None
+            time.sleep(0.02)
+        if spec.port:
+            return f"did not open port {spec.port} on {spec.host} in {spec.start_timeout:.0f}s"
+        return None
 
     def stop(self, spec: ServiceSpec) -> ServiceStatus:
         assert spec.pid_file is not None
@@ -152,17 +154,20 @@ class ProcessBackend(ServiceBackend):
                 time.sleep(0.05)
             if self._alive(pid):
                 self._signal_group(pid, signal.SIGKILL)
-                for _ in range(100):
+                for _ in range(250):
                     if not self._alive(pid):
                         break
                     time.sleep(0.02)
+            if self._alive(pid):
+                raise ServiceError(
+                    f"service {spec.name}: process group {pid} survived SIGKILL; check it by hand"
+                )
         spec.pid_file.unlink(missing_ok=True)
         return ServiceStatus(spec.name, self.name, False, detail="stopped")
 
     @staticmethod
     def _signal_group(pgid: int, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, sig)
+        kill_group(pgid, sig)
 
     @staticmethod
     def _alive(pgid: int) -> bool:
@@ -170,15 +175,18 @@ class ProcessBackend(ServiceBackend):
         return bool(group_members(pgid))
 
 
-def _port_open(port: int) -> bool:
+def _port_open(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.05)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0
 
 
-def _last_line(path: Path) -> str:
+def _log_tail(path: Path, offset: int, lines: int = 5) -> list[str]:
+    """The last lines this start wrote to the service's log."""
     try:
-        lines = path.read_text(errors="replace").strip().splitlines()
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode(errors="replace")
     except FileNotFoundError:
-        return "no log"
-    return lines[-1][:200] if lines else "no output"
+        return []
+    return [line[:200] for line in text.strip().splitlines()[-lines:]]

@@ -1,0 +1,1 @@
+"""Operations: deploy, rollback, recover, config sync, services; each takes the root lock."""

@@ -1,0 +1,160 @@
+"""The deploy operation: under the root's lock, recover from any interrupted run, run the
+pipeline, and on any failure after something live was touched put the previous release back
+from its own snapshot. Report and notify failures are warnings, never the deploy's outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from deployflow.backends.lock import deploy_lock
+from deployflow.core.context import StackContext
+from deployflow.core.history import GOOD, previous_good
+from deployflow.core.layout import new_release_id
+from deployflow.core.summary import Summary
+from deployflow.errors import DeployFailed, DeployflowError, StackError
+from deployflow.ops.deployrun import DeployOptions, DeployRun
+from deployflow.ops.journal import Journal
+from deployflow.ops.outcome import finish
+from deployflow.ops.pipeline import STAGES
+from deployflow.ops.putback import put_back, recover
+from deployflow.ops.runner import Runner
+from deployflow.stages.assemble import load_snapshot
+from deployflow.stages.backup import prune_backups
+from deployflow.stages.release import current_release, load_history, prune_releases, record
+
+__all__ = ["deploy", "last_good_live", "new_run", "select_apps"]
+
+
+def select_apps(ctx: StackContext, apps: list[str] | tuple[str, ...] | None) -> list[str]:
+    if not apps:
+        return list(ctx.stack.apps)
+    unknown = [a for a in apps if a not in ctx.stack.apps]
+    if unknown:
+        known = ", ".join(ctx.stack.apps)
+        raise StackError(f"unknown app {unknown[0]!r}; the stack has: {known}")
+    return list(apps)
+
+
+def last_good_live(ctx: StackContext) -> str | None:
+    """The release to return to: `current` when it is good, else the newest good one before it."""
+    records = load_history(ctx)
+    current = current_release(ctx)
+    status = {r.id: r.status for r in records}
+    if current and status.get(current) in GOOD and ctx.layout.snapshot(current).is_file():
+        return current
+    candidate = previous_good(records, before=current)
+    while candidate and not ctx.layout.snapshot(candidate.id).is_file():
+        candidate = previous_good(records, before=candidate.id)
+    return candidate.id if candidate else None
+
+
+def new_run(
+    ctx: StackContext, options: DeployOptions, runner: Runner, dry_run: bool = False
+) -> DeployRun:
+    existing = {r.id for r in load_history(ctx)}
+    if ctx.layout.releases.is_dir():
+        existing |= {p.name for p in ctx.layout.releases.iterdir()}
+    live = last_good_live(ctx)
+    return DeployRun(
+        ctx=ctx,
+        options=options,
+        apps=select_apps(ctx, options.apps),
+        release_id="<new>" if dry_run else new_release_id(existing=existing),
+        live=live,
+        live_snapshot=load_snapshot(ctx, live) if live else None,
+        runner=runner,
+        dry_run=dry_run,
+    )
+
+
+def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
+    lay = run.ctx.layout
+    for stage in STAGES:
+        reason = stage.skip(run)
+        if reason:
+            summary.skip(stage.name, reason)
+            continue
+        journal.enter(lay, stage.name, stage.live)
+        with summary.stage(stage.name) as entry:
+            if stage.task:
+                entry["detail"] = run.runner.call(stage.name, stage.execute, run)
+            else:
+                entry["detail"] = stage.execute(run)
+
+
+def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> None:
+    if not journal.touched_live:
+        summary.skip("rollback", "nothing live was touched")
+        return
+    if not run.options.auto_rollback:
+        summary.skip("rollback", "--no-rollback")
+        return
+    with summary.stage("rollback") as entry:
+        try:
+            results = run.runner.call(
+                "rollback", put_back, run.ctx, run.release_id, run.live, run.changed, run.say
+            )
+            summary["health"] = Summary.plain(results)
+            summary["live"] = run.live
+            entry["detail"] = f"back on {run.live or 'nothing (first deploy)'}"
+        except DeployflowError as exc:
+            summary["live"] = None
+            entry["detail"] = f"rollback failed: {exc}"
+
+
+def deploy(
+    ctx: StackContext,
+    options: DeployOptions,
+    runner: Runner,
+    on_release: Callable[[str], None] = lambda _rid: None,
+) -> dict[str, Any]:
+    """Deploy a new release; returns the summary, or raises `DeployFailed` carrying it."""
+    lay = ctx.layout
+    purpose = f"{options.purpose} {','.join(options.apps) or 'all apps'}"
+    with deploy_lock(lay.lock, purpose):
+        recover(ctx, runner.log)
+        run = new_run(ctx, options, runner)
+        on_release(run.release_id)
+        summary = Summary(ctx, "app" if options.apps else "full", run.apps, run.release_id)
+        summary["previous"] = summary["live"] = run.live
+        journal = Journal("deploy", run.release_id, run.live, apps=list(ctx.stack.apps))
+        record(ctx, run.release_id, "building", f"{purpose}")
+        journal.save(lay)
+        error: BaseException | None = None
+        try:
+            _run_stages(run, summary, journal)
+            record(ctx, run.release_id, "live", "deployed")
+            summary["live"] = run.release_id
+            summary["health"] = Summary.plain(run.verified)
+        except BaseException as exc:  # failures, Ctrl-C and termination all put things back
+            error = exc
+            record(ctx, run.release_id, "failed", str(exc) or type(exc).__name__)
+            journal.apps = run.changed or list(ctx.stack.apps)
+            journal.save(lay)
+            _put_back(run, summary, journal)
+        Journal.clear(lay)
+        if error is None:
+            for prune in (prune_releases, prune_backups):
+                try:
+                    prune(ctx, runner.log)
+                except (OSError, DeployflowError) as exc:
+                    summary.warn(f"{prune.__name__}: {exc}")
+        for app in run.apps:
+            url = ctx.stack.apps[app].url
+            if url:
+                summary["urls"][app] = ctx.render(url, f"apps.{app}.url", run.release_id)
+        outcome = "success"
+        if error is not None:
+            rolled = options.auto_rollback and journal.touched_live
+            outcome = "rolled back" if rolled else "failed"
+        data = finish(ctx, summary, runner, outcome, error)
+    if error is None:
+        return data
+    if not isinstance(error, Exception):
+        raise error
+    raise DeployFailed(
+        f"deploy {run.release_id} failed ({data['error']}); {outcome}, "
+        f"live: {data['live'] or 'none'}",
+        data,
+    ) from None

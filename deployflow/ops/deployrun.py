@@ -1,0 +1,52 @@
+"""What one deploy knows as it goes: its options, the release it makes, the live release and
+snapshot it may return to, and which apps' services it restarts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deployflow.core.configs import RenderedConfig
+from deployflow.core.context import StackContext
+from deployflow.core.snapshot import Snapshot
+from deployflow.ops.runner import Runner
+from deployflow.probes import ProbeResult
+
+__all__ = ["DeployOptions", "DeployRun"]
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    apps: tuple[str, ...] = ()  # empty: every app
+    skip_backup: bool = False
+    skip_build: bool = False
+    skip_tests: bool = False
+    force: bool = False
+    sequential: bool = False
+    auto_rollback: bool = True
+    purpose: str = "deploy"  # deploy | config (a config-only release)
+
+
+@dataclass
+class DeployRun:
+    ctx: StackContext
+    options: DeployOptions
+    apps: list[str]  # the apps this deploy builds (the others are carried over)
+    release_id: str
+    live: str | None
+    live_snapshot: Snapshot | None
+    runner: Runner
+    dry_run: bool = False
+    keys: dict[str, str] = field(default_factory=dict)
+    builds: dict[str, Path] = field(default_factory=dict)
+    configs: list[RenderedConfig] = field(default_factory=list)
+    snapshot: Snapshot | None = None
+    changed: list[str] = field(default_factory=list)  # apps whose services restart
+    verified: list[ProbeResult] = field(default_factory=list)
+
+    @property
+    def log(self) -> Runner:
+        return self.runner
+
+    def say(self, message: str) -> None:
+        self.runner.log(message)

@@ -1,0 +1,80 @@
+"""Put a good release back from its own snapshot, and recover after an interrupted run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from deployflow.backends.files import fsync_dir
+from deployflow.core.context import StackContext
+from deployflow.core.servicespec import ServiceSpec
+from deployflow.ops.journal import Journal, clean_leftovers, read_journal
+from deployflow.probes import ProbeResult
+from deployflow.stages import Log
+from deployflow.stages.assemble import load_snapshot
+from deployflow.stages.release import current_release, load_history, record, switch_current
+from deployflow.stages.services import start_specs, stop_specs
+from deployflow.stages.verify import verify_checks
+
+__all__ = ["Recovery", "put_back", "recover"]
+
+
+def _specs_of(ctx: StackContext, release: str | None, apps: list[str]) -> list[ServiceSpec]:
+    if not release or not ctx.layout.snapshot(release).is_file():
+        return []
+    return load_snapshot(ctx, release).services(apps)
+
+
+def put_back(
+    ctx: StackContext, failed: str | None, target: str | None, apps: list[str], log: Log
+) -> list[ProbeResult]:
+    """Stop `apps`' services (as `failed` and `target` define them), point `current` at
+    `target` and start and verify its services, all from `target`'s snapshot. With no target
+    (a first deploy failed) the apps' services stay stopped and `current` goes away."""
+    specs = {s.name: s for s in _specs_of(ctx, failed, apps)}
+    specs.update({s.name: s for s in _specs_of(ctx, target, apps)})
+    stop_specs(list(specs.values()), log)
+    if target is None:
+        ctx.layout.current.unlink(missing_ok=True)
+        fsync_dir(ctx.root)
+        log("no earlier release to return to; app services left stopped")
+        return []
+    if current_release(ctx) != target:
+        switch_current(ctx, target, log)
+    snap = load_snapshot(ctx, target)
+    start_specs(snap.services(apps), log)
+    return verify_checks(ctx, snap.checks(apps), log)
+
+
+@dataclass
+class Recovery:
+    interrupted: str | None = None
+    restored: str | None = None
+    health: list[ProbeResult] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
+
+
+def recover(ctx: StackContext, log: Log) -> Recovery:
+    """Call with the lock held. After a killed run: put its previous release back (when it
+    had touched what is live), mark its release interrupted, remove its temp files."""
+    lay = ctx.layout
+    result = Recovery(cleaned=clean_leftovers(lay))
+    journal = read_journal(lay)
+    stuck = [r.id for r in load_history(ctx) if r.status == "building"]
+    if journal is None and not stuck:
+        return result
+    if journal is not None and journal.touched_live:
+        log(
+            f"an interrupted {journal.op} of {journal.release} was found (phase {journal.phase}); "
+            f"putting {journal.previous or 'nothing'} back"
+        )
+        apps = journal.apps or list(ctx.stack.apps)
+        result.health = put_back(ctx, journal.release, journal.previous, apps, log)
+        result.restored = journal.previous
+    if journal is not None and journal.op == "deploy":
+        stuck.append(journal.release)
+    for rid in dict.fromkeys(stuck):
+        if rid and rid != (journal.previous if journal else None):
+            record(ctx, rid, "interrupted", "the run deploying it died; recovered")
+            result.interrupted = rid
+    Journal.clear(lay)
+    return result

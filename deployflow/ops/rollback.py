@@ -1,0 +1,85 @@
+"""The rollback operation: an earlier good release back (code, configs, services, checks) from
+its own snapshot, under the root's lock, journaled so a kill mid-way is recovered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deployflow.backends.lock import deploy_lock
+from deployflow.core.context import StackContext
+from deployflow.core.history import ReleaseRecord, previous_good
+from deployflow.core.summary import Summary
+from deployflow.errors import DeployFailed, DeployflowError, ReleaseError
+from deployflow.ops.journal import Journal
+from deployflow.ops.outcome import finish
+from deployflow.ops.putback import put_back, recover
+from deployflow.ops.runner import Runner
+from deployflow.stages.release import current_release, load_history, record
+
+__all__ = ["rollback", "rollback_target", "target_for"]
+
+
+def rollback_target(
+    records: list[ReleaseRecord], current: str | None, to: str | None, usable: set[str]
+) -> str:
+    """Pick and check the release to go back to; errors say which releases are eligible."""
+    status = {r.id: r.status for r in records}
+    if to is not None:
+        if status.get(to) in ("failed", "interrupted"):
+            raise ReleaseError(f"release {to} is marked {status[to]}; pick a good one")
+        if to not in usable:
+            raise ReleaseError(f"release {to} is not on disk; see `deployflow releases`")
+        if to == current:
+            raise ReleaseError(f"release {to} is already live")
+        return to
+    candidate = previous_good(records, before=current)
+    while candidate and candidate.id not in usable:
+        candidate = previous_good(records, before=candidate.id)
+    if candidate is None:
+        raise ReleaseError("no earlier good release to roll back to; see `deployflow releases`")
+    return candidate.id
+
+
+def target_for(ctx: StackContext, to: str | None) -> tuple[str | None, str]:
+    """(current, target) for a rollback, checked without changing anything."""
+    lay = ctx.layout
+    usable = (
+        {p.name for p in lay.releases.iterdir() if lay.snapshot(p.name).is_file()}
+        if lay.releases.is_dir()
+        else set()
+    )
+    current = current_release(ctx)
+    return current, rollback_target(load_history(ctx), current, to, usable)
+
+
+def rollback(ctx: StackContext, to: str | None, runner: Runner) -> dict[str, Any]:
+    lay = ctx.layout
+    with deploy_lock(lay.lock, "rollback"):
+        recover(ctx, runner.log)
+        current, target = target_for(ctx, to)
+        apps = list(ctx.stack.apps)
+        summary = Summary(ctx, "rollback", apps, target)
+        summary["previous"] = current
+        journal = Journal("rollback", target, current, apps=apps)
+        journal.enter(lay, "rollback", True)
+        error: DeployflowError | None = None
+        try:
+            with summary.stage("rollback") as entry:
+                results = runner.call("rollback", put_back, ctx, current, target, apps, runner.log)
+                summary["health"] = Summary.plain(results)
+                entry["detail"] = f"{current} -> {target}"
+            if current:
+                record(ctx, current, "rolled_back", f"rolled back to {target}")
+            record(ctx, target, "live", f"rollback from {current}")
+            summary["live"] = target
+        except DeployflowError as exc:
+            error = exc
+            with summary.stage("restore") as entry:
+                put_back(ctx, target, current, apps, runner.log)
+                entry["detail"] = f"back on {current}"
+            summary["live"] = current_release(ctx)
+        Journal.clear(lay)
+        data = finish(ctx, summary, runner, "success" if error is None else "failed", error)
+    if error is not None:
+        raise DeployFailed(f"rollback to {target} failed: {data['error']}", data) from None
+    return data

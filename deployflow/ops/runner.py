@@ -1,0 +1,47 @@
+"""How an operation runs its stages: plainly in this process, or each as a Prefect task
+(`deployflow.tasks.runner.PrefectRunner`). Operations only see this small interface."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+__all__ = ["PlainRunner", "Runner"]
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    def call(self, name: str, fn: Callable[..., T], *args: Any, retries: int = 0) -> T:
+        """Run one stage (a Prefect task named `name` under Prefect)."""
+        ...
+
+    def each(
+        self, name: str, fn: Callable[[str], T], items: list[str], concurrent: bool
+    ) -> list[T]:
+        """Run `fn` per item (concurrently when asked), results in item order."""
+        ...
+
+    def log(self, message: str) -> None: ...
+
+
+class PlainRunner:
+    """Stages as plain calls; log lines go to `sink` (the terminal, or nowhere)."""
+
+    def __init__(self, sink: Callable[[str], None] = lambda _m: None) -> None:
+        self._sink = sink
+
+    def call(self, name: str, fn: Callable[..., T], *args: Any, retries: int = 0) -> T:
+        return fn(*args)
+
+    def each(
+        self, name: str, fn: Callable[[str], T], items: list[str], concurrent: bool
+    ) -> list[T]:
+        if not concurrent or len(items) < 2:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(4, len(items))) as pool:
+            return list(pool.map(fn, items))
+
+    def log(self, message: str) -> None:
+        self._sink(message)

@@ -1,0 +1,243 @@
+"""What each pipeline stage does and what it would do (`plan`), over one `DeployRun`."""
+
+from __future__ import annotations
+
+from deployflow.core.configs import RenderedConfig, render_configs
+from deployflow.core.recipes import rendered_steps
+from deployflow.core.snapshot import AppState, Snapshot
+from deployflow.errors import BuildError
+from deployflow.ops.deployrun import DeployRun
+from deployflow.stages.assemble import app_state, config_entries, write_release
+from deployflow.stages.backup import create_backup
+from deployflow.stages.build import app_build_key, build_app, run_tests
+from deployflow.stages.hooks import hook_steps, run_hooks
+from deployflow.stages.preflight import run_preflight, verdict
+from deployflow.stages.release import migrate as apply_sql
+from deployflow.stages.release import switch_current
+from deployflow.stages.services import start_specs, stop_specs
+from deployflow.stages.verify import verify_checks
+
+__all__ = [
+    "after_start",
+    "assemble",
+    "backup",
+    "build",
+    "migrate",
+    "plan_assemble",
+    "plan_backup",
+    "plan_build",
+    "plan_hooks",
+    "plan_migrate",
+    "plan_preflight",
+    "plan_tests",
+    "plan_verify",
+    "preflight",
+    "start",
+    "stop",
+    "switch",
+    "test",
+    "verify",
+]
+
+
+def preflight(run: DeployRun) -> str:
+    return verdict(run_preflight(run.ctx, run.apps, run.say), run.options.force)
+
+
+def plan_preflight(run: DeployRun) -> list[str]:
+    ctx = run.ctx
+    lines = [f"ensure running: {name}" for name in ctx.stack.infrastructure_services()]
+    lines.append("check tools, ports, disk space, templates")
+    return lines + [f"check database {name}" for name in ctx.stack.databases]
+
+
+def backup(run: DeployRun) -> str:
+    info = create_backup(run.ctx, run.release_id, run.live_snapshot, run.say)
+    return f"{info.files} configs, {info.databases} database dumps; live {run.live or 'none'}"
+
+
+def plan_backup(run: DeployRun) -> list[str]:
+    lay, include = run.ctx.layout, run.ctx.stack.backup.include
+    lines = [f"write {lay.backups}/<new>/ (include: {', '.join(include)})"]
+    if "configs" in include:
+        lines.append(f"copy the configs of release {run.live or 'none'}")
+    if "database" in include:
+        lines += [f"dump database {db} (mysqldump | gzip)" for db in run.ctx.stack.databases]
+    return lines
+
+
+def _reused_key(run: DeployRun, app: str) -> str:
+    live = run.live_snapshot
+    if live is None or app not in live.apps:
+        raise BuildError(f"apps.{app}: no live release to reuse its build from; build it")
+    return live.apps[app].key
+
+
+def _wants_build(run: DeployRun) -> bool:
+    return not run.options.skip_build and run.options.purpose == "deploy"
+
+
+def build(run: DeployRun) -> str:
+    ctx = run.ctx
+    if not _wants_build(run):
+        run.keys = {app: _reused_key(run, app) for app in run.apps}
+        for app, key in run.keys.items():
+            if not ctx.layout.build_done(app, key).is_file():
+                raise BuildError(f"apps.{app}: build {key[:12]} is gone; deploy with a build")
+            run.builds[app] = ctx.layout.build_dir(app, key)
+        return f"reused {len(run.keys)} builds"
+    run.keys = {app: app_build_key(ctx, app) for app in run.apps}
+
+    def one(item: str) -> bool:
+        return build_app(ctx, item, run.keys[item], run.say).reused
+
+    reused = run.runner.each("build", one, run.apps, not run.options.sequential)
+    for app in run.apps:
+        run.builds[app] = ctx.layout.build_dir(app, run.keys[app])
+    return f"built {reused.count(False)}, reused {reused.count(True)}"
+
+
+def plan_build(run: DeployRun) -> list[str]:
+    ctx, lines = run.ctx, []
+    if not _wants_build(run):
+        run.keys = {app: _reused_key(run, app) for app in run.apps}
+        return [f"{app}: reuse build {key[:12]}" for app, key in run.keys.items()]
+    run.keys = {app: app_build_key(ctx, app) for app in run.apps}
+    for app, key in run.keys.items():
+        if ctx.layout.build_done(app, key).is_file():
+            lines.append(f"{app}: reuse build {key[:12]} (inputs unchanged)")
+            continue
+        lines.append(f"{app}: copy {ctx.stack.apps[app].source} -> builds/{app}/{key[:24]}")
+        lines += [f"{app}: {' '.join(step)}" for step in rendered_steps(ctx, app)]
+    return lines
+
+
+def _snapshot(run: DeployRun) -> None:
+    """The new release's snapshot: changed apps run from it, the others from where they ran."""
+    ctx, rid, live = run.ctx, run.release_id, run.live_snapshot
+    run.configs = render_configs(ctx, list(ctx.stack.apps), rid, with_stack=True)
+    snap = Snapshot(rid)
+    mine = {c.dest: c for c in run.configs if c.app is None}
+    snap.stack_configs = config_entries(list(mine.values()))
+    for app in ctx.stack.apps:
+        old: AppState | None = live.apps.get(app) if live else None
+        if app not in run.keys:
+            if old is None and run.dry_run:
+                continue
+            if old is None:
+                raise BuildError(f"apps.{app}: never deployed; deploy it (or the whole stack)")
+            snap.apps[app] = old
+            continue
+        configs = [c for c in run.configs if c.app == app]
+        state = app_state(ctx, app, rid, run.keys[app], configs)
+        if old is not None:
+            again = render_configs(ctx, [app], old.runs_from, with_stack=False)
+            if app_state(ctx, app, old.runs_from, run.keys[app], again).same_as(old):
+                state = old
+        snap.apps[app] = state
+    run.snapshot = snap
+    run.changed = [a for a, s in snap.apps.items() if s.runs_from == rid]
+
+
+def assemble(run: DeployRun) -> str:
+    _snapshot(run)
+    assert run.snapshot is not None
+    builds = {app: run.builds[app] for app in run.changed}
+    wanted: list[RenderedConfig] = [c for c in run.configs if c.app is None or c.app in builds]
+    write_release(run.ctx, run.snapshot, builds, wanted, run.say)
+    same = [a for a in run.snapshot.apps if a not in run.changed]
+    return f"changed: {', '.join(run.changed) or 'none'}; unchanged: {', '.join(same) or 'none'}"
+
+
+def plan_assemble(run: DeployRun) -> list[str]:
+    _snapshot(run)
+    lines = [f"{app}: new, from build {run.keys[app][:12]}" for app in run.changed]
+    assert run.snapshot is not None
+    lines += [
+        f"{app}: unchanged, runs on from {s.runs_from}"
+        for app, s in run.snapshot.apps.items()
+        if app not in run.changed
+    ]
+    lines += [f"render {c.label} (mode {c.mode:04o})" for c in run.configs]
+    return lines
+
+
+def test(run: DeployRun) -> str:
+    ran = 0
+    for app in run.changed:
+        if run.ctx.stack.apps[app].tests:
+            ran += run_tests(run.ctx, app, run.ctx.layout.app_dir(run.release_id, app), run.say)
+    return f"{ran} test commands passed"
+
+
+def plan_tests(run: DeployRun) -> list[str]:
+    return [
+        f"{app}: test {' '.join(step)}"
+        for app in run.changed
+        for step in rendered_steps(run.ctx, app, tests=True)
+    ]
+
+
+def plan_verify(run: DeployRun) -> list[str]:
+    return [check.name for check in run.snapshot.checks(run.changed)] if run.snapshot else []
+
+
+def _live_specs(run: DeployRun) -> list:
+    return run.live_snapshot.services(run.changed) if run.live_snapshot else []
+
+
+def stop(run: DeployRun) -> str:
+    specs = _live_specs(run)
+    stop_specs(specs, run.say)
+    return ", ".join(s.name for s in specs) or "nothing to stop"
+
+
+def migrate(run: DeployRun) -> str:
+    applied = apply_sql(run.ctx, run.changed, run.release_id, run.say)
+    hooks = sum(
+        run_hooks(run.ctx, app, "before_start", run.release_id, run.say) for app in run.changed
+    )
+    return f"{len(applied)} SQL migrations, {hooks} before_start hooks"
+
+
+def plan_migrate(run: DeployRun) -> list[str]:
+    lines = []
+    for app in run.changed or run.apps:
+        spec = run.ctx.stack.apps[app].migrations
+        if spec:
+            lines.append(f"{app}: apply {spec.dir}/*.sql to database {spec.database}")
+    return lines + plan_hooks(run, "before_start")
+
+
+def plan_hooks(run: DeployRun, when: str) -> list[str]:
+    return [
+        f"{app}: {' '.join(step)}"
+        for app in run.changed or run.apps
+        for step in hook_steps(run.ctx, app, when, run.release_id)
+    ]
+
+
+def switch(run: DeployRun) -> str:
+    previous = switch_current(run.ctx, run.release_id, run.say)
+    return f"current -> {run.release_id} (was {previous or 'none'})"
+
+
+def start(run: DeployRun) -> str:
+    assert run.snapshot is not None
+    specs = run.snapshot.services(run.changed)
+    start_specs(specs, run.say)
+    return ", ".join(s.name for s in specs) or "nothing to start"
+
+
+def verify(run: DeployRun) -> str:
+    assert run.snapshot is not None
+    results = verify_checks(run.ctx, run.snapshot.checks(run.changed), run.say)
+    run.verified = results
+    return f"{len(results)} checks passed"
+
+
+def after_start(run: DeployRun) -> str:
+    hooks = sum(
+        run_hooks(run.ctx, app, "after_start", run.release_id, run.say) for app in run.changed
+    )
+    return f"{hooks} after_start hooks"

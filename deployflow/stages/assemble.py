@@ -1,0 +1,130 @@
+"""Assemble a release directory from builds, shared paths and freshly rendered configs, and
+write its snapshot. Nothing live is touched: the release is not `current` yet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from deployflow.backends.files import atomic_write, fsync_dir
+from deployflow.core.configs import RenderedConfig
+from deployflow.core.context import StackContext
+from deployflow.core.healthplan import check_specs
+from deployflow.core.servicespec import service_spec
+from deployflow.core.snapshot import AppState, Snapshot
+from deployflow.errors import ReleaseError
+from deployflow.stages import Log
+
+__all__ = ["app_state", "config_entries", "link_build", "load_snapshot", "write_release"]
+
+
+def config_entries(configs: list[RenderedConfig]) -> dict[str, dict]:
+    return {
+        c.dest: {
+            "sha": hashlib.sha256(c.content.encode()).hexdigest(),
+            "masked": c.masked,
+            "mode": f"{c.mode:04o}",
+        }
+        for c in configs
+    }
+
+
+def app_state(
+    ctx: StackContext, app: str, release_id: str, key: str, configs: list[RenderedConfig]
+) -> AppState:
+    """What the app would be in `release_id`, with every template rendered for it."""
+    services = {n: service_spec(ctx, n, release_id) for n in ctx.stack.apps[app].services}
+    return AppState(
+        key=key,
+        runs_from=release_id,
+        configs=config_entries(configs),
+        services=services,
+        checks=check_specs(ctx, app, release_id),
+    )
+
+
+def load_snapshot(ctx: StackContext, release_id: str) -> Snapshot:
+    try:
+        return Snapshot.from_json(ctx.layout.snapshot(release_id).read_text())
+    except FileNotFoundError:
+        raise ReleaseError(
+            f"release {release_id} has no snapshot ({ctx.layout.snapshot(release_id)}); it was "
+            "made by an older deployflow or is incomplete: deploy a new release"
+        ) from None
+
+
+def link_build(build: Path, dest: Path) -> None:
+    """The release's copy of a build: hard links (no copying, no extra disk), so the app sees
+    real paths of its own release while the build dir stays untouched."""
+    shutil.copytree(build, dest, symlinks=True, copy_function=os.link)
+
+
+def _link_shared(ctx: StackContext, app: str, app_dir: Path) -> None:
+    lay = ctx.layout
+    source = (ctx.stack_dir / ctx.stack.apps[app].source).resolve()
+    for entry in ctx.stack.apps[app].shared:
+        rel = entry.rstrip("/")
+        shared_path = lay.shared / app / rel
+        if not shared_path.exists():
+            seed = source / rel
+            shared_path.parent.mkdir(parents=True, exist_ok=True)
+            if seed.is_dir():
+                shutil.copytree(seed, shared_path, symlinks=True)
+            elif seed.is_file():
+                shutil.copy2(seed, shared_path)
+            elif entry.endswith("/"):
+                shared_path.mkdir()
+            else:
+                shared_path.touch()
+        target = app_dir / rel
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.is_dir():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(shared_path, target)
+
+
+def _write_configs(ctx: StackContext, release_id: str, configs: list[RenderedConfig]) -> None:
+    for config in configs:
+        path = ctx.layout.config_file(release_id, config.app, config.dest)
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise ReleaseError(f"{config.label}: {path} exists and is not a plain file")
+        atomic_write(path, config.content, config.mode)  # replaces a hard link, never edits it
+
+
+def write_release(
+    ctx: StackContext,
+    snapshot: Snapshot,
+    builds: dict[str, Path],
+    configs: list[RenderedConfig],
+    log: Log,
+) -> Path:
+    """releases/<id>/: changed apps from their builds (+ shared links + configs), unchanged
+    apps as links to the release they run from, then REVISION, versions.json and the snapshot."""
+    lay = ctx.layout
+    rid = snapshot.release
+    release = lay.release(rid)
+    if release.exists():
+        raise ReleaseError(f"release {rid} already exists under {lay.releases}")
+    release.mkdir(parents=True)
+    for app, state in snapshot.apps.items():
+        app_dir = lay.app_dir(rid, app)
+        if state.runs_from != rid:
+            os.symlink(Path("..") / state.runs_from / app, app_dir)
+            log(f"{app}: unchanged; runs on from release {state.runs_from}")
+            continue
+        link_build(builds[app], app_dir)
+        _link_shared(ctx, app, app_dir)
+        marker = app_dir / "VERSION"
+        state.version = marker.read_text().strip() if marker.is_file() else ""
+    _write_configs(ctx, rid, [c for c in configs if c.app is None or c.app in builds])
+    atomic_write(release / "REVISION", rid + "\n")
+    versions = {app: s.version for app, s in snapshot.apps.items()}
+    atomic_write(release / "versions.json", json.dumps(versions, indent=2) + "\n")
+    atomic_write(lay.snapshot(rid), snapshot.to_json(), 0o600)  # service env may hold secrets
+    fsync_dir(lay.releases)
+    return release
