@@ -4,6 +4,7 @@ times out (even a step that prints nothing) and kills the command's whole proces
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import queue
 import shutil
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from deployflow.core.redact import Redactor
 from deployflow.errors import CommandError
 
 __all__ = ["Command", "CommandResult", "kill_group", "resolve_program", "run", "spawn"]
@@ -24,7 +26,6 @@ __all__ = ["Command", "CommandResult", "kill_group", "resolve_program", "run", "
 # Debian keeps daemons such as mariadbd in sbin, which a normal user's PATH lacks.
 SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
 DEFAULT_TIMEOUT = 900.0
-MASK = "********"
 
 
 def resolve_program(program: str) -> str | None:
@@ -55,9 +56,7 @@ class Command:
         return cls(tuple(str(a) for a in argv), **kwargs)  # type: ignore[arg-type]
 
     def redact(self, text: str) -> str:
-        for value in sorted((s for s in self.secrets if len(s) >= 3), key=len, reverse=True):
-            text = text.replace(value, MASK)
-        return text
+        return Redactor(self.secrets)(text)
 
     @property
     def display(self) -> str:
@@ -142,44 +141,38 @@ def run(
         threads.append(threading.Thread(target=_pump_lines, args=(proc.stdout, lines)))
     else:
         assert proc.stderr is not None
-        text_err = open(proc.stderr.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        text_err = io.TextIOWrapper(proc.stderr, encoding="utf-8", errors="replace")
         threads.append(threading.Thread(target=_pump_lines, args=(text_err, lines)))
         threads.append(threading.Thread(target=_pump_bytes, args=(proc.stdout, sink, sink_failed)))
     for thread in threads:
         thread.daemon = True
         thread.start()
     deadline = None if command.timeout is None else started + command.timeout
+    reading = True  # until the line stream (stdout, or stderr beside a sink) ends
     try:
-        done = False
-        while not done:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        while reading:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise error(
+                    f"{command.display}: timed out after {command.timeout:.0f}s "
+                    "(the whole process group was killed)"
+                )
             try:
-                line = lines.get(timeout=min(wait, 0.5) if wait is not None else 0.5)
+                line = lines.get(timeout=0.2)
             except queue.Empty:
-                line = ""
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise error(
-                        f"{command.display}: timed out after {command.timeout:.0f}s "
-                        "(the whole process group was killed)"
-                    ) from None
                 if proc.poll() is not None:
                     kill_group(proc.pid)  # a leftover child holding the pipe open ends too
-                    if not any(t.is_alive() for t in threads):
-                        break
                 continue
             if line is None:
-                done = True
+                reading = False
                 continue
             tail.append(command.redact(line))
             if on_line:
                 on_line(command.redact(line))
-        for thread in threads:
-            thread.join(timeout=None if deadline is None else max(0.1, deadline - time.monotonic()))
-        code = proc.wait(
-            timeout=None if deadline is None else max(0.1, deadline - time.monotonic())
-        )
-    except subprocess.TimeoutExpired:
-        raise error(f"{command.display}: timed out after {command.timeout:.0f}s") from None
+        for thread in threads:  # the bytes pump may still be writing its last blocks
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                raise error(f"{command.display}: timed out after {command.timeout:.0f}s")
+        code = proc.wait()
     finally:
         # the leader is done or we are leaving early: nothing it started may outlive it
         kill_group(proc.pid)

@@ -17,6 +17,15 @@ from deployflow.errors import LockError
 __all__ = ["deploy_lock", "lock_holder"]
 
 
+def _holder_info(fd: int) -> dict:
+    """The holder's record (written right after it took the lock; empty for a moment)."""
+    text = os.pread(fd, 4096, 0).decode(errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"purpose": "an operation that is starting"}
+
+
 def lock_holder(path: Path) -> dict | None:
     """Who holds the lock (pid, purpose, since), or None when nobody does."""
     try:
@@ -27,12 +36,7 @@ def lock_holder(path: Path) -> dict | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            with os.fdopen(os.dup(fd)) as handle:
-                text = handle.read()
-            try:
-                return json.loads(text)
-            except ValueError:
-                return {"pid": "?", "purpose": "an operation that is starting"}
+            return _holder_info(fd)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:
@@ -49,12 +53,7 @@ def deploy_lock(path: Path, purpose: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            with os.fdopen(os.dup(fd)) as handle:
-                text = handle.read()
-            try:
-                info = json.loads(text)
-            except ValueError:
-                info = {}
+            info = _holder_info(fd)
             raise LockError(
                 f"another operation ({info.get('purpose', '?')}, pid {info.get('pid', '?')}, "
                 f"since {info.get('since', '?')}) holds {path}; wait for it to finish"

@@ -26,7 +26,7 @@ RECIPES: dict[str, list[list[str]]] = {
     "nuxt": [["npm", "ci"], ["npm", "run", "build"]],
     "flutter": [["flutter", "pub", "get"], ["flutter", "build", "web", "--release"]],
     "node": [["npm", "ci", "--omit=dev"], ["npm", "run", "build", "--if-present"]],
-    # a virtualenv made by uv (seconds, against ~20 s for venv + pip); see python_steps
+    # a virtualenv made by uv (seconds, against ~20 s for venv + pip); see python_install
     "python": [["{{ sys.python }}", "-m", "uv", "venv", "--quiet", ".venv"]],
     "go": [["go", "build", "-o", "bin/app", "./..."]],
     "static": [],
@@ -36,29 +36,34 @@ RECIPES: dict[str, list[list[str]]] = {
 _UV_INSTALL = ["{{ sys.python }}", "-m", "uv", "pip", "install", "--quiet", "--python"]
 
 
-def python_install(source: Path) -> list[list[str]]:
+def python_install(files: set[str]) -> list[list[str]]:
     """Install a Python app's dependencies: requirements.txt, else the project itself."""
-    if (source / "requirements.txt").is_file():
+    if "requirements.txt" in files:
         return [[*_UV_INSTALL, ".venv/bin/python", "-r", "requirements.txt"]]
-    if (source / "pyproject.toml").is_file():
+    if "pyproject.toml" in files:
         return [[*_UV_INSTALL, ".venv/bin/python", "."]]
     return []
 
 
-def build_steps(app: App, source: Path | None = None) -> list[list[str]]:
-    """The argv lists that build `app`: its recipe's steps or its own."""
+def build_steps(app: App, files: set[str] = frozenset()) -> list[list[str]]:
+    """The argv lists that build `app`: its recipe's steps or its own; `files` are the names at
+    the top of its source (a recipe may depend on them)."""
     if app.recipe:
         steps = [list(step) for step in RECIPES[app.recipe]]
-        if app.recipe == "python" and source is not None:
-            steps += python_install(source)
+        if app.recipe == "python":
+            steps += python_install(set(files))
         return steps
     return [list(step) for step in app.steps]
+
+
+def _top_names(source: Path) -> set[str]:
+    return {p.name for p in source.iterdir()} if source.is_dir() else set()
 
 
 def rendered_steps(ctx: StackContext, app: str, tests: bool = False) -> list[list[str]]:
     """An app's build steps (or its `tests:` steps) with templates rendered."""
     spec = ctx.stack.apps[app]
-    steps = spec.tests if tests else build_steps(spec, ctx.stack_dir / spec.source)
+    steps = spec.tests if tests else build_steps(spec, _top_names(ctx.stack_dir / spec.source))
     key = "tests" if tests else "steps"
     return [
         [ctx.render(arg, f"apps.{app}.{key}[{i}]") for arg in step] for i, step in enumerate(steps)

@@ -75,6 +75,8 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
         if reason:
             summary.skip(stage.name, reason)
             continue
+        if stage.live:  # from here a kill is recovered by restarting just these apps
+            journal.apps = run.changed
         journal.enter(lay, stage.name, stage.live)
         with summary.stage(stage.name) as entry:
             if stage.task:
@@ -118,7 +120,7 @@ def deploy(
         on_release(run.release_id)
         summary = Summary(ctx, "app" if options.apps else "full", run.apps, run.release_id)
         summary["previous"] = summary["live"] = run.live
-        journal = Journal("deploy", run.release_id, run.live, apps=list(ctx.stack.apps))
+        journal = Journal("deploy", run.release_id, run.live)
         record(ctx, run.release_id, "building", f"{purpose}")
         journal.save(lay)
         error: BaseException | None = None
@@ -130,8 +132,6 @@ def deploy(
         except BaseException as exc:  # failures, Ctrl-C and termination all put things back
             error = exc
             record(ctx, run.release_id, "failed", str(exc) or type(exc).__name__)
-            journal.apps = run.changed or list(ctx.stack.apps)
-            journal.save(lay)
             _put_back(run, summary, journal)
         Journal.clear(lay)
         if error is None:

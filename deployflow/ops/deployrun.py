@@ -44,9 +44,5 @@ class DeployRun:
     changed: list[str] = field(default_factory=list)  # apps whose services restart
     verified: list[ProbeResult] = field(default_factory=list)
 
-    @property
-    def log(self) -> Runner:
-        return self.runner
-
     def say(self, message: str) -> None:
         self.runner.log(message)

@@ -5,7 +5,6 @@ the next operation (or `deployflow recover`) reads it to put the last good relea
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass, field
 
@@ -23,7 +22,6 @@ class Journal:
     phase: str = "start"
     touched_live: bool = False
     apps: list[str] = field(default_factory=list)  # apps whose services it stops and starts
-    pid: int = field(default_factory=os.getpid)
 
     def save(self, lay: Layout) -> None:
         atomic_write(lay.journal, json.dumps(asdict(self)))

@@ -21,7 +21,10 @@ def finish(
     data = summary.finish(outcome, message)
     data["report"] = None
     try:
-        data["report"] = str(runner.call("report", write_report, ctx, data))
+        path, markdown = runner.call("report", write_report, ctx, data)
+        data["report"] = str(path)
+        key = f"{ctx.stack.project}-{data['flow']}-report".replace("_", "-")
+        runner.publish(key, markdown, f"{data['flow']} {data['release']}: {data['result']}")
     except Exception as exc:  # the deploy's outcome is decided; say what went wrong
         summary.warn(f"report not written: {ctx.redact(str(exc)) or type(exc).__name__}")
     try:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from deployflow.backends.services import get_backend
+from deployflow.core.servicespec import service_spec
 from deployflow.ops.deployrun import DeployRun
 from deployflow.ops.stagework import (
     after_start,
@@ -61,8 +62,6 @@ def _service_lines(run: DeployRun, verb: str) -> list[str]:
     lines = []
     for app in run.changed or run.apps:
         for name in run.ctx.stack.apps[app].services:
-            from deployflow.core.servicespec import service_spec
-
             spec = service_spec(run.ctx, name, run.release_id)
             backend = get_backend(spec.backend)
             argvs = backend.stop_argv(spec) if verb == "stop" else backend.start_argv(spec)

@@ -59,22 +59,17 @@ def recover(ctx: StackContext, log: Log) -> Recovery:
     lay = ctx.layout
     result = Recovery(cleaned=clean_leftovers(lay))
     journal = read_journal(lay)
-    stuck = [r.id for r in load_history(ctx) if r.status == "building"]
-    if journal is None and not stuck:
-        return result
     if journal is not None and journal.touched_live:
         log(
             f"an interrupted {journal.op} of {journal.release} was found (phase {journal.phase}); "
             f"putting {journal.previous or 'nothing'} back"
         )
-        apps = journal.apps or list(ctx.stack.apps)
-        result.health = put_back(ctx, journal.release, journal.previous, apps, log)
+        result.health = put_back(ctx, journal.release, journal.previous, journal.apps, log)
         result.restored = journal.previous
-    if journal is not None and journal.op == "deploy":
-        stuck.append(journal.release)
-    for rid in dict.fromkeys(stuck):
-        if rid and rid != (journal.previous if journal else None):
-            record(ctx, rid, "interrupted", "the run deploying it died; recovered")
-            result.interrupted = rid
+    # a deploy that died leaves its release "building" (a rollback's target stays good)
+    for record_ in load_history(ctx):
+        if record_.status == "building":
+            record(ctx, record_.id, "interrupted", "the run deploying it died; recovered")
+            result.interrupted = record_.id
     Journal.clear(lay)
     return result

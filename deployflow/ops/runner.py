@@ -25,6 +25,10 @@ class Runner(Protocol):
 
     def log(self, message: str) -> None: ...
 
+    def publish(self, key: str, markdown: str, description: str) -> None:
+        """Show a report where the run is watched (a Prefect artifact under Prefect)."""
+        ...
+
 
 class PlainRunner:
     """Stages as plain calls; log lines go to `sink` (the terminal, or nowhere)."""
@@ -45,3 +49,6 @@ class PlainRunner:
 
     def log(self, message: str) -> None:
         self._sink(message)
+
+    def publish(self, key: str, markdown: str, description: str) -> None:
+        return None

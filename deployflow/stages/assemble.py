@@ -121,7 +121,7 @@ def write_release(
         _link_shared(ctx, app, app_dir)
         marker = app_dir / "VERSION"
         state.version = marker.read_text().strip() if marker.is_file() else ""
-    _write_configs(ctx, rid, [c for c in configs if c.app is None or c.app in builds])
+    _write_configs(ctx, rid, configs)
     atomic_write(release / "REVISION", rid + "\n")
     versions = {app: s.version for app, s in snapshot.apps.items()}
     atomic_write(release / "versions.json", json.dumps(versions, indent=2) + "\n")

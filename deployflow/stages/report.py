@@ -13,29 +13,11 @@ from deployflow.core.report import render_markdown
 __all__ = ["write_report"]
 
 
-def write_report(ctx: StackContext, summary: dict[str, Any]) -> Path:
-    """Files under .deployflow/reports/, and a Prefect markdown artifact when run as a task."""
+def write_report(ctx: StackContext, summary: dict[str, Any]) -> tuple[Path, str]:
+    """The report as files under .deployflow/reports/; returns the markdown's path and text."""
     markdown = ctx.redact(render_markdown(summary))
     name = f"{summary['release']}-{summary['flow']}"
     reports = ctx.layout.reports
     atomic_write(reports / f"{name}.json", ctx.redact(json.dumps(summary, indent=2, default=str)))
     atomic_write(reports / f"{name}.md", markdown)
-    _artifact(ctx, summary, markdown)
-    return reports / f"{name}.md"
-
-
-def _artifact(ctx: StackContext, summary: dict[str, Any], markdown: str) -> None:
-    import sys
-
-    if "prefect" not in sys.modules:  # a plain run (config sync, tests): no Prefect to tell
-        return
-    from prefect.artifacts import create_markdown_artifact
-    from prefect.context import TaskRunContext
-
-    if TaskRunContext.get() is None:
-        return
-    create_markdown_artifact(
-        markdown=markdown,
-        key=f"{ctx.stack.project}-{summary['flow']}-report".replace("_", "-"),
-        description=f"{summary['flow']} {summary['release']}: {summary['result']}",
-    )
+    return reports / f"{name}.md", markdown

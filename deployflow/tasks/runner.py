@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from deployflow.core.redact import Redactor
@@ -32,7 +33,10 @@ def redacted(fn: Callable[..., T], redact: Redactor) -> Callable[..., T]:
             clean.__dict__.update(exc.__dict__)
             raise clean from None
         except Exception as exc:
-            raise DeployflowError(f"{type(exc).__name__}: {redact(str(exc))}") from None
+            raise DeployflowError(
+                f"unexpected {type(exc).__name__}: {redact(str(exc))}; a deployflow bug, "
+                "please report it"
+            ) from None
 
     return wrapper
 
@@ -60,3 +64,6 @@ class PrefectRunner:
 
     def log(self, message: str) -> None:
         get_run_logger().info(self._redact(message))
+
+    def publish(self, key: str, markdown: str, description: str) -> None:
+        create_markdown_artifact(markdown=self._redact(markdown), key=key, description=description)
