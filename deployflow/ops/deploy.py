@@ -14,6 +14,7 @@ from deployflow.core.layout import new_release_id
 from deployflow.core.summary import Summary
 from deployflow.errors import DeployFailed, DeployflowError, StackError
 from deployflow.ops.deployrun import DeployOptions, DeployRun
+from deployflow.ops.failpoints import failpoint
 from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
 from deployflow.ops.pipeline import STAGES
@@ -79,6 +80,7 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
             journal.apps = run.changed
         journal.enter(lay, stage.name, stage.live)
         with summary.stage(stage.name) as entry:
+            failpoint(stage.name)
             if stage.task:
                 entry["detail"] = run.runner.call(stage.name, stage.execute, run)
             else:

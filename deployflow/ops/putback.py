@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from deployflow.backends.files import fsync_dir
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import ServiceSpec
+from deployflow.ops.failpoints import failpoint
 from deployflow.ops.journal import Journal, clean_leftovers, read_journal
 from deployflow.probes import ProbeResult
 from deployflow.stages import Log
@@ -30,6 +31,7 @@ def put_back(
     """Stop `apps`' services (as `failed` and `target` define them), point `current` at
     `target` and start and verify its services, all from `target`'s snapshot. With no target
     (a first deploy failed) the apps' services stay stopped and `current` goes away."""
+    failpoint("rollback")
     specs = {s.name: s for s in _specs_of(ctx, failed, apps)}
     specs.update({s.name: s for s in _specs_of(ctx, target, apps)})
     stop_specs(list(specs.values()), log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,10 +58,22 @@ class Stack:
             )
         return proc
 
+    def cli_env(
+        self, env: dict[str, str], *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess:
+        saved, self.env = self.env, env
+        try:
+            return self.cli(*args, check=check)
+        finally:
+            self.env = saved
+
     def popen(self, *args: str) -> subprocess.Popen:
+        return self.popen_env(self.env, *args)
+
+    def popen_env(self, env: dict[str, str], *args: str) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "deployflow", *args, "--stack", str(self.file)],
-            env=self.env,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -86,9 +99,13 @@ class Stack:
         self.file.write_text(text.replace(old, new))
 
 
-@pytest.fixture
-def stack(example_stack: Path, tmp_path: Path, prefect_api: str) -> Iterator[Stack]:
-    root = tmp_path / "root"
+def new_stack(base: Path, prefect_api: str) -> Stack:
+    """A private copy of the example stack under `base`, deploying into `base/root`."""
+    from tests.conftest import EXAMPLE, write_ports
+
+    shutil.copytree(EXAMPLE, base / "woosoo")
+    write_ports(base / "woosoo")
+    root = base / "root"
     env = {
         **os.environ,
         "PREFECT_API_URL": prefect_api,
@@ -97,10 +114,16 @@ def stack(example_stack: Path, tmp_path: Path, prefect_api: str) -> Iterator[Sta
     }
     # a normal user's PATH: no sbin (where Debian puts mariadbd); deployflow must still find it
     env["PATH"] = ":".join(p for p in env["PATH"].split(":") if not p.endswith("sbin"))
-    s = Stack(example_stack, root, env)
+    s = Stack(base / "woosoo" / "deployflow.yaml", root, env)
     s.edit("verify: {deadline: 30, interval: 0.25}", "verify: {deadline: 8, interval: 0.25}")
+    return s
+
+
+@pytest.fixture
+def stack(tmp_path: Path, prefect_api: str) -> Iterator[Stack]:
+    s = new_stack(tmp_path, prefect_api)
     yield s
-    stop_everything(root)
+    stop_everything(s.root)
 
 
 def stop_everything(root: Path) -> None:

@@ -1,0 +1,25 @@
+"""Failpoints: named places where a fault can be injected on purpose, for the fault suite and
+for anyone who wants to see what a deploy does when a stage dies. Off unless set:
+`DEPLOYFLOW_FAILPOINTS="verify=exit,rollback=hang"` (exit: the stage fails; hang: it stops
+there until killed)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from deployflow.errors import DeployflowError
+
+__all__ = ["failpoint"]
+
+
+def failpoint(name: str) -> None:
+    for item in os.environ.get("DEPLOYFLOW_FAILPOINTS", "").split(","):
+        point, _, action = item.strip().partition("=")
+        if point != name:
+            continue
+        if action == "exit":
+            raise DeployflowError(f"failpoint {name}: injected failure")
+        if action == "hang":
+            while True:
+                time.sleep(3600)

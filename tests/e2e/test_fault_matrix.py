@@ -1,0 +1,112 @@
+"""The fault-injection suite: for every pipeline stage, a failure (non-zero exit) and a kill -9
+of the deploy's process group, plus a health check that never passes and a kill during the
+rollback itself. After each: the previous release is `current`, its services answer, its
+config files are byte-identical, and the next deploy works. Faults are injected through the
+documented failpoints (`DEPLOYFLOW_FAILPOINTS`), so every stage is reached for real."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deployflow.ops.pipeline import STAGES
+from tests.e2e.conftest import Stack, new_stack, stop_everything
+
+FAULTS = [(stage.name, kind) for stage in STAGES for kind in ("exit", "kill")]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iterator[Stack]:
+    """One stack deployed once; every fault below is tried against it in turn."""
+    s = new_stack(tmp_path_factory.mktemp("matrix"), prefect_api)
+    s.cli("run", "full")
+    yield s
+    stop_everything(s.root)
+
+
+def _fingerprint(stack: Stack) -> dict[str, str]:
+    release = (stack.root / "current").resolve()
+    sums = {}
+    for app in ("backend", "pwa", "relay", ".stack"):
+        for path in sorted((release / app).resolve().rglob("*")):
+            if path.is_file() and path.name in (".env", "config.json", "woosoo.conf"):
+                sums[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
+def _assert_previous_live(stack: Stack, release: str, sums: dict[str, str]) -> None:
+    assert stack.current() == release
+    assert stack.health()["status"] == "ok"
+    assert _fingerprint(stack) == sums
+    status = json.loads(stack.cli("services", "status", "--json").stdout)
+    assert all(s["running"] for s in status), status
+    assert not (stack.root / ".deployflow" / "journal.json").exists()
+
+
+def _kill_at(stack: Stack, point: str, env: dict[str, str]) -> None:
+    proc = stack.popen_env(env, "run", "full")
+    journal = stack.root / ".deployflow" / "journal.json"
+    ends = time.monotonic() + 120
+    while time.monotonic() < ends:
+        if journal.exists() and f'"phase": "{point}"' in journal.read_text():
+            break
+        if proc.poll() is not None:
+            raise AssertionError(f"the deploy ended before {point}: {proc.stderr.read()[-2000:]}")
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"the deploy never reached {point}")
+    time.sleep(0.3)  # inside the stage
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("stage", "kind"), FAULTS)
+def test_fault_leaves_previous_release_live(live: Stack, stage: str, kind: str) -> None:
+    before, sums = live.current(), _fingerprint(live)
+    live.set_version("backend", f"fault-{stage}-{kind}")  # so the backend restarts
+    env = {**live.env, "DEPLOYFLOW_FAILPOINTS": f"{stage}={'exit' if kind == 'exit' else 'hang'}"}
+    if kind == "exit":
+        proc = live.cli_env(env, "run", "full", check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert f"failpoint {stage}: injected failure" in proc.stderr
+    else:
+        _kill_at(live, stage, env)
+        assert "was interrupted" in live.cli("releases").stderr
+        live.cli("recover")
+    _assert_previous_live(live, before, sums)
+
+
+def test_health_that_never_passes_and_a_kill_during_rollback(live: Stack) -> None:
+    before, sums = live.current(), _fingerprint(live)
+    app_py = live.dir / "apps" / "backend" / "app.py"
+    original = app_py.read_text()
+    app_py.write_text(
+        original.replace(
+            'ROUTES = {"/api/health": health', 'ROUTES = {"/api/health": lambda: (500, {})'
+        )
+    )
+    proc = live.cli("run", "full", "--json", check=False)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["result"] == "rolled back"
+    _assert_previous_live(live, before, sums)
+    # the same failure, and the deploy is killed while it puts the previous release back
+    env = {**live.env, "DEPLOYFLOW_FAILPOINTS": "rollback=hang"}
+    _kill_at(live, "verify", env)  # the journal stays at verify while the rollback hangs
+    live.cli("recover")
+    _assert_previous_live(live, before, sums)
+    app_py.write_text(original)
+
+
+def test_next_deploy_after_every_fault_works(live: Stack) -> None:
+    live.set_version("backend", "after-faults")
+    summary = json.loads(live.cli("run", "full", "--json").stdout)
+    assert summary["result"] == "success" and live.health()["version"] == "after-faults"
+    statuses = [r["status"] for r in live.releases()]
+    assert statuses.count("live") + statuses.count("superseded") >= 1
+    assert Path(live.root / "releases").is_dir()
