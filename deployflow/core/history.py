@@ -84,16 +84,12 @@ def releases_to_prune(
     depends: dict[str, set[str]] | None = None,
 ) -> list[str]:
     """Release dirs to delete: every one but `current` and the newest `keep` *good* releases,
-    and the releases those run apps from (`depends`). Failed releases never count."""
+    and the releases those run their apps from (`depends`: an app's origin, never a chain).
+    Failed releases never count."""
     status = {r.id: r.status for r in records}
     good = sorted((rid for rid in on_disk if status.get(rid) in GOOD), reverse=True)
     kept = set(good[:keep])
     if current:
         kept.add(current)
-    pending = list(kept)
-    while pending:
-        for dep in (depends or {}).get(pending.pop(), set()):
-            if dep not in kept:
-                kept.add(dep)
-                pending.append(dep)
+    kept |= {dep for rid in list(kept) for dep in (depends or {}).get(rid, set())}
     return [rid for rid in sorted(on_disk, reverse=True) if rid not in kept]

@@ -20,7 +20,7 @@ from deployflow.ops.outcome import finish
 from deployflow.ops.pipeline import STAGES
 from deployflow.ops.putback import put_back, recover
 from deployflow.ops.runner import Runner
-from deployflow.stages.assemble import load_snapshot
+from deployflow.stages.assemble import load_snapshot, release_complete
 from deployflow.stages.backup import prune_backups
 from deployflow.stages.release import current_release, load_history, prune_releases, record
 
@@ -42,10 +42,10 @@ def last_good_live(ctx: StackContext) -> str | None:
     records = load_history(ctx)
     current = current_release(ctx)
     status = {r.id: r.status for r in records}
-    if current and status.get(current) in GOOD and ctx.layout.snapshot(current).is_file():
+    if current and status.get(current) in GOOD and release_complete(ctx, current):
         return current
     candidate = previous_good(records, before=current)
-    while candidate and not ctx.layout.snapshot(candidate.id).is_file():
+    while candidate and not release_complete(ctx, candidate.id):
         candidate = previous_good(records, before=candidate.id)
     return candidate.id if candidate else None
 

@@ -14,6 +14,7 @@ from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
 from deployflow.ops.putback import put_back, recover
 from deployflow.ops.runner import Runner
+from deployflow.stages.assemble import release_complete
 from deployflow.stages.release import current_release, load_history, record
 
 __all__ = ["rollback", "rollback_target", "target_for"]
@@ -28,7 +29,9 @@ def rollback_target(
         if status.get(to) in ("failed", "interrupted"):
             raise ReleaseError(f"release {to} is marked {status[to]}; pick a good one")
         if to not in usable:
-            raise ReleaseError(f"release {to} is not on disk; see `deployflow releases`")
+            raise ReleaseError(
+                f"release {to} is not on disk (or was pruned in part); see `deployflow releases`"
+            )
         if to == current:
             raise ReleaseError(f"release {to} is already live")
         return to
@@ -44,7 +47,7 @@ def target_for(ctx: StackContext, to: str | None) -> tuple[str | None, str]:
     """(current, target) for a rollback, checked without changing anything."""
     lay = ctx.layout
     usable = (
-        {p.name for p in lay.releases.iterdir() if lay.snapshot(p.name).is_file()}
+        {p.name for p in lay.releases.iterdir() if release_complete(ctx, p.name)}
         if lay.releases.is_dir()
         else set()
     )

@@ -18,7 +18,14 @@ from deployflow.core.snapshot import AppState, Snapshot
 from deployflow.errors import ReleaseError
 from deployflow.stages import Log
 
-__all__ = ["app_state", "config_entries", "link_build", "load_snapshot", "write_release"]
+__all__ = [
+    "app_state",
+    "config_entries",
+    "link_build",
+    "load_snapshot",
+    "release_complete",
+    "write_release",
+]
 
 
 def config_entries(configs: list[RenderedConfig]) -> dict[str, dict]:
@@ -54,6 +61,15 @@ def load_snapshot(ctx: StackContext, release_id: str) -> Snapshot:
             f"release {release_id} has no snapshot ({ctx.layout.snapshot(release_id)}); it was "
             "made by an older deployflow or is incomplete: deploy a new release"
         ) from None
+
+
+def release_complete(ctx: StackContext, release_id: str) -> bool:
+    """A release that can go live again: its snapshot and every dir its apps run from."""
+    try:
+        snap = load_snapshot(ctx, release_id)
+    except ReleaseError:
+        return False
+    return all(ctx.layout.app_dir(s.runs_from, app).is_dir() for app, s in snap.apps.items())
 
 
 def link_build(build: Path, dest: Path) -> None:
