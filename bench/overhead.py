@@ -123,7 +123,7 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
 
 
 def stop_shell_services(root: Path) -> None:
-    from deployflow.backends.services.process import group_members
+    from deployflow.backends.services.process_table import group_members
 
     for pid_file in (root / "sh-run").glob("*.pid"):
         pgid = int(pid_file.read_text())

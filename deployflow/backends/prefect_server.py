@@ -17,7 +17,7 @@ from pathlib import Path
 
 from deployflow.backends.executor import Command, spawn
 from deployflow.backends.files import atomic_write
-from deployflow.backends.services.process import proc_start_time
+from deployflow.backends.services.process_table import proc_start_time
 from deployflow.errors import DeployflowError
 
 __all__ = ["ServerInfo", "data_dir", "ensure_api", "server_status", "start_server", "stop_server"]

@@ -30,6 +30,7 @@ class ServiceSpec:
     backend: str = "process"
     start_timeout: float = 30.0
     app: str | None = None
+    reuse_port: bool = False
 
 
 def _bind_host(command: list[str], default: str) -> str:
@@ -75,6 +76,7 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         backend=svc.backend,
         start_timeout=svc.start_timeout,
         app=owner,
+        reuse_port=svc.reuse_port,
     )
 
 

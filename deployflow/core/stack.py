@@ -164,6 +164,7 @@ class Service(_Model):
     env: dict[str, str] = {}
     port: str | int | None = None
     host: str | None = None  # where it listens; default: its --host/--bind option or 127.0.0.1
+    reuse_port: bool = False  # it binds with SO_REUSEPORT: start the new one, then stop the old
     prepare: list[str] = []
     creates: str | None = None
     stop_grace: Annotated[float, Field(gt=0, le=300)] = 10.0

@@ -64,6 +64,9 @@ def _service_lines(run: DeployRun, verb: str) -> list[str]:
         for name in run.ctx.stack.apps[app].services:
             spec = service_spec(run.ctx, name, run.release_id)
             backend = get_backend(spec.backend)
+            if spec.reuse_port and verb == "stop":
+                lines.append(f"{name}: keeps running until its successor listens (reuse_port)")
+                continue
             argvs = backend.stop_argv(spec) if verb == "stop" else backend.start_argv(spec)
             lines += [f"{name}: {' '.join(a)}" for a in argvs]
     return lines

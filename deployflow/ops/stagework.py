@@ -183,7 +183,16 @@ def plan_verify(run: DeployRun) -> list[str]:
 
 
 def _live_specs(run: DeployRun) -> list:
-    return run.live_snapshot.services(run.changed) if run.live_snapshot else []
+    """What the stop stage stops: the changed apps' running services, except those that can
+    run beside their successor (`reuse_port`), which the start stage replaces."""
+    if run.live_snapshot is None:
+        return []
+    new = (
+        {s.name for s in run.snapshot.services(run.changed) if s.reuse_port}
+        if run.snapshot
+        else set()
+    )
+    return [s for s in run.live_snapshot.services(run.changed) if s.name not in new]
 
 
 def stop(run: DeployRun) -> str:
@@ -225,7 +234,7 @@ def switch(run: DeployRun) -> str:
 def start(run: DeployRun) -> str:
     assert run.snapshot is not None
     specs = run.snapshot.services(run.changed)
-    start_specs(specs, run.say)
+    start_specs(specs, run.say, replace=True)
     return ", ".join(s.name for s in specs) or "nothing to start"
 
 

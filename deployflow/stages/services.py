@@ -42,10 +42,12 @@ def _wait_for_port(spec: ServiceSpec) -> None:
         ) from None
 
 
-def start_specs(specs: list[ServiceSpec], log: Log) -> list[ServiceStatus]:
+def start_specs(specs: list[ServiceSpec], log: Log, replace: bool = False) -> list[ServiceStatus]:
+    """Start each; with `replace`, a `reuse_port` service's running process is replaced only
+    once the new one listens (no refused connections)."""
     statuses = []
     for spec in specs:
-        status = get_backend(spec.backend).start(spec)
+        status = get_backend(spec.backend).start(spec, replace=replace and spec.reuse_port)
         _wait_for_port(spec)
         log(f"{spec.name}: started ({status.detail})")
         statuses.append(status)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deployflow.backends.services import ServiceSpec, get_backend
-from deployflow.backends.services.process import group_members
+from deployflow.backends.services.process_table import group_members
 from deployflow.errors import ServiceError
 
 STUBBORN = """
@@ -80,3 +80,61 @@ def test_stale_pidfile_with_reused_pid_is_not_running(tmp_path: Path) -> None:
     # our own pid, but a start time that does not match: a recycled pid, not our service
     spec.pid_file.write_text(json.dumps({"pid": 1, "start_time": "-1"}))
     assert not get_backend("process").status(spec).running
+
+
+REUSE_PORT_SERVER = """
+import socket, sys, os, time
+sock = socket.socket()
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+time.sleep(0.3)  # a slow start: the old process must keep serving meanwhile
+sock.bind(("127.0.0.1", int(sys.argv[1])))
+sock.listen(64)
+while True:
+    conn, _ = sock.accept()
+    conn.sendall(str(os.getpid()).encode())
+    conn.close()
+"""
+
+
+def test_reuse_port_service_is_replaced_without_refused_connections(tmp_path: Path) -> None:
+    import socket
+    import threading
+    from dataclasses import replace
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    spec = replace(
+        _spec(tmp_path, REUSE_PORT_SERVER),
+        command=[sys.executable, "-c", REUSE_PORT_SERVER, str(port)],
+        port=port,
+        reuse_port=True,
+        start_timeout=10,
+    )
+    backend = get_backend("process")
+    old = backend.start(spec).pid
+    refused, answered, stop = [], set(), threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+                    answered.add(int(conn.recv(16) or 0))
+            except ConnectionRefusedError:
+                refused.append(1)
+            except OSError:
+                pass  # a reset from the old socket's backlog is not a refusal
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    time.sleep(0.2)
+    new = backend.start(spec, replace=True).pid
+    time.sleep(0.2)
+    stop.set()
+    thread.join()
+    try:
+        assert new != old and not group_members(old)  # the old one was stopped afterwards
+        assert {old, new} <= answered and refused == []
+        assert json.loads(spec.pid_file.read_text())["pid"] == new
+    finally:
+        backend.stop(spec)

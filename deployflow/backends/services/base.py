@@ -50,9 +50,10 @@ class ServiceBackend(ABC):
                 "install it or choose another backend"
             )
 
-    def start(self, spec: ServiceSpec) -> ServiceStatus:
+    def start(self, spec: ServiceSpec, replace: bool = False) -> ServiceStatus:
+        """Start it; with `replace`, a running one is restarted by its manager instead."""
         self._require()
-        for argv in self.start_argv(spec):
+        for argv in self.restart_argv(spec) if replace else self.start_argv(spec):
             run(Command.of(argv, timeout=spec.start_timeout), error=ServiceError)
         return self.status(spec)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -15,44 +13,12 @@ from pathlib import Path
 from deployflow.backends.executor import Command, kill_group, spawn
 from deployflow.backends.files import atomic_write
 from deployflow.backends.services.base import ServiceBackend, ServiceStatus
+from deployflow.backends.services.process_table import group_members, proc_start_time, reap
+from deployflow.backends.services.sockets import group_listens
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.errors import CommandError, ServiceError
 
 __all__ = ["ProcessBackend", "group_members", "proc_start_time"]
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    # the command name (field 2) may hold spaces; everything after its ')' is space separated
-    return raw[raw.rindex(")") + 2 :].split()
-
-
-def proc_start_time(pid: int) -> str | None:
-    """Kernel start time of a live (non-zombie) pid; guards against pid reuse."""
-    fields = _stat_fields(pid)
-    if fields is None or fields[0] in ("Z", "X"):
-        return None
-    return fields[19]
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live processes whose process group is `pgid`."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat_fields(int(entry.name))
-        if fields and fields[0] not in ("Z", "X") and fields[2] == str(pgid):
-            members.append(int(entry.name))
-    return members
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 class ProcessBackend(ServiceBackend):
@@ -71,17 +37,25 @@ class ProcessBackend(ServiceBackend):
     def status_argv(self, spec: ServiceSpec) -> list[str]:
         return ["cat", str(spec.pid_file)]
 
-    def _pid(self, spec: ServiceSpec) -> int | None:
+    @staticmethod
+    def _live(info: dict | None) -> int | None:
+        """The pid a pidfile record names, if that very process still runs."""
+        if not info:
+            return None
+        pid = int(info.get("pid") or 0)
+        reap(pid)
+        return pid if pid and proc_start_time(pid) == info.get("start_time") else None
+
+    @staticmethod
+    def _record(spec: ServiceSpec) -> dict | None:
         assert spec.pid_file is not None
         try:
-            info = json.loads(spec.pid_file.read_text())
+            return json.loads(spec.pid_file.read_text())
         except (FileNotFoundError, ValueError):
             return None
-        pid = int(info.get("pid", 0))
-        _reap(pid)
-        if pid and proc_start_time(pid) == info.get("start_time"):
-            return pid
-        return None
+
+    def _pid(self, spec: ServiceSpec) -> int | None:
+        return self._live(self._record(spec))
 
     def status(self, spec: ServiceSpec) -> ServiceStatus:
         pid = self._pid(spec)
@@ -89,13 +63,15 @@ class ProcessBackend(ServiceBackend):
             return ServiceStatus(spec.name, self.name, False, detail="stopped")
         return ServiceStatus(spec.name, self.name, True, pid, detail=f"pid {pid}")
 
-    def start(self, spec: ServiceSpec) -> ServiceStatus:
+    def start(self, spec: ServiceSpec, replace: bool = False) -> ServiceStatus:
         """Start and wait until its port accepts (or it stays up briefly when it has none);
-        a process that exits fails at once, with the last lines of its log."""
+        a process that exits fails at once, with the last lines of its log. With `replace`
+        (a `reuse_port` service) a running one is stopped only once the new one listens."""
         assert spec.pid_file is not None and spec.log_file is not None
-        current = self.status(spec)
-        if current.running:
-            return current
+        old = self._record(spec)
+        old_pid = self._live(old)
+        if old_pid is not None and not replace:
+            return ServiceStatus(spec.name, self.name, True, old_pid, detail=f"pid {old_pid}")
         if spec.cwd is not None and not spec.cwd.is_dir():
             raise ServiceError(f"service {spec.name}: working directory {spec.cwd} does not exist")
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
@@ -120,25 +96,37 @@ class ProcessBackend(ServiceBackend):
             "argv": spec.command,
             "cwd": str(spec.cwd) if spec.cwd else None,
             "started": stamp,
+            "previous": old if old_pid else None,  # stopped once this one listens
         }
         atomic_write(spec.pid_file, json.dumps(info))
-        problem = self._settle(proc, spec)
+        problem = self._settle(proc, spec, alongside=old_pid is not None)
         if problem:
-            spec.pid_file.unlink(missing_ok=True)
             kill_group(proc.pid)
+            if old_pid is not None:
+                atomic_write(spec.pid_file, json.dumps(old))  # the old one serves on
+            else:
+                spec.pid_file.unlink(missing_ok=True)
             tail = " | ".join(_log_tail(spec.log_file, offset)) or "no output"
             raise ServiceError(f"service {spec.name} {problem}; last log lines: {tail}")
+        if old_pid is not None:
+            self._terminate(spec, old_pid)
+            info["previous"] = None
+            atomic_write(spec.pid_file, json.dumps(info))
         return ServiceStatus(spec.name, self.name, True, proc.pid, detail=f"pid {proc.pid}")
 
     @staticmethod
-    def _settle(proc: subprocess.Popen, spec: ServiceSpec) -> str | None:
-        """Wait for the port (or a short settle without one); the problem, or None."""
+    def _settle(proc: subprocess.Popen, spec: ServiceSpec, alongside: bool) -> str | None:
+        """Wait for the port (or a short settle without one); the problem, or None. Beside a
+        running old process the port is open already: wait until the new one holds it."""
         ends = time.monotonic() + (spec.start_timeout if spec.port else 0.3)
         while time.monotonic() < ends:
             if proc.poll() is not None:
                 return f"exited at once with code {proc.returncode}"
-            if spec.port and _port_open(spec.host, spec.port):
-                return None
+            if spec.port:
+                if alongside and group_listens(proc.pid, spec.port):
+                    return None
+                if not alongside and _port_open(spec.host, spec.port):
+                    return None
             time.sleep(0.02)
         if spec.port:
             return f"did not open port {spec.port} on {spec.host} in {spec.start_timeout:.0f}s"
@@ -146,24 +134,29 @@ class ProcessBackend(ServiceBackend):
 
     def stop(self, spec: ServiceSpec) -> ServiceStatus:
         assert spec.pid_file is not None
-        pid = self._pid(spec)
-        if pid is not None:
-            self._signal_group(pid, signal.SIGTERM)
-            deadline = time.monotonic() + spec.stop_grace
-            while time.monotonic() < deadline and self._alive(pid):
-                time.sleep(0.05)
-            if self._alive(pid):
-                self._signal_group(pid, signal.SIGKILL)
-                for _ in range(250):
-                    if not self._alive(pid):
-                        break
-                    time.sleep(0.02)
-            if self._alive(pid):
-                raise ServiceError(
-                    f"service {spec.name}: process group {pid} survived SIGKILL; check it by hand"
-                )
+        record = self._record(spec)
+        for pid in (self._live(record), self._live((record or {}).get("previous"))):
+            if pid is not None:
+                self._terminate(spec, pid)
         spec.pid_file.unlink(missing_ok=True)
         return ServiceStatus(spec.name, self.name, False, detail="stopped")
+
+    def _terminate(self, spec: ServiceSpec, pid: int) -> None:
+        """SIGTERM to the group, the grace period, SIGKILL; verified gone."""
+        self._signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + spec.stop_grace
+        while time.monotonic() < deadline and self._alive(pid):
+            time.sleep(0.05)
+        if self._alive(pid):
+            self._signal_group(pid, signal.SIGKILL)
+            for _ in range(250):
+                if not self._alive(pid):
+                    break
+                time.sleep(0.02)
+        if self._alive(pid):
+            raise ServiceError(
+                f"service {spec.name}: process group {pid} survived SIGKILL; check it by hand"
+            )
 
     @staticmethod
     def _signal_group(pgid: int, sig: signal.Signals) -> None:
@@ -171,7 +164,7 @@ class ProcessBackend(ServiceBackend):
 
     @staticmethod
     def _alive(pgid: int) -> bool:
-        _reap(pgid)
+        reap(pgid)
         return bool(group_members(pgid))
 
 

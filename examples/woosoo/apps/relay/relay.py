@@ -22,7 +22,9 @@ async def handler(websocket):
 
 
 async def main():
-    async with serve(handler, ENV["RELAY_HOST"], int(ENV["RELAY_PORT"])) as server:
+    async with serve(
+        handler, ENV["RELAY_HOST"], int(ENV["RELAY_PORT"]), reuse_port=True
+    ) as server:
         await server.serve_forever()
 
 

@@ -1,0 +1,44 @@
+"""The kernel's process table (/proc): start times that guard against pid reuse, and the
+members of a process group."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+__all__ = ["group_members", "proc_start_time", "reap"]
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # the command name (field 2) may hold spaces; everything after its ')' is space separated
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def proc_start_time(pid: int) -> str | None:
+    """Kernel start time of a live (non-zombie) pid; guards against pid reuse."""
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] in ("Z", "X"):
+        return None
+    return fields[19]
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes whose process group is `pgid`."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields and fields[0] not in ("Z", "X") and fields[2] == str(pgid):
+            members.append(int(entry.name))
+    return members
+
+
+def reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
