@@ -65,9 +65,9 @@ def shell_scripts(ctx) -> tuple[str, str]:
             rel = entry.rstrip("/")
             lines.append(f'rm -rf "$REL/{app_name}/{rel}"')
             lines.append(f'ln -sfn "$ROOT/shared/{app_name}/{rel}" "$REL/{app_name}/{rel}"')
-        for config in app.configs:
-            dest = f"$ROOT/shared/configs/{app_name}/{config.dest}"
-            lines.append(f'ln -sfn "{dest}" "$REL/{app_name}/{config.dest}"')
+        for config in app.configs:  # the configs deployflow rendered for the live release
+            dest = f"$REL/{app_name}/{config.dest}"
+            lines.append(f'cp -p "$ROOT/current/{app_name}/{config.dest}" "{dest}"')
     lines.append('echo "$ID" > "$REL/REVISION"')
     db = ctx.database("main")
     mig = ctx.stack.apps["backend"].migrations

@@ -105,6 +105,13 @@ def load_stack(
             raise DeployflowError(
                 f"cannot store generated secrets in {layout.secrets}: {exc.strerror}"
             ) from exc
+    for name, app in stack.apps.items():
+        source = (path.parent / app.source).resolve()
+        if not app.allow_outside and not source.is_relative_to(path.parent):
+            raise StackError(
+                f"apps.{name}.source: {source} is outside the stack's directory; move it inside "
+                "or set allow_outside: true on the app"
+            )
     ctx = StackContext(stack, path, root_dir, resolved.plain, resolved.secret)
     for name in stack.databases:
         db = ctx.database(name)

@@ -15,7 +15,7 @@ def releases(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """List releases: id, time, status (live, superseded, rolled_back, failed, interrupted)."""
-    from deployflow.stages.release import current_release, load_history
+    from deployflow.backends.history import current_release, load_history
 
     ctx = load(stack, root, read_only=True)
     current = current_release(ctx)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from deployflow.backends.history import current_release, load_history, record
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
 from deployflow.core.history import GOOD, previous_good
@@ -22,7 +23,7 @@ from deployflow.ops.putback import put_back, recover
 from deployflow.ops.runner import Runner
 from deployflow.stages.assemble import load_snapshot, release_complete
 from deployflow.stages.backup import prune_backups
-from deployflow.stages.release import current_release, load_history, prune_releases, record
+from deployflow.stages.release import prune_releases
 
 __all__ = ["deploy", "last_good_live", "new_run", "select_apps"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deployflow.backends.files import fsync_dir
+from deployflow.backends.history import current_release, load_history, record
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.ops.failpoints import failpoint
@@ -12,7 +13,7 @@ from deployflow.ops.journal import Journal, clean_leftovers, read_journal
 from deployflow.probes import ProbeResult
 from deployflow.stages import Log
 from deployflow.stages.assemble import load_snapshot
-from deployflow.stages.release import current_release, load_history, record, switch_current
+from deployflow.stages.release import switch_current
 from deployflow.stages.services import start_specs, stop_specs
 from deployflow.stages.verify import verify_checks
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deployflow.backends.history import current_release, load_history, record
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
 from deployflow.core.history import ReleaseRecord, previous_good
@@ -15,7 +16,6 @@ from deployflow.ops.outcome import finish
 from deployflow.ops.putback import put_back, recover
 from deployflow.ops.runner import Runner
 from deployflow.stages.assemble import release_complete
-from deployflow.stages.release import current_release, load_history, record
 
 __all__ = ["rollback", "rollback_target", "target_for"]
 

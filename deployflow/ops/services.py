@@ -3,6 +3,7 @@ restart under the root's lock, from the live release's own snapshot."""
 
 from __future__ import annotations
 
+from deployflow.backends.history import current_release
 from deployflow.backends.lock import deploy_lock
 from deployflow.backends.services import ServiceStatus
 from deployflow.core.context import StackContext
@@ -12,7 +13,6 @@ from deployflow.ops.journal import read_journal
 from deployflow.ops.putback import recover
 from deployflow.stages import Log
 from deployflow.stages.assemble import load_snapshot
-from deployflow.stages.release import current_release
 from deployflow.stages.services import start_specs, status_specs, stop_specs
 
 __all__ = ["interrupted_note", "resolve_services", "service_action", "service_statuses"]

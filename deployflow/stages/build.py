@@ -13,7 +13,7 @@ from deployflow.backends.files import atomic_write, copy_tree
 from deployflow.core.checksums import IGNORED, build_key, tree_hash
 from deployflow.core.context import StackContext
 from deployflow.core.recipes import rendered_steps
-from deployflow.errors import BuildError, StackError
+from deployflow.errors import BuildError
 from deployflow.stages import Log
 
 __all__ = ["BuildResult", "app_build_key", "app_source", "build_app", "run_tests"]
@@ -30,14 +30,8 @@ class BuildResult:
 
 
 def app_source(ctx: StackContext, app: str) -> Path:
-    """The app's source dir; outside the stack's directory only with `allow_outside: true`."""
-    spec = ctx.stack.apps[app]
-    source = (ctx.stack_dir / spec.source).resolve()
-    if not spec.allow_outside and not source.is_relative_to(ctx.stack_dir.resolve()):
-        raise StackError(
-            f"apps.{app}.source: {source} is outside the stack's directory; move it inside "
-            "or set allow_outside: true on the app"
-        )
+    """The app's source dir (the loader has checked it lies inside the stack's directory)."""
+    source = (ctx.stack_dir / ctx.stack.apps[app].source).resolve()
     if not source.is_dir():
         raise BuildError(f"apps.{app}.source: {source} is not a directory")
     return source

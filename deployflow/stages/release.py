@@ -1,55 +1,19 @@
-"""Release history, SQL migrations, the atomic `current` switch and retention."""
+"""SQL migrations, the atomic `current` switch and retention."""
 
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 from deployflow.backends.database import apply_migrations
-from deployflow.backends.files import append_line, read_link, switch_symlink
+from deployflow.backends.files import switch_symlink
+from deployflow.backends.history import current_release, load_history
 from deployflow.core.context import StackContext
-from deployflow.core.history import (
-    ReleaseRecord,
-    Status,
-    event,
-    fold,
-    parse_history,
-    releases_to_prune,
-)
+from deployflow.core.history import releases_to_prune
 from deployflow.core.snapshot import Snapshot
 from deployflow.stages import Log
 
-__all__ = [
-    "current_release",
-    "load_history",
-    "migrate",
-    "prune_releases",
-    "record",
-    "switch_current",
-]
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def record(
-    ctx: StackContext, release_id: str, status: Status, note: str = "", **extra: object
-) -> None:
-    append_line(ctx.layout.history, event(release_id, status, now(), ctx.redact(note), **extra))
-
-
-def load_history(ctx: StackContext) -> list[ReleaseRecord]:
-    try:
-        text = ctx.layout.history.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    return fold(parse_history(text))
-
-
-def current_release(ctx: StackContext) -> str | None:
-    return read_link(ctx.layout.current)
+__all__ = ["migrate", "prune_releases", "switch_current"]
 
 
 def migrate(ctx: StackContext, apps: list[str], release_id: str, log: Log) -> list[str]:
