@@ -3,6 +3,7 @@ times out (even a step that prints nothing) and kills the command's whole proces
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -21,7 +22,16 @@ from typing import IO
 from deployflow.core.redact import Redactor
 from deployflow.errors import CommandError
 
-__all__ = ["Command", "CommandResult", "kill_group", "resolve_program", "run", "spawn"]
+__all__ = [
+    "Command",
+    "CommandResult",
+    "become",
+    "kill_group",
+    "kill_running",
+    "resolve_program",
+    "run",
+    "spawn",
+]
 
 # Debian keeps daemons such as mariadbd in sbin, which a normal user's PATH lacks.
 SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
@@ -75,6 +85,22 @@ class CommandResult:
 def kill_group(pgid: int, sig: signal.Signals = signal.SIGKILL) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+_RUNNING: set[int] = set()  # process groups of commands running now, from any thread
+_RUNNING_LOCK = threading.Lock()
+
+
+def kill_running() -> None:
+    """Kill every command this process is running (each in its own session, so a signal to
+    our group misses them): called when a run is cancelled or terminated, and at exit."""
+    with _RUNNING_LOCK:
+        groups = list(_RUNNING)
+    for pgid in groups:
+        kill_group(pgid)
+
+
+atexit.register(kill_running)
 
 
 def _argv(command: Command) -> list[str]:
@@ -133,6 +159,8 @@ def run(
         ) from None
     except OSError as exc:
         raise error(f"{command.redact(argv[0])}: cannot start ({exc.strerror})") from None
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc.pid)
     assert proc.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
     sink_failed: list[BaseException] = []
@@ -176,6 +204,8 @@ def run(
     finally:
         # the leader is done or we are leaving early: nothing it started may outlive it
         kill_group(proc.pid)
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
         for stream in (proc.stdout, proc.stderr):
@@ -212,3 +242,12 @@ def spawn(command: Command, log_file: Path) -> subprocess.Popen:
             raise CommandError(
                 f"cannot run {command.redact(command.argv[0])!r} ({exc.strerror})"
             ) from None
+
+
+def become(command: Command) -> None:
+    """Replace this process with `command` (a foreground worker): signals reach it directly."""
+    argv = _argv(command)
+    try:
+        os.execve(argv[0], argv, command.environment)
+    except OSError as exc:
+        raise CommandError(f"cannot run {argv[0]!r} ({exc.strerror})") from None

@@ -3,11 +3,8 @@ in the background and reused (Prefect's ephemeral mode costs 5-13 s in every pro
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import json
 import os
-import signal
 import socket
 import sys
 import time
@@ -15,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployflow.backends.executor import Command, spawn
-from deployflow.backends.files import atomic_write
-from deployflow.backends.services.process_table import proc_start_time
+from deployflow.backends.daemons import read_state, start_daemon, stop_daemon
+from deployflow.backends.executor import Command
 from deployflow.errors import DeployflowError
 
 __all__ = ["ServerInfo", "data_dir", "ensure_api", "server_status", "start_server", "stop_server"]
@@ -79,14 +75,10 @@ def server_status() -> ServerInfo:
         url = os.environ["PREFECT_API_URL"]
         return ServerInfo(url, None, _healthy(url), "", "", external=True)
     home, state_file, log = _paths()
-    try:
-        state = json.loads(state_file.read_text())
-    except (FileNotFoundError, ValueError):
-        return ServerInfo("", None, False, str(home), str(log))
-    pid = int(state.get("pid", 0))
-    alive = proc_start_time(pid) == state.get("start_time") and pid > 0
-    running = alive and _healthy(state["url"])
-    return ServerInfo(state["url"], pid if alive else None, running, str(home), str(log))
+    state, pid = read_state(state_file)
+    url = state.get("url", "")
+    running = pid is not None and _healthy(url)
+    return ServerInfo(url, pid, running, str(home), str(log))
 
 
 def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: None) -> ServerInfo:
@@ -98,8 +90,7 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
         info = server_status()
         if info.running:
             return info
-        if info.pid:
-            stop_server()
+        stop_daemon(state_file)  # a stale or unanswering one
         port = _server_port()
         say(
             f"starting the local Prefect server on 127.0.0.1:{port} (log: {log}); first start ~10 s"
@@ -109,15 +100,13 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
         env.update(QUIET, PREFECT_HOME=str(home))
         argv = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
         command = Command.of([*argv, "--port", str(port)], env=env, timeout=None, inherit_env=False)
-        proc = spawn(command, log)
-        state = {"pid": proc.pid, "start_time": proc_start_time(proc.pid), "url": url, "port": port}
-        atomic_write(state_file, json.dumps(state))
+        pid = start_daemon(command, state_file, log, url=url, port=port)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
+            if read_state(state_file)[1] is None:
                 raise DeployflowError(f"the local Prefect server exited at start; see {log}")
             if _healthy(url):
-                return ServerInfo(url, proc.pid, True, str(home), str(log))
+                return ServerInfo(url, pid, True, str(home), str(log))
             time.sleep(0.25)
         raise DeployflowError(
             f"the local Prefect server did not answer in {timeout:.0f}s; see {log}"
@@ -125,15 +114,7 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
 
 
 def stop_server() -> ServerInfo:
-    info = server_status()
-    if info.pid:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(info.pid, signal.SIGTERM)
-        for _ in range(100):
-            if proc_start_time(info.pid) is None:
-                break
-            time.sleep(0.1)
-    _paths()[1].unlink(missing_ok=True)
+    stop_daemon(_paths()[1])
     return server_status()
 
 

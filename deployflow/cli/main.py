@@ -11,7 +11,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 import typer
 
 from deployflow import __version__
-from deployflow.cli import config, preflight, releases, run, server, services
+from deployflow.cli import config, deployments, preflight, releases, run, runs, server, services
 from deployflow.cli.common import fail, red
 from deployflow.errors import DeployflowError
 
@@ -31,6 +31,9 @@ app.add_typer(config.app, name="config")
 app.add_typer(services.app, name="services")
 app.command("preflight")(preflight.preflight)
 app.add_typer(server.app, name="server")
+app.add_typer(server.worker_app, name="worker")
+app.add_typer(deployments.app, name="deployments")
+app.add_typer(runs.app, name="runs")
 
 
 @app.command("version")

@@ -22,6 +22,15 @@ Rollback = Annotated[
     bool, typer.Option("--rollback/--no-rollback", help="Put the previous release back on failure.")
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+Background = Annotated[
+    bool,
+    typer.Option(
+        "--background", help="Start it on the target's worker and return the run id at once."
+    ),
+]
+Target = Annotated[
+    str | None, typer.Option("--target", help="The target to run on (default: the only one).")
+]
 
 
 def _plan(stack: str, root: str | None, apps: list[str] | None, **flags: bool) -> tuple:
@@ -57,6 +66,19 @@ def _print_plan(stack: str, root: str | None, apps: list[str] | None, **flags: b
     typer.echo("\ndry run: nothing was changed")
 
 
+def _background(
+    stack: str, root: str | None, target: str | None, kind: str, as_json: bool, **params: object
+) -> None:
+    from deployflow.cli.background import start_in_background
+
+    row = start_in_background(load(stack, root), target, kind, params)
+    if as_json:
+        echo_json(row)
+        return
+    typer.echo(f"started {row['deployment']} run {row['id']} on pool {row['pool']}")
+    typer.echo(f"follow it: deployflow runs logs -f {row['id']}")
+
+
 def _deploy(
     stack: str, root: str | None, apps: list[str] | None, as_json: bool, **options: bool
 ) -> None:
@@ -89,12 +111,19 @@ def full(
     sequential: Sequential = False,
     rollback: Rollback = True,
     as_json: Json = False,
+    background: Background = False,
+    target: Target = None,
 ) -> None:
     """Deploy every app: preflight, backup, build, assemble, test, stop, migrate, switch,
     start, verify, after-start; then report and notify."""
     flags = {"skip_backup": skip_backup, "skip_build": skip_build, "skip_tests": skip_tests}
     if dry_run:
         _print_plan(stack, root, None, **flags)
+        return
+    if background:
+        _background(
+            stack, root, target, "deploy", as_json, force=force, auto_rollback=rollback, **flags
+        )
         return
     _deploy(
         stack,
@@ -120,11 +149,26 @@ def app_(
     force: Force = False,
     rollback: Rollback = True,
     as_json: Json = False,
+    background: Background = False,
+    target: Target = None,
 ) -> None:
     """Deploy one app as a new release; the other apps are carried over unchanged."""
     flags = {"skip_backup": skip_backup, "skip_build": skip_build, "skip_tests": skip_tests}
     if dry_run:
         _print_plan(stack, root, [name], **flags)
+        return
+    if background:
+        _background(
+            stack,
+            root,
+            target,
+            "deploy-app",
+            as_json,
+            apps=[name],
+            force=force,
+            auto_rollback=rollback,
+            **flags,
+        )
         return
     _deploy(
         stack, root, [name], as_json, force=force, sequential=True, auto_rollback=rollback, **flags

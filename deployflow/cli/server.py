@@ -1,53 +1,115 @@
-"""`deployflow server start|stop|status`: the embedded local Prefect server."""
+"""`deployflow server start|stop|status` (the local Prefect server and the workers of the
+stack's local targets) and `deployflow worker start --target NAME` (a worker in the
+foreground, for a host that is not this one)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from deployflow.cli.common import RootOpt, load
+
 if TYPE_CHECKING:
     from deployflow.backends.prefect_server import ServerInfo
+    from deployflow.backends.workers import WorkerInfo
 
 app = typer.Typer(
-    help="The local Prefect server (SQLite) deployflow uses by default.", no_args_is_help=True
+    help="The local Prefect server (SQLite) and its workers, which deployflow uses by default.",
+    no_args_is_help=True,
 )
+worker_app = typer.Typer(help="Run a Prefect worker for one target.", no_args_is_help=True)
+MaybeStack = Annotated[
+    str | None,
+    typer.Option(
+        "--stack", "-s", envvar="DEPLOYFLOW_STACK", help="Stack file: start its local workers."
+    ),
+]
 
 
-def _show(info: ServerInfo) -> None:
+def _show(info: ServerInfo, workers: list[WorkerInfo]) -> None:
     if info.external:
+        state = "up" if info.running else "not answering"
+        typer.echo(f"using PREFECT_API_URL={info.url} ({state})")
+    else:
+        state = "running" if info.running else "stopped"
         typer.echo(
-            f"using PREFECT_API_URL={info.url} ({'up' if info.running else 'not answering'})"
+            f"{state}  {info.url or '-'}  pid {info.pid or '-'}  home {info.home}  log {info.log}"
         )
-        return
-    state = "running" if info.running else "stopped"
-    typer.echo(
-        f"{state}  {info.url or '-'}  pid {info.pid or '-'}  home {info.home}  log {info.log}"
-    )
+        if info.url:
+            typer.echo(f"ui       {info.url.removesuffix('/api')}")
+    for w in workers:
+        state = "running" if w.running else "stopped"
+        typer.echo(f"worker   {w.pool:24} {state:8} pid {w.pid or '-'}  log {w.log}")
+
+
+def _pools(stack: str | None, root: str | None) -> list[str]:
+    if not stack:
+        return []
+    from deployflow.deployments.specs import local_targets, pool_of
+
+    ctx = load(stack, root, read_only=True)
+    return [pool_of(ctx, t) for t in local_targets(ctx)]
 
 
 @app.command("start")
-def start() -> None:
-    """Start the local server in the background (reused if already up)."""
-    from deployflow.backends.prefect_server import start_server
+def start(stack: MaybeStack = None, root: RootOpt = None) -> None:
+    """Start the local server (reused if up) and a worker per local target's work pool."""
+    from deployflow.backends.prefect_server import server_status
+    from deployflow.backends.workers import start_worker
+    from deployflow.cli.prefect_api import api
 
-    _show(start_server())
+    pools = _pools(stack, root)
+    url = api()
+    if pools:
+        from deployflow.deployments.apply import ensure_pools
+
+        ensure_pools(set(pools))
+    _show(server_status(), [start_worker(pool, url) for pool in pools])
 
 
 @app.command("stop")
-def stop() -> None:
-    """Stop the local server."""
+def stop(stack: MaybeStack = None) -> None:
+    """Stop the workers deployflow started (SIGTERM: they finish or cancel cleanly), then the
+    local server."""
     from deployflow.backends.prefect_server import stop_server
+    from deployflow.backends.workers import known_pools, stop_worker
 
-    _show(stop_server())
+    workers = [stop_worker(pool) for pool in known_pools()]
+    _show(stop_server(), workers)
 
 
 @app.command("status")
-def status() -> None:
-    """Show whether the local server runs and where (exit 1 when it does not)."""
+def status(stack: MaybeStack = None) -> None:
+    """Server URL, UI URL, workers and their logs (exit 1 when the server is not running)."""
     from deployflow.backends.prefect_server import server_status
+    from deployflow.backends.workers import known_pools, worker_status
 
     info = server_status()
-    _show(info)
+    _show(info, [worker_status(pool) for pool in known_pools()])
     if not info.running:
         raise typer.Exit(1)
+
+
+@worker_app.command("start")
+def worker_start(
+    target: Annotated[str, typer.Option("--target", help="The target whose pool to serve.")],
+    stack: Annotated[
+        str, typer.Option("--stack", "-s", envvar="DEPLOYFLOW_STACK", help="Stack file.")
+    ] = "deployflow.yaml",
+    root: RootOpt = None,
+) -> None:
+    """Run the target's worker in the foreground (Ctrl-C stops it): the way to add a host."""
+    from deployflow.backends.executor import become
+    from deployflow.backends.workers import worker_command
+    from deployflow.cli.prefect_api import api, pick_target
+    from deployflow.deployments.apply import ensure_pools
+    from deployflow.deployments.specs import pool_of
+
+    ctx = load(stack, root, read_only=True)
+    pool = pool_of(ctx, pick_target(ctx, target))
+    url = api()
+    ensure_pools({pool})
+    command = worker_command(pool, url)
+    typer.echo(f"worker for pool {pool} on {url} (Ctrl-C stops it)", err=True)
+    become(command)

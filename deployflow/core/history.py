@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "BAD",
     "GOOD",
     "ReleaseRecord",
     "Status",
@@ -17,8 +18,9 @@ __all__ = [
     "releases_to_prune",
 ]
 
-Status = Literal["building", "live", "failed", "rolled_back", "interrupted"]
+Status = Literal["building", "live", "failed", "cancelled", "rolled_back", "interrupted"]
 GOOD = frozenset({"live", "rolled_back"})
+BAD = frozenset({"failed", "cancelled", "interrupted"})  # never chosen by rollback
 
 
 @dataclass
@@ -32,7 +34,7 @@ class ReleaseRecord:
 
     @property
     def bad(self) -> bool:
-        return self.status in ("failed", "interrupted")
+        return self.status in BAD
 
 
 def event(release: str, status: Status, time: str, note: str = "", **extra: object) -> str:

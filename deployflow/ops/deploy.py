@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from deployflow.backends.executor import kill_running
 from deployflow.backends.history import current_release, load_history, record
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
@@ -134,7 +135,14 @@ def deploy(
             summary["health"] = Summary.plain(run.verified)
         except BaseException as exc:  # failures, Ctrl-C and termination all put things back
             error = exc
-            record(ctx, run.release_id, "failed", str(exc) or type(exc).__name__)
+            kill_running()  # steps still running in other threads (concurrent builds) end now
+            # stopped from outside (Ctrl-C, SIGTERM, a cancelled run) or failed on its own
+            if isinstance(exc, Exception):
+                record(ctx, run.release_id, "failed", str(exc) or type(exc).__name__)
+            else:
+                record(
+                    ctx, run.release_id, "cancelled", f"stopped from outside ({type(exc).__name__})"
+                )
             _put_back(run, summary, journal)
         Journal.clear(lay)
         if error is None:

@@ -8,7 +8,7 @@ from typing import Any
 from deployflow.backends.history import current_release, load_history, record
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
-from deployflow.core.history import ReleaseRecord, previous_good
+from deployflow.core.history import BAD, ReleaseRecord, previous_good
 from deployflow.core.summary import Summary
 from deployflow.errors import DeployFailed, DeployflowError, ReleaseError
 from deployflow.ops.journal import Journal
@@ -26,7 +26,7 @@ def rollback_target(
     """Pick and check the release to go back to; errors say which releases are eligible."""
     status = {r.id: r.status for r in records}
     if to is not None:
-        if status.get(to) in ("failed", "interrupted"):
+        if status.get(to) in BAD:
             raise ReleaseError(f"release {to} is marked {status[to]}; pick a good one")
         if to not in usable:
             raise ReleaseError(

@@ -95,5 +95,5 @@ def test_ctrl_c_mid_deploy_puts_the_previous_release_back(stack: Stack) -> None:
     assert "Traceback" not in err
     assert stack.current() == v1 and stack.health()["release"] == v1
     statuses = [r["status"] for r in stack.releases()]
-    assert statuses == ["failed", "live"]  # newest first
+    assert statuses == ["cancelled", "live"]  # newest first
     assert lock_holder(stack.root / ".deployflow" / "lock") is None

@@ -1,0 +1,48 @@
+"""Background processes deployflow keeps (the local Prefect server, its workers): started in
+their own session, recorded in a state file (pid + kernel start time, so a stale file or a
+reused pid is never mistaken for a live daemon), stopped with SIGTERM, then SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from deployflow.backends.executor import Command, kill_group, spawn
+from deployflow.backends.files import atomic_write
+from deployflow.backends.services.process_table import group_members, proc_start_time
+
+__all__ = ["read_state", "start_daemon", "stop_daemon"]
+
+
+def read_state(state_file: Path) -> tuple[dict[str, Any], int | None]:
+    """The daemon's recorded state, and its pid when that very process still runs."""
+    try:
+        state = json.loads(state_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}, None
+    pid = int(state.get("pid") or 0)
+    alive = pid > 0 and proc_start_time(pid) == state.get("start_time")
+    return state, pid if alive else None
+
+
+def start_daemon(command: Command, state_file: Path, log: Path, **extra: object) -> int:
+    """Spawn it and record it (with `extra` facts such as its URL or pool); returns its pid."""
+    proc = spawn(command, log)
+    state = {"pid": proc.pid, "start_time": proc_start_time(proc.pid), "log": str(log), **extra}
+    atomic_write(state_file, json.dumps(state))
+    return proc.pid
+
+
+def stop_daemon(state_file: Path, grace: float = 10.0) -> None:
+    """Stop it (its whole process group) and forget it; a stale state file is just removed."""
+    _state, pid = read_state(state_file)
+    if pid is not None:
+        kill_group(pid, signal.SIGTERM)
+        ends = time.monotonic() + grace
+        while time.monotonic() < ends and group_members(pid):
+            time.sleep(0.1)
+        kill_group(pid)
+    state_file.unlink(missing_ok=True)

@@ -1,0 +1,78 @@
+"""Prefect process workers deployflow runs in the background, one per local target's work pool
+(pidfile and log under DEPLOYFLOW_HOME/workers/), or in the foreground for another host."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployflow.backends.daemons import read_state, start_daemon, stop_daemon
+from deployflow.backends.executor import Command
+from deployflow.backends.prefect_server import QUIET, data_dir
+
+__all__ = [
+    "POLL_SECONDS",
+    "WorkerInfo",
+    "known_pools",
+    "start_worker",
+    "stop_worker",
+    "worker_command",
+    "worker_status",
+]
+
+POLL_SECONDS = "1"  # how often a worker asks for scheduled runs (Prefect's default is 10 s)
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    pool: str
+    pid: int | None
+    log: str
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+
+def _paths(pool: str) -> tuple[Path, Path]:
+    folder = data_dir() / "workers"
+    return folder / f"{pool}.json", folder / f"{pool}.log"
+
+
+def worker_command(pool: str, api_url: str) -> Command:
+    """The worker as data: a Prefect process worker polling `pool` every POLL_SECONDS."""
+    argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool]
+    argv += ["--type", "process", "--name", f"deployflow-{pool}-{os.uname().nodename}"]
+    env = {"PREFECT_API_URL": api_url, "PREFECT_WORKER_QUERY_SECONDS": POLL_SECONDS, **QUIET}
+    return Command.of(argv, env=env, timeout=None)
+
+
+def worker_status(pool: str) -> WorkerInfo:
+    state_file, log = _paths(pool)
+    _state, pid = read_state(state_file)
+    return WorkerInfo(pool, pid, str(log))
+
+
+def start_worker(pool: str, api_url: str) -> WorkerInfo:
+    """Start the pool's worker in the background unless it runs; a stale pidfile is replaced."""
+    current = worker_status(pool)
+    if current.running:
+        return current
+    state_file, log = _paths(pool)
+    stop_daemon(state_file)
+    pid = start_daemon(worker_command(pool, api_url), state_file, log, pool=pool, url=api_url)
+    return WorkerInfo(pool, pid, str(log))
+
+
+def stop_worker(pool: str) -> WorkerInfo:
+    """SIGTERM (the worker cancels or finishes its run cleanly), then SIGKILL after a grace."""
+    state_file, _log = _paths(pool)
+    stop_daemon(state_file, grace=30)
+    return worker_status(pool)
+
+
+def known_pools() -> list[str]:
+    folder = data_dir() / "workers"
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []

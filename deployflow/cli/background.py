@@ -1,0 +1,35 @@
+"""Start a stack's flow as a run of its deployment on the target's worker, and return."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from deployflow.core.context import StackContext
+
+__all__ = ["start_in_background"]
+
+
+def start_in_background(
+    ctx: StackContext, target: str | None, kind: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Deployments are applied when missing; a local target's worker is started when down."""
+    from deployflow.backends.workers import start_worker
+    from deployflow.cli.prefect_api import api, pick_target
+    from deployflow.deployments.apply import apply_deployments
+    from deployflow.deployments.runs import start_run
+    from deployflow.deployments.specs import deployment_specs, local_targets
+    from deployflow.errors import DeployflowError
+
+    chosen = pick_target(ctx, target)
+    spec = next(s for s in deployment_specs(ctx) if s.kind == kind and s.target == chosen)
+    url = api()
+    parameters = {**spec.parameters, "root": str(ctx.root), **params}
+    try:
+        row = start_run(spec.full_name, parameters)
+    except DeployflowError:
+        apply_deployments(ctx)
+        row = start_run(spec.full_name, parameters)
+    if chosen in local_targets(ctx):
+        start_worker(spec.pool, url)
+    return row

@@ -1,0 +1,110 @@
+"""Register the stack's deployments with the Prefect API (work pools created when missing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deployflow.core.context import StackContext
+from deployflow.deployments.specs import DeploymentSpec, deployment_specs
+
+__all__ = ["apply_deployments", "ensure_pools", "list_deployments"]
+
+
+def ensure_pools(pools: set[str]) -> list[str]:
+    """Create each process work pool that does not exist; returns the ones created."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    created = []
+    with get_client(sync_client=True) as client:
+        for pool in sorted(pools):
+            try:
+                client.read_work_pool(pool)
+            except ObjectNotFound:
+                client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+                created.append(pool)
+    return created
+
+
+def _apply(client: Any, spec: DeploymentSpec) -> str:
+    """Create or update one deployment. The entrypoint is a module path inside the installed
+    package, so a worker needs no code download (no storage, no pull steps)."""
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+    from prefect.client.schemas.objects import ConcurrencyOptions
+    from prefect.client.schemas.schedules import CronSchedule
+    from prefect.utilities.callables import parameter_schema
+    from prefect.utilities.importtools import import_object
+
+    flow = import_object(spec.entrypoint)
+    schedules = (
+        [DeploymentScheduleCreate(schedule=CronSchedule(cron=spec.cron), active=True)]
+        if spec.cron
+        else []
+    )
+    deployment_id = client.create_deployment(
+        flow_id=client.create_flow_from_name(flow.name),
+        name=spec.name,
+        work_pool_name=spec.pool,
+        entrypoint=spec.entrypoint,
+        path=None,
+        pull_steps=[],
+        parameters=spec.parameters,
+        parameter_openapi_schema=parameter_schema(flow).model_dump_for_openapi(),
+        tags=spec.tags,
+        schedules=schedules,
+        concurrency_limit=spec.concurrency,
+        concurrency_options=ConcurrencyOptions(collision_strategy="ENQUEUE")
+        if spec.concurrency
+        else None,
+        description=spec.description,
+        enforce_parameter_schema=True,
+    )
+    return str(deployment_id)
+
+
+def apply_deployments(ctx: StackContext) -> list[dict[str, Any]]:
+    """Every flow as a deployment per target; re-applying updates them in place."""
+    from prefect.client.orchestration import get_client
+
+    specs = deployment_specs(ctx)
+    ensure_pools({s.pool for s in specs})
+    with get_client(sync_client=True) as client:
+        ids = [_apply(client, s) for s in specs]
+    return [
+        {
+            "name": s.full_name,
+            "id": deployment_id,
+            "pool": s.pool,
+            "target": s.target,
+            "schedule": s.cron,
+            "concurrency": s.concurrency,
+        }
+        for s, deployment_id in zip(specs, ids, strict=True)
+    ]
+
+
+def list_deployments(project: str) -> list[dict[str, Any]]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
+    from prefect.client.schemas.sorting import DeploymentSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_deployments(
+            deployment_filter=DeploymentFilter(
+                tags=DeploymentFilterTags(all_=["deployflow", project])
+            ),
+            limit=200,
+            sort=DeploymentSort.NAME_ASC,
+        )
+        flows = {fid: client.read_flow(fid).name for fid in {d.flow_id for d in found}}
+    return [
+        {
+            "name": f"{flows.get(d.flow_id, '?')}/{d.name}",
+            "id": str(d.id),
+            "pool": d.work_pool_name,
+            "schedules": [getattr(s.schedule, "cron", None) for s in d.schedules],
+            "paused": d.paused,
+        }
+        for d in found
+    ]

@@ -1,0 +1,152 @@
+"""Flow runs through the Prefect API: start one from a deployment (in the background), list,
+read, follow the logs of, and cancel runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from uuid import UUID
+
+from deployflow.errors import DeployflowError
+
+__all__ = ["cancel_run", "follow_logs", "list_runs", "run_status", "start_run"]
+
+FINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
+DRAIN_SECONDS = 2.0
+
+
+def _run_id(run: str) -> UUID:
+    try:
+        return UUID(run)
+    except ValueError:
+        raise DeployflowError(f"{run!r} is not a flow run id; see `deployflow runs list`") from None
+
+
+def start_run(deployment: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Create a run of `deployment` ("flow/name") for its worker to pick up; returns at once."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            dep = client.read_deployment_by_name(deployment)
+        except ObjectNotFound:
+            raise DeployflowError(
+                f"no deployment {deployment!r}; run `deployflow deployments apply` first"
+            ) from None
+        run = client.create_flow_run_from_deployment(dep.id, parameters=parameters)
+    return {
+        "id": str(run.id),
+        "name": run.name,
+        "deployment": deployment,
+        "pool": dep.work_pool_name,
+    }
+
+
+def _row(run: Any) -> dict[str, Any]:
+    return {
+        "id": str(run.id),
+        "name": run.name,
+        "state": run.state_type.value if run.state_type else None,
+        "state_name": run.state_name,
+        "start": run.start_time.isoformat() if run.start_time else None,
+        "end": run.end_time.isoformat() if run.end_time else None,
+        "seconds": round(run.total_run_time.total_seconds(), 2),
+        "parameters": {k: v for k, v in run.parameters.items() if k != "stack_name"},
+        "tags": list(run.tags),
+    }
+
+
+def list_runs(project: str, limit: int = 20) -> list[dict[str, Any]]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    flt = FlowRunFilter(tags=FlowRunFilterTags(all_=["deployflow", project]))
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=flt, limit=limit, sort=FlowRunSort.EXPECTED_START_TIME_DESC
+        )
+    return [_row(r) for r in runs]
+
+
+def run_status(run: str) -> dict[str, Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import TaskRunSort
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            found = client.read_flow_run(_run_id(run))
+        except ObjectNotFound:
+            raise DeployflowError(f"no flow run {run}; see `deployflow runs list`") from None
+        row = _row(found)
+        tasks = client.read_task_runs(
+            flow_run_filter=_by_id(found.id),
+            limit=200,
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+        )
+    row["stages"] = [
+        {"name": t.name, "state": t.state_type.value if t.state_type else None} for t in tasks
+    ]
+    row["message"] = found.state.message if found.state else None
+    return row
+
+
+def _by_id(run_id: UUID) -> Any:
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    return FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+
+
+def follow_logs(
+    run: str, follow: bool, tail: int | None = None, poll: float = 0.5
+) -> Iterator[str]:
+    """The run's log lines in order, none twice; with `follow`, until the run ends."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.client.schemas.sorting import LogSort
+
+    run_id = _run_id(run)
+    run_status(run)  # an unknown run fails here with one clear line
+    offset, first, quiet_since = 0, True, None
+    with get_client(sync_client=True) as client:
+        while True:
+            state = client.read_flow_run(run_id).state_type
+            batch = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
+                limit=200,
+                offset=offset,
+                sort=LogSort.TIMESTAMP_ASC,
+            )
+            offset += len(batch)
+            lines = [f"{log.timestamp:%H:%M:%S} {log.message}" for log in batch]
+            if first and tail is not None:
+                lines = lines[-tail:] if tail else []
+            first = False
+            yield from lines
+            if len(batch) == 200:
+                continue
+            if not follow:
+                return
+            if state is not None and state.value in FINAL:
+                # the run's last lines reach the API just after its final state: drain them
+                quiet_since = quiet_since if not batch and quiet_since else time.monotonic()
+                if time.monotonic() - quiet_since >= DRAIN_SECONDS:
+                    return
+            time.sleep(poll)
+
+
+def cancel_run(run: str, say: Callable[[str], None]) -> dict[str, Any]:
+    """Ask Prefect to cancel; the worker kills the run's whole process group."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelling
+
+    row = run_status(run)
+    if row["state"] in FINAL:
+        raise DeployflowError(f"run {run} already ended ({row['state_name']}); nothing to cancel")
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(_run_id(run), Cancelling(), force=True)
+    say(f"cancelling {row['name']} ({run})")
+    return row

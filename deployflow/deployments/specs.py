@@ -1,0 +1,86 @@
+"""Which deployments a stack has, as data: every flow per target, on that target's work pool,
+with its parameters, tags and the stack file's schedules. No Prefect here."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+from deployflow.core.context import StackContext
+
+__all__ = ["FLOWS", "DeploymentSpec", "deployment_specs", "local_targets", "pool_of"]
+
+# deployment kind -> (flow entrypoint, flow name)
+FLOWS: dict[str, tuple[str, str]] = {
+    "deploy": ("deployflow.flows.deploy:deploy", "deploy"),
+    "deploy-app": ("deployflow.flows.deploy:deploy", "deploy"),
+    "rollback": ("deployflow.flows.rollback:rollback", "rollback"),
+    "health-watch": ("deployflow.flows.health_watch:health_watch", "health-watch"),
+    "cleanup": ("deployflow.flows.cleanup:cleanup", "cleanup"),
+}
+MUTATING = ("deploy", "deploy-app", "rollback", "cleanup")
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    kind: str
+    target: str
+    name: str  # the deployment's name; Prefect shows it as "<flow name>/<name>"
+    pool: str
+    parameters: dict[str, Any]
+    tags: list[str]
+    cron: str | None = None
+    concurrency: int | None = None  # one run at a time (ENQUEUE the others)
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def entrypoint(self) -> str:
+        return FLOWS[self.kind][0]
+
+    @property
+    def full_name(self) -> str:
+        return f"{FLOWS[self.kind][1]}/{self.name}"
+
+
+def pool_of(ctx: StackContext, target: str) -> str:
+    return ctx.stack.targets[target].work_pool or f"{ctx.stack.project}-{target}"
+
+
+def local_targets(ctx: StackContext) -> list[str]:
+    here = {"localhost", "127.0.0.1", socket.gethostname(), socket.getfqdn()}
+    return [name for name, t in ctx.stack.targets.items() if t.host in here]
+
+
+def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
+    project, schedules = ctx.stack.project, ctx.stack.schedules
+    base = {"stack": str(ctx.stack_file), "stack_name": project}
+    crons = {"health-watch": schedules.health_watch, "cleanup": schedules.cleanup}
+    descriptions = {
+        "deploy": "Deploy every app as a new release; roll back on failure.",
+        "deploy-app": "Deploy the chosen apps; the others are carried over.",
+        "rollback": "Go back to an earlier good release (its own configs, services, checks).",
+        "health-watch": "Probe every app's health checks; notify on a change of state.",
+        "cleanup": "Prune old releases, builds, backups and flow runs past retention.",
+    }
+    specs = []
+    for target in ctx.stack.targets:
+        for kind in FLOWS:
+            params = dict(base)
+            if kind == "deploy-app":
+                params["apps"] = [next(iter(ctx.stack.apps))]
+            specs.append(
+                DeploymentSpec(
+                    kind=kind,
+                    target=target,
+                    name=f"{project}-{target}" + ("-app" if kind == "deploy-app" else ""),
+                    pool=pool_of(ctx, target),
+                    parameters=params,
+                    tags=["deployflow", project, target, ctx.stack.environment],
+                    cron=crons.get(kind),
+                    concurrency=1 if kind in MUTATING else None,
+                    description=descriptions[kind],
+                )
+            )
+    return specs

@@ -1,0 +1,110 @@
+"""Prefect-native operations for real: deployments applied to the API, a real process worker on
+the target's pool (started by `server start` against an external API), a background deploy
+followed through its logs, a run cancelled mid-build (its whole process tree dies, the previous
+release stays live), and bad input."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import psutil
+import pytest
+
+from tests.e2e.conftest import Stack
+
+SLOW = 'steps: [["{{ sys.python }}", build.py]]'
+MARKER = "deployflow-cancel-marker"
+
+
+@pytest.fixture
+def workers(stack: Stack, tmp_path) -> Iterator[Stack]:
+    stack.env["DEPLOYFLOW_HOME"] = str(tmp_path / "home")
+    out = stack.cli("server", "start").stdout
+    assert "worker   woosoo-local" in out and "running" in out
+    yield stack
+    stack.cli("server", "stop")
+    assert not [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "woosoo-local" in " ".join(p.info["cmdline"] or [])
+    ]
+
+
+def _wait_state(stack: Stack, run: str, states: tuple[str, ...], timeout: float = 120) -> dict:
+    ends = time.monotonic() + timeout
+    while time.monotonic() < ends:
+        row = json.loads(stack.cli("runs", "status", run, "--json").stdout)
+        if row["state"] in states:
+            return row
+        time.sleep(0.5)
+    raise AssertionError(f"run {run} never reached {states}")
+
+
+def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api: str) -> None:
+    stack = workers
+    applied = json.loads(stack.cli("deployments", "apply", "--json").stdout)
+    names = {d["name"]: d for d in applied}
+    assert set(names) == {
+        "deploy/woosoo-local",
+        "deploy/woosoo-local-app",
+        "rollback/woosoo-local",
+        "health-watch/woosoo-local",
+        "cleanup/woosoo-local",
+    }
+    assert names["health-watch/woosoo-local"]["schedule"] == "*/5 * * * *"
+    listed = json.loads(stack.cli("deployments", "list", "--json").stdout)
+    assert {d["name"] for d in listed} == set(names)
+    deployment = httpx.get(f"{prefect_api}/deployments/{names['deploy/woosoo-local']['id']}").json()
+    assert deployment["concurrency_limit"] == 1 or deployment["global_concurrency_limit"]
+    assert deployment["concurrency_options"]["collision_strategy"] == "ENQUEUE"
+
+    # a background deploy: returns at once; the worker runs it; its logs can be followed
+    row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
+    logs = stack.cli("runs", "logs", "-f", row["id"]).stdout
+    assert "health ok" in logs and "Finished in state Completed()" in logs
+    v1 = stack.current()
+    assert stack.health()["release"] == v1
+    status = json.loads(stack.cli("runs", "status", row["id"], "--json").stdout)
+    assert status["state"] == "COMPLETED" and any(
+        s["name"].startswith("build-") for s in status["stages"]
+    )
+    assert row["id"] in stack.cli("runs", "list").stdout
+
+    # cancel mid-build: the build's whole process tree dies, the previous release stays live
+    marker = f"{MARKER}-{stack.root.parent.name}"  # this test's own, never a leftover's
+    child = f"import time; time.sleep(120)  # {marker}"
+    code = f"import subprocess, sys; subprocess.run([sys.executable, '-c', '{child}'])"
+    sleeper = '["{{ sys.python }}", -c, "' + code + '"]'
+    stack.edit(SLOW, f'steps: [["{{{{ sys.python }}}}", build.py], {sleeper}]')
+    stack.set_version("pwa", "2.0.0")
+    row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
+    ends = time.monotonic() + 120
+    while not any(
+        MARKER in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+    ):
+        assert time.monotonic() < ends, "the build never started"
+        time.sleep(0.2)
+    stack.cli("runs", "cancel", row["id"])
+    _wait_state(stack, row["id"], ("CANCELLED",))
+    ends = time.monotonic() + 30
+    while any(
+        MARKER in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+    ):
+        assert time.monotonic() < ends, "the build's process tree outlived the cancel"
+        time.sleep(0.2)
+    assert stack.current() == v1 and stack.health()["release"] == v1
+    statuses = {r["id"]: r["status"] for r in stack.releases()}
+    history = (stack.root / ".deployflow" / "releases.jsonl").read_text()
+    assert sorted(statuses.values()) in (["cancelled", "live"], ["interrupted", "live"]), history
+
+    # bad input: one clear line, non-zero exit, nothing started
+    for args in (
+        ("runs", "status", "bogus"),
+        ("runs", "logs", "8b3c3d5e-1f6f-4a43-9a53-6a2f6d2b1c11"),
+    ):
+        proc = stack.cli(*args, check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert len([x for x in proc.stderr.splitlines() if x.startswith("error:")]) == 1
