@@ -70,8 +70,9 @@ def _server_port() -> int:
     return int(wanted)
 
 
-def server_status() -> ServerInfo:
-    if os.environ.get("PREFECT_API_URL"):
+def server_status(local: bool = False) -> ServerInfo:
+    """The server in use: PREFECT_API_URL's (unless `local`), else the local one."""
+    if os.environ.get("PREFECT_API_URL") and not local:
         url = os.environ["PREFECT_API_URL"]
         return ServerInfo(url, None, _healthy(url), "", "", external=True)
     home, state_file, log = _paths()

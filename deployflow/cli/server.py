@@ -60,12 +60,14 @@ def start(stack: MaybeStack = None, root: RootOpt = None) -> None:
     from deployflow.cli.prefect_api import api
 
     pools = _pools(stack, root)
+    remote = server_status().external  # asked before api(), which points us at the local one
     url = api()
+    info = server_status(local=not remote)
     if pools:
         from deployflow.deployments.apply import ensure_pools
 
         ensure_pools(set(pools))
-    _show(server_status(), [start_worker(pool, url) for pool in pools])
+    _show(info, [start_worker(pool, url) for pool in pools])
 
 
 @app.command("stop")

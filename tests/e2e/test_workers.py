@@ -83,7 +83,7 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
     ends = time.monotonic() + 120
     while not any(
-        MARKER in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
     ):
         assert time.monotonic() < ends, "the build never started"
         time.sleep(0.2)
@@ -91,7 +91,7 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     _wait_state(stack, row["id"], ("CANCELLED",))
     ends = time.monotonic() + 30
     while any(
-        MARKER in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
     ):
         assert time.monotonic() < ends, "the build's process tree outlived the cancel"
         time.sleep(0.2)
