@@ -15,14 +15,13 @@ def start_in_background(
 ) -> dict[str, Any]:
     """Deployments are applied when missing; a local target's worker is started when down."""
     from deployflow.backends.workers import start_worker
-    from deployflow.cli.prefect_api import api, pick_target
+    from deployflow.cli.prefect_api import api
     from deployflow.deployments.apply import apply_deployments
     from deployflow.deployments.runs import start_run
-    from deployflow.deployments.specs import deployment_specs, local_targets
+    from deployflow.deployments.specs import deployment_spec, local_targets
     from deployflow.errors import DeployflowError
 
-    chosen = pick_target(ctx, target)
-    spec = next(s for s in deployment_specs(ctx) if s.kind == kind and s.target == chosen)
+    spec = deployment_spec(ctx, kind, target)
     url = api()
     parameters = {**spec.parameters, "root": str(ctx.root), **params}
     try:
@@ -30,6 +29,6 @@ def start_in_background(
     except DeployflowError:
         apply_deployments(ctx)
         row = start_run(spec.full_name, parameters)
-    if chosen in local_targets(ctx):
+    if spec.target in local_targets(ctx):
         start_worker(spec.pool, url)
     return row

@@ -11,7 +11,17 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 import typer
 
 from deployflow import __version__
-from deployflow.cli import config, deployments, preflight, releases, run, runs, server, services
+from deployflow.cli import (
+    config,
+    deployments,
+    preflight,
+    releases,
+    run,
+    runs,
+    server,
+    services,
+    webhook,
+)
 from deployflow.cli.common import fail, red
 from deployflow.errors import DeployflowError
 
@@ -34,6 +44,7 @@ app.add_typer(server.app, name="server")
 app.add_typer(server.worker_app, name="worker")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(runs.app, name="runs")
+app.add_typer(webhook.app, name="webhook")
 
 
 @app.command("version")

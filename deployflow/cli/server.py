@@ -104,9 +104,9 @@ def worker_start(
     """Run the target's worker in the foreground (Ctrl-C stops it): the way to add a host."""
     from deployflow.backends.executor import become
     from deployflow.backends.workers import worker_command
-    from deployflow.cli.prefect_api import api, pick_target
+    from deployflow.cli.prefect_api import api
     from deployflow.deployments.apply import ensure_pools
-    from deployflow.deployments.specs import pool_of
+    from deployflow.deployments.specs import pick_target, pool_of
 
     ctx = load(stack, root, read_only=True)
     pool = pool_of(ctx, pick_target(ctx, target))

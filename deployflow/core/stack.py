@@ -23,6 +23,8 @@ __all__ = [
     "Stack",
     "Target",
     "Verify",
+    "WebhookRoute",
+    "Webhooks",
 ]
 
 NAME = r"^[a-z0-9][a-z0-9_-]*$"
@@ -203,6 +205,24 @@ class Schedules(_Model):
     cleanup: str | None = None
 
 
+WebhookSource = Literal["github", "gitlab", "generic"]
+
+
+class WebhookRoute(_Model):
+    """A push to `repository` on a branch matching `branch` (a glob) starts `run` on `target`."""
+
+    repository: str
+    branch: str = "main"
+    run: Literal["deploy", "deploy-app", "rollback"] = "deploy"
+    target: str | None = None
+    apps: list[str] = []
+
+
+class Webhooks(_Model):
+    secrets: dict[WebhookSource, Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = {}
+    routes: list[WebhookRoute] = []
+
+
 class Verify(_Model):
     deadline: Annotated[float, Field(gt=0, le=3600)] = 60.0
     interval: Annotated[float, Field(gt=0, le=60)] = 0.5
@@ -222,11 +242,20 @@ class Stack(_Model):
     verify: Verify = Verify()
     notifications: list[Notification] = []
     schedules: Schedules = Schedules()
+    webhooks: Webhooks = Webhooks()
 
     @model_validator(mode="after")
     def _references(self) -> Stack:
         if not self.apps:
             raise ValueError("apps: name at least one app")
+        for i, route in enumerate(self.webhooks.routes):
+            if route.target is not None and route.target not in self.targets:
+                raise ValueError(f"webhooks.routes[{i}].target: unknown target {route.target!r}")
+            unknown = [a for a in route.apps if a not in self.apps]
+            if unknown:
+                raise ValueError(f"webhooks.routes[{i}].apps: unknown app {unknown[0]!r}")
+            if route.run == "deploy-app" and not route.apps:
+                raise ValueError(f"webhooks.routes[{i}]: run deploy-app needs apps")
         for name in [*self.apps, *self.services, *self.databases]:
             if not re.match(NAME, name):
                 raise ValueError(f"{name!r}: names are lower-case letters, digits, '-' and '_'")

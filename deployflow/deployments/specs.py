@@ -8,8 +8,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployflow.core.context import StackContext
+from deployflow.errors import StackError
 
-__all__ = ["FLOWS", "DeploymentSpec", "deployment_specs", "local_targets", "pool_of"]
+__all__ = [
+    "FLOWS",
+    "DeploymentSpec",
+    "deployment_spec",
+    "deployment_specs",
+    "local_targets",
+    "pick_target",
+    "pool_of",
+]
 
 # deployment kind -> (flow entrypoint, flow name)
 FLOWS: dict[str, tuple[str, str]] = {
@@ -48,6 +57,18 @@ def pool_of(ctx: StackContext, target: str) -> str:
     return ctx.stack.targets[target].work_pool or f"{ctx.stack.project}-{target}"
 
 
+def pick_target(ctx: StackContext, target: str | None) -> str:
+    if target is None:
+        if len(ctx.stack.targets) == 1:
+            return next(iter(ctx.stack.targets))
+        raise StackError(f"several targets ({', '.join(ctx.stack.targets)}); pass --target NAME")
+    if target not in ctx.stack.targets:
+        raise StackError(
+            f"unknown target {target!r}; the stack has: {', '.join(ctx.stack.targets)}"
+        )
+    return target
+
+
 def local_targets(ctx: StackContext) -> list[str]:
     here = {"localhost", "127.0.0.1", socket.gethostname(), socket.getfqdn()}
     return [name for name, t in ctx.stack.targets.items() if t.host in here]
@@ -84,3 +105,9 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
                 )
             )
     return specs
+
+
+def deployment_spec(ctx: StackContext, kind: str, target: str | None) -> DeploymentSpec:
+    """The deployment that runs `kind` on `target` (default: the stack's only target)."""
+    chosen = pick_target(ctx, target)
+    return next(s for s in deployment_specs(ctx) if s.kind == kind and s.target == chosen)

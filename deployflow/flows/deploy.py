@@ -27,6 +27,7 @@ def deploy(
     force: bool = False,
     sequential: bool = False,
     auto_rollback: bool = True,
+    revision: str | None = None,
 ) -> dict[str, Any]:
     """Deploy the stack (or some of its apps) as a new release; roll back on failure."""
     ctx = load_stack(stack, root)
@@ -38,6 +39,7 @@ def deploy(
         force=force,
         sequential=sequential,
         auto_rollback=auto_rollback,
+        revision=revision,
     )
     runner = PrefectRunner(ctx.redact)
 

@@ -118,12 +118,15 @@ def deploy(
     """Deploy a new release; returns the summary, or raises `DeployFailed` carrying it."""
     lay = ctx.layout
     purpose = f"{options.purpose} {','.join(options.apps) or 'all apps'}"
+    if options.revision:
+        purpose += f" at {options.revision[:12]}"
     with deploy_lock(lay.lock, purpose):
         recover(ctx, runner.log)
         run = new_run(ctx, options, runner)
         on_release(run.release_id)
         summary = Summary(ctx, "app" if options.apps else "full", run.apps, run.release_id)
         summary["previous"] = summary["live"] = run.live
+        summary["revision"] = options.revision
         journal = Journal("deploy", run.release_id, run.live)
         record(ctx, run.release_id, "building", f"{purpose}")
         journal.save(lay)

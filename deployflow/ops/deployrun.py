@@ -25,6 +25,7 @@ class DeployOptions:
     sequential: bool = False
     auto_rollback: bool = True
     purpose: str = "deploy"  # deploy | config (a config-only release)
+    revision: str | None = None  # the commit a CI webhook deploys
 
 
 @dataclass
