@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def _paths(pool: str) -> tuple[Path, Path]:
 def worker_command(pool: str, api_url: str) -> Command:
     """The worker as data: a Prefect process worker polling `pool` every POLL_SECONDS."""
     argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool]
-    argv += ["--type", "process", "--name", f"deployflow-{pool}-{os.uname().nodename}"]
+    name = f"deployflow-{pool}-{os.uname().nodename}-{uuid.uuid4().hex[:6]}"  # one per process
+    argv += ["--type", "process", "--name", name]
     env = {"PREFECT_API_URL": api_url, "PREFECT_WORKER_QUERY_SECONDS": POLL_SECONDS, **QUIET}
     return Command.of(argv, env=env, timeout=None)
 

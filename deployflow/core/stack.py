@@ -200,9 +200,14 @@ class Notification(_Model):
         return self
 
 
+ScheduleText = Annotated[
+    str, Field(pattern=r"^(\d+[smh]|\S+( \S+){4})$")
+]  # a 5-field cron line, or an interval such as 30s, 5m, 1h
+
+
 class Schedules(_Model):
-    health_watch: str | None = None
-    cleanup: str | None = None
+    health_watch: ScheduleText | None = None
+    cleanup: ScheduleText | None = None
 
 
 WebhookSource = Literal["github", "gitlab", "generic"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from deployflow.core.context import StackContext
-from deployflow.deployments.specs import DeploymentSpec, deployment_specs
+from deployflow.deployments.specs import DeploymentSpec, deployment_specs, interval_seconds
 
 __all__ = ["apply_deployments", "ensure_pools", "list_deployments"]
 
@@ -32,16 +33,20 @@ def _apply(client: Any, spec: DeploymentSpec) -> str:
     package, so a worker needs no code download (no storage, no pull steps)."""
     from prefect.client.schemas.actions import DeploymentScheduleCreate
     from prefect.client.schemas.objects import ConcurrencyOptions
-    from prefect.client.schemas.schedules import CronSchedule
+    from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
     from prefect.utilities.callables import parameter_schema
     from prefect.utilities.importtools import import_object
 
     flow = import_object(spec.entrypoint)
-    schedules = (
-        [DeploymentScheduleCreate(schedule=CronSchedule(cron=spec.cron), active=True)]
-        if spec.cron
-        else []
-    )
+    schedules = []
+    if spec.cron:
+        seconds = interval_seconds(spec.cron)
+        schedule = (
+            IntervalSchedule(interval=timedelta(seconds=seconds))
+            if seconds
+            else CronSchedule(cron=spec.cron)
+        )
+        schedules.append(DeploymentScheduleCreate(schedule=schedule, active=True))
     deployment_id = client.create_deployment(
         flow_id=client.create_flow_from_name(flow.name),
         name=spec.name,
@@ -103,7 +108,11 @@ def list_deployments(project: str) -> list[dict[str, Any]]:
             "name": f"{flows.get(d.flow_id, '?')}/{d.name}",
             "id": str(d.id),
             "pool": d.work_pool_name,
-            "schedules": [getattr(s.schedule, "cron", None) for s in d.schedules],
+            "schedules": [
+                getattr(s.schedule, "cron", None)
+                or f"{int(s.schedule.interval.total_seconds())}s"
+                for s in d.schedules
+            ],
             "paused": d.paused,
         }
         for d in found

@@ -15,6 +15,7 @@ __all__ = [
     "DeploymentSpec",
     "deployment_spec",
     "deployment_specs",
+    "interval_seconds",
     "local_targets",
     "pick_target",
     "pool_of",
@@ -28,7 +29,6 @@ FLOWS: dict[str, tuple[str, str]] = {
     "health-watch": ("deployflow.flows.health_watch:health_watch", "health-watch"),
     "cleanup": ("deployflow.flows.cleanup:cleanup", "cleanup"),
 }
-MUTATING = ("deploy", "deploy-app", "rollback", "cleanup")
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
                     parameters=params,
                     tags=["deployflow", project, target, ctx.stack.environment],
                     cron=crons.get(kind),
-                    concurrency=1 if kind in MUTATING else None,
+                    concurrency=1,  # one at a time; a schedule or webhook queues behind
                     description=descriptions[kind],
                 )
             )
@@ -111,3 +111,10 @@ def deployment_spec(ctx: StackContext, kind: str, target: str | None) -> Deploym
     """The deployment that runs `kind` on `target` (default: the stack's only target)."""
     chosen = pick_target(ctx, target)
     return next(s for s in deployment_specs(ctx) if s.kind == kind and s.target == chosen)
+
+
+def interval_seconds(schedule: str) -> int | None:
+    """`30s`, `5m`, `1h` as seconds; None for a cron line."""
+    if " " in schedule:
+        return None
+    return int(schedule[:-1]) * {"s": 1, "m": 60, "h": 3600}[schedule[-1]]

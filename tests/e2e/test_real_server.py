@@ -1,0 +1,108 @@
+"""Against a real `prefect server start` that deployflow started (UI and services on, basic auth
+on): the CLI and workers authenticate, a scheduled flow runs exactly once per slot with two
+workers on its pool and goes on when one of them is killed."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from tests.e2e.conftest import Stack, new_stack, stop_everything
+
+AUTH = "admin:pw-for-tests"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
+    base = tmp_path_factory.mktemp("real")
+    s = new_stack(base, "unused")
+    s.env.pop("PREFECT_API_URL")
+    port = free_port()
+    s.env.update(
+        DEPLOYFLOW_HOME=str(base / "home"),
+        DEPLOYFLOW_SERVER_PORT=str(port),
+        PREFECT_SERVER_API_AUTH_STRING=AUTH,
+        PREFECT_API_AUTH_STRING=AUTH,
+    )
+    s.edit('health_watch: "*/5 * * * *"', 'health_watch: "4s"')
+    s.cli("server", "start")
+    yield s, f"http://127.0.0.1:{port}/api"
+    s.cli("server", "stop")
+    stop_everything(s.root)
+
+
+def test_auth_for_cli_and_workers(real: tuple[Stack, str]) -> None:
+    stack, url = real
+    assert httpx.get(f"{url}/deployments/filter").status_code in (401, 405)
+    no_auth = {k: v for k, v in stack.env.items() if k != "PREFECT_API_AUTH_STRING"}
+    no_auth["PREFECT_API_URL"] = url
+    proc = subprocess.run(
+        [sys.executable, "-m", "deployflow", "deployments", "list", "--stack", str(stack.file)],
+        env=no_auth,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "401" in proc.stderr
+    row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
+    stack.cli("runs", "logs", "-f", row["id"])  # the worker (with the auth string) ran it
+    assert stack.health()["release"] == stack.current()
+
+
+def test_scheduled_flow_runs_once_per_slot_with_two_workers(real: tuple[Stack, str]) -> None:
+    stack, url = real
+    stack.cli("deployments", "apply")
+    second = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deployflow",
+            "worker",
+            "start",
+            "--target",
+            "local",
+            "--stack",
+            str(stack.file),
+        ],
+        env={**stack.env, "PREFECT_API_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    headers = {"Authorization": "Basic " + base64.b64encode(AUTH.encode()).decode()}
+
+    def watch_runs() -> list[dict]:
+        body = {"limit": 200, "flows": {"name": {"any_": ["health-watch"]}}}
+        return httpx.post(f"{url}/flow_runs/filter", json=body, headers=headers).json()
+
+    try:
+        ends = time.monotonic() + 90
+        while len([r for r in watch_runs() if r["state_type"] == "COMPLETED"]) < 4:
+            assert time.monotonic() < ends, "the schedule did not run"
+            time.sleep(1)
+        os.killpg(second.pid, signal.SIGKILL)  # one worker dies; the other goes on
+        done = len([r for r in watch_runs() if r["state_type"] == "COMPLETED"])
+        ends = time.monotonic() + 60
+        while len([r for r in watch_runs() if r["state_type"] == "COMPLETED"]) < done + 2:
+            assert time.monotonic() < ends, "runs stopped after a worker was killed"
+            time.sleep(1)
+    finally:
+        if second.poll() is None:
+            os.killpg(second.pid, signal.SIGKILL)
+    runs = [r for r in watch_runs() if r["state_type"] == "COMPLETED"]
+    slots = [r["expected_start_time"] for r in runs]
+    assert len(slots) == len(set(slots))  # exactly once per slot
+    spans = sorted((r["start_time"], r["end_time"]) for r in runs)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never two at the same time
+    assert Path(stack.root / ".deployflow" / "health.json").is_file()
