@@ -98,7 +98,8 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
         )
         url = f"http://127.0.0.1:{port}/api"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-        env.update(QUIET, PREFECT_HOME=str(home))
+        # the bundled UI must call this server's API, not the default port's
+        env.update(QUIET, PREFECT_HOME=str(home), PREFECT_UI_API_URL=url)
         argv = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
         command = Command.of([*argv, "--port", str(port)], env=env, timeout=None, inherit_env=False)
         pid = start_daemon(command, state_file, log, url=url, port=port)
