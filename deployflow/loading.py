@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from deployflow.backends.files import atomic_write
+from deployflow.blocks.store import read_secret_block
 from deployflow.core.context import StackContext
 from deployflow.core.envfile import format_env, parse_env
 from deployflow.core.layout import Layout
@@ -94,7 +95,9 @@ def load_stack(
             raise StackError(f"vars.env_file: {env_path} not found")
         file_values = parse_env(env_path.read_text(encoding="utf-8"), str(env_path))
     stored = _read_secrets(layout.secrets)
-    resolved = resolve_vars(stack.vars, file_values, env, stored, str(layout.secrets))
+    resolved = resolve_vars(
+        stack.vars, file_values, env, stored, str(layout.secrets), read_secret_block
+    )
     problems = validate_vars(resolved.all_values(), stack.environment)
     if problems:
         raise StackError(f"{path.name}: " + "; ".join(problems[:4]))

@@ -12,6 +12,7 @@ import typer
 
 from deployflow import __version__
 from deployflow.cli import (
+    blocks,
     config,
     deployments,
     preflight,
@@ -45,6 +46,7 @@ app.add_typer(server.worker_app, name="worker")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(webhook.app, name="webhook")
+app.add_typer(blocks.app, name="blocks")
 
 
 @app.command("version")

@@ -41,6 +41,7 @@ class SecretRef(_Model):
 
     secret: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
     generate: bool = False
+    block: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")] = None  # a Prefect Secret
 
 
 VarValue = str | int | SecretRef

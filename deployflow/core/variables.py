@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets as _secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from pydantic import SecretStr
 
@@ -33,18 +33,33 @@ class ResolvedVars:
         return {**self.plain, **{k: v.get_secret_value() for k, v in self.secret.items()}}
 
 
+BlockReader = Callable[[str], str | None]
+
+
 def _secret_value(
-    name: str, ref: SecretRef, environ: Mapping[str, str], stored: Mapping[str, str], where: str
+    name: str,
+    ref: SecretRef,
+    environ: Mapping[str, str],
+    stored: Mapping[str, str],
+    where: str,
+    read_block: BlockReader,
 ) -> tuple[str, bool]:
+    """Environment, then the root's 0600 secrets file, then the Prefect Secret block, then
+    generated (when allowed)."""
     if environ.get(ref.secret):
         return environ[ref.secret], False
     if stored.get(ref.secret):
         return stored[ref.secret], False
+    if ref.block:
+        value = read_block(ref.block)
+        if value:
+            return value, False
     if ref.generate:
         return _secrets.token_urlsafe(24), True
     raise StackError(
         f"vars.{name}: secret {ref.secret} is not set; export {ref.secret}=... or add it to "
         f"{where} (mode 0600)"
+        + (f" or to the Prefect Secret block {ref.block}" if ref.block else "")
     )
 
 
@@ -54,6 +69,7 @@ def resolve_vars(
     environ: Mapping[str, str],
     stored: Mapping[str, str],
     secrets_path: str,
+    read_block: BlockReader = lambda _name: None,
 ) -> ResolvedVars:
     """Env-file values first, then inline vars; `{{ OTHER }}` references are expanded."""
     plain: dict[str, str] = {}
@@ -64,7 +80,7 @@ def resolve_vars(
         if name == ENV_FILE_KEY:
             continue
         if isinstance(value, SecretRef):
-            val, new = _secret_value(name, value, environ, stored, secrets_path)
+            val, new = _secret_value(name, value, environ, stored, secrets_path, read_block)
             if new:
                 generated[value.secret] = val
             secret[name] = SecretStr(val)

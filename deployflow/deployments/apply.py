@@ -109,8 +109,7 @@ def list_deployments(project: str) -> list[dict[str, Any]]:
             "id": str(d.id),
             "pool": d.work_pool_name,
             "schedules": [
-                getattr(s.schedule, "cron", None)
-                or f"{int(s.schedule.interval.total_seconds())}s"
+                getattr(s.schedule, "cron", None) or f"{int(s.schedule.interval.total_seconds())}s"
                 for s in d.schedules
             ],
             "paused": d.paused,

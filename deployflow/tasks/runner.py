@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 
 from deployflow.core.redact import Redactor
 from deployflow.errors import DeployflowError
@@ -47,8 +48,9 @@ class PrefectRunner:
 
     def call(self, name: str, fn: Callable[..., T], *args: Any, retries: int = 0) -> T:
         options: dict[str, Any] = {"name": name, "cache_policy": NO_CACHE}
-        if retries:
-            options.update(retries=retries, retry_delay_seconds=2, retry_jitter_factor=0.5)
+        if retries:  # network-facing stages: exponential back-off with jitter
+            delays = exponential_backoff(backoff_factor=1)(retries)
+            options.update(retries=retries, retry_delay_seconds=delays, retry_jitter_factor=0.5)
         return task(**options)(redacted(fn, self._redact))(*args)
 
     def each(

@@ -43,9 +43,12 @@ class Stack:
     def var(self, name: str) -> str:
         return parse_env((self.dir / "deployment.config.env").read_text())[name]
 
-    def cli(self, *args: str, check: bool | None = True) -> subprocess.CompletedProcess:
+    def cli(
+        self, *args: str, check: bool | None = True, stack: bool = True
+    ) -> subprocess.CompletedProcess:
+        tail = ["--stack", str(self.file)] if stack else []
         proc = subprocess.run(
-            [sys.executable, "-m", "deployflow", *args, "--stack", str(self.file)],
+            [sys.executable, "-m", "deployflow", *args, *tail],
             env=self.env,
             capture_output=True,
             text=True,

@@ -1,0 +1,1 @@
+"""Prefect blocks deployflow uses for what users keep on the server: secrets, notifiers."""
