@@ -90,12 +90,10 @@ def recover(
     that changes the root does this first); also removes a killed run's temp files."""
     from dataclasses import asdict
 
-    from deployflow.backends.lock import deploy_lock
-    from deployflow.ops.putback import recover as recover_op
+    from deployflow.ops.putback import recover_root
 
     ctx = load(stack, root)
-    with deploy_lock(ctx.layout.lock, "recover"):
-        result = recover_op(ctx, typer.echo)
+    result = recover_root(ctx, typer.echo)
     if as_json:
         echo_json(asdict(result))
         return

@@ -6,7 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 from deployflow.core.context import StackContext
-from deployflow.deployments.specs import DeploymentSpec, deployment_specs, interval_seconds
+from deployflow.deployments.specs import (
+    RECOVERED,
+    DeploymentSpec,
+    deployment_specs,
+    interval_seconds,
+)
 
 __all__ = ["apply_deployments", "ensure_pools", "list_deployments"]
 
@@ -68,6 +73,35 @@ def _apply(client: Any, spec: DeploymentSpec) -> str:
     return str(deployment_id)
 
 
+def _recover_on_crash(client: Any, name: str, ids: dict[tuple[str, str], str], target: str) -> None:
+    """A Prefect automation: when a deploy, deploy-app or rollback run of this target crashes
+    (its process killed), run the target's `recover` deployment. Replaced on every apply."""
+    from uuid import UUID
+
+    from prefect.events.actions import RunDeployment
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    automation = f"{name}-recover-on-crash"
+    for old in client.read_automations_by_name(automation):
+        client.delete_automation(old.id)
+    watched = [f"prefect.deployment.{ids[(kind, target)]}" for kind in RECOVERED]
+    client.create_automation(
+        AutomationCore(
+            name=automation,
+            description="Put the last good release back when a deploy run crashes.",
+            trigger=EventTrigger(
+                expect={"prefect.flow-run.Crashed"},
+                match_related={"prefect.resource.id": watched},
+                posture=Posture.Reactive,
+                threshold=1,
+            ),
+            actions=[
+                RunDeployment(source="selected", deployment_id=UUID(ids[("recover", target)]))
+            ],
+        )
+    )
+
+
 def apply_deployments(ctx: StackContext) -> list[dict[str, Any]]:
     """Every flow as a deployment per target; re-applying updates them in place."""
     from prefect.client.orchestration import get_client
@@ -76,6 +110,9 @@ def apply_deployments(ctx: StackContext) -> list[dict[str, Any]]:
     ensure_pools({s.pool for s in specs})
     with get_client(sync_client=True) as client:
         ids = [_apply(client, s) for s in specs]
+        by_spec = {(s.kind, s.target): i for s, i in zip(specs, ids, strict=True)}
+        for target in ctx.stack.targets:
+            _recover_on_crash(client, f"{ctx.stack.project}-{target}", by_spec, target)
     return [
         {
             "name": s.full_name,

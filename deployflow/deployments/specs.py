@@ -12,6 +12,7 @@ from deployflow.errors import StackError
 
 __all__ = [
     "FLOWS",
+    "RECOVERED",
     "DeploymentSpec",
     "deployment_spec",
     "deployment_specs",
@@ -28,7 +29,9 @@ FLOWS: dict[str, tuple[str, str]] = {
     "rollback": ("deployflow.flows.rollback:rollback", "rollback"),
     "health-watch": ("deployflow.flows.health_watch:health_watch", "health-watch"),
     "cleanup": ("deployflow.flows.cleanup:cleanup", "cleanup"),
+    "recover": ("deployflow.flows.recover:recover", "recover"),
 }
+RECOVERED = ("deploy", "deploy-app", "rollback")  # a crashed run of these triggers `recover`
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
         "rollback": "Go back to an earlier good release (its own configs, services, checks).",
         "health-watch": "Probe every app's health checks; notify on a change of state.",
         "cleanup": "Prune old releases, builds, backups and flow runs past retention.",
+        "recover": "Put the last good release back after a run died (runs on a crash).",
     }
     specs = []
     for target in ctx.stack.targets:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from deployflow.backends.files import fsync_dir
 from deployflow.backends.history import current_release, load_history, record
+from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.ops.failpoints import failpoint
@@ -17,7 +18,7 @@ from deployflow.stages.release import switch_current
 from deployflow.stages.services import start_specs, stop_specs
 from deployflow.stages.verify import verify_checks
 
-__all__ = ["Recovery", "put_back", "recover"]
+__all__ = ["Recovery", "put_back", "recover", "recover_root"]
 
 
 def _specs_of(ctx: StackContext, release: str | None, apps: list[str]) -> list[ServiceSpec]:
@@ -76,3 +77,9 @@ def recover(ctx: StackContext, log: Log) -> Recovery:
             result.interrupted = record_.id
     Journal.clear(lay)
     return result
+
+
+def recover_root(ctx: StackContext, log: Log) -> Recovery:
+    """`deployflow recover` and the recover flow: take the lock, then recover."""
+    with deploy_lock(ctx.layout.lock, "recover"):
+        return recover(ctx, log)

@@ -106,3 +106,36 @@ def test_scheduled_flow_runs_once_per_slot_with_two_workers(real: tuple[Stack, s
     spans = sorted((r["start_time"], r["end_time"]) for r in runs)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never two at the same time
     assert Path(stack.root / ".deployflow" / "health.json").is_file()
+
+
+def test_a_crashed_deploy_run_is_recovered_by_an_automation(real: tuple[Stack, str]) -> None:
+    """The deploy run's process is killed mid-verify (via a failpoint passed as a job variable);
+    the worker reports it crashed, and the automation runs `recover` on the worker."""
+    stack, url = real
+    stack.cli("deployments", "apply")
+    headers = {"Authorization": "Basic " + base64.b64encode(AUTH.encode()).decode()}
+    before = stack.current()
+    stack.set_version("backend", "crash-test")
+    dep = httpx.get(f"{url}/deployments/name/deploy/woosoo-local", headers=headers).json()
+    body = {
+        "parameters": {**dep["parameters"], "root": str(stack.root)},
+        "job_variables": {"env": {"DEPLOYFLOW_FAILPOINTS": "verify=hang"}},
+    }
+    run = httpx.post(
+        f"{url}/deployments/{dep['id']}/create_flow_run", json=body, headers=headers
+    ).json()
+    journal = stack.root / ".deployflow" / "journal.json"
+    ends = time.monotonic() + 120
+    while not (journal.exists() and '"phase": "verify"' in journal.read_text()):
+        assert time.monotonic() < ends, "the deploy never reached verify"
+        time.sleep(0.2)
+    assert stack.current() != before  # the unverified release is current...
+    info = httpx.get(f"{url}/flow_runs/{run['id']}", headers=headers).json()
+    os.kill(int(str(info["infrastructure_pid"]).rsplit(":", 1)[-1]), signal.SIGKILL)
+    ends = time.monotonic() + 120
+    while stack.current() != before or journal.exists():  # ...until the automation recovers
+        assert time.monotonic() < ends, "nothing recovered the crashed deploy"
+        time.sleep(0.5)
+    assert stack.health()["release"] == before
+    state = httpx.get(f"{url}/flow_runs/{run['id']}", headers=headers).json()["state_type"]
+    assert state == "CRASHED"
