@@ -18,7 +18,6 @@ import hmac
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,14 +29,10 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from example import free_port, prepare
+
 SECRET = "bench-secret"
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _stamp(text: str) -> float:
@@ -74,15 +69,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="deployflow-bench-bg-"))
-    stack_dir = work / "woosoo"
-    shutil.copytree(REPO / "examples" / "woosoo", stack_dir)
-    env_file = stack_dir / "deployment.config.env"
-    text = env_file.read_text()
-    for key in ("BACKEND_PORT", "PWA_PORT", "RELAY_PORT", "DB_PORT"):
-        old = next(line for line in text.splitlines() if line.startswith(f"{key}="))
-        text = text.replace(old, f"{key}={_port()}")
-    env_file.write_text(text)
-    stack = stack_dir / "deployflow.yaml"
+    stack = prepare(work)
+    stack_dir = stack.parent
     env = {
         **os.environ,
         "DEPLOYFLOW_ROOT": str(work / "root"),
@@ -100,7 +88,7 @@ def main() -> None:
             raise SystemExit(f"{a} failed: {proc.stderr[-2000:]}")
         return proc.stdout
 
-    hook_port = _port()
+    hook_port = free_port()
     hooks = None
     try:
         print("warm-up: server, worker, first release, deployments ...", flush=True)

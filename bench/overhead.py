@@ -17,7 +17,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,26 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from example import prepare
+
 APP_SERVICES = ["backend-api", "pwa-web", "relay-ws"]
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def prepare(work: Path) -> Path:
-    stack_dir = work / "woosoo"
-    shutil.copytree(REPO / "examples" / "woosoo", stack_dir)
-    env = stack_dir / "deployment.config.env"
-    text = env.read_text()
-    for key in ("BACKEND_PORT", "PWA_PORT", "RELAY_PORT", "DB_PORT"):
-        old = next(line for line in text.splitlines() if line.startswith(f"{key}="))
-        text = text.replace(old, f"{key}={_port()}")
-    env.write_text(text)
-    return stack_dir / "deployflow.yaml"
 
 
 def shell_scripts(ctx) -> tuple[str, str]:
