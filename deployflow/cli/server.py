@@ -27,7 +27,7 @@ MaybeStack = Annotated[
 ]
 
 
-def _show(info: ServerInfo, workers: list[WorkerInfo]) -> None:
+def _show(info: ServerInfo, workers: list[WorkerInfo], polls: dict[str, str] | None = None) -> None:
     if info.external:
         state = "up" if info.running else "not answering"
         typer.echo(f"using PREFECT_API_URL={info.url} ({state})")
@@ -40,7 +40,10 @@ def _show(info: ServerInfo, workers: list[WorkerInfo]) -> None:
             typer.echo(f"ui       {info.url.removesuffix('/api')}")
     for w in workers:
         state = "running" if w.running else "stopped"
-        typer.echo(f"worker   {w.pool:24} {state:8} pid {w.pid or '-'}  log {w.log}")
+        poll = (polls or {}).get(w.pool, "-")
+        typer.echo(
+            f"worker   {w.pool:24} {state:8} pid {w.pid or '-'}  last poll {poll}  log {w.log}"
+        )
 
 
 def _pools(stack: str | None, root: str | None) -> list[str]:
@@ -88,7 +91,16 @@ def status(stack: MaybeStack = None) -> None:
     from deployflow.backends.workers import known_pools, worker_status
 
     info = server_status()
-    _show(info, [worker_status(pool) for pool in known_pools()])
+    pools = known_pools()
+    polls: dict[str, str] = {}
+    if info.running and pools:
+        import os
+
+        from deployflow.deployments.apply import last_polls
+
+        os.environ.setdefault("PREFECT_API_URL", info.url)
+        polls = last_polls(pools)
+    _show(info, [worker_status(pool) for pool in pools], polls)
     if not info.running:
         raise typer.Exit(1)
 

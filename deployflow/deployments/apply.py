@@ -153,3 +153,21 @@ def list_deployments(project: str) -> list[dict[str, Any]]:
         }
         for d in found
     ]
+
+
+def last_polls(pools: list[str]) -> dict[str, str]:
+    """When each pool's workers last polled the server (newest heartbeat), as ISO time."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    seen: dict[str, str] = {}
+    with get_client(sync_client=True) as client:
+        for pool in pools:
+            try:
+                workers = client.read_workers_for_work_pool(pool, limit=50, offset=0)
+            except ObjectNotFound:
+                continue
+            beats = [w.last_heartbeat_time for w in workers if w.last_heartbeat_time]
+            if beats:
+                seen[pool] = max(beats).isoformat(timespec="seconds")
+    return seen
