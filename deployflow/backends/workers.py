@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 POLL_SECONDS = "1"  # how often a worker asks for scheduled runs (Prefect's default is 10 s)
+HEARTBEAT_SECONDS = "30"  # its flow runs' heartbeats (a silent run is a dead one: see apply.py)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,12 @@ def worker_command(pool: str, api_url: str) -> Command:
     argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool]
     name = f"deployflow-{pool}-{os.uname().nodename}-{uuid.uuid4().hex[:6]}"  # one per process
     argv += ["--type", "process", "--name", name]
-    env = {"PREFECT_API_URL": api_url, "PREFECT_WORKER_QUERY_SECONDS": POLL_SECONDS, **QUIET}
+    env = {
+        "PREFECT_API_URL": api_url,
+        "PREFECT_WORKER_QUERY_SECONDS": POLL_SECONDS,
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": HEARTBEAT_SECONDS,
+        **QUIET,
+    }
     return Command.of(argv, env=env, timeout=None)
 
 

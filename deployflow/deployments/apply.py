@@ -13,7 +13,9 @@ from deployflow.deployments.specs import (
     interval_seconds,
 )
 
-__all__ = ["apply_deployments", "ensure_pools", "list_deployments"]
+__all__ = ["ZOMBIE_SECONDS", "apply_deployments", "ensure_pools", "last_polls", "list_deployments"]
+
+ZOMBIE_SECONDS = 90  # 3 missed heartbeats (workers' flow runs beat every HEARTBEAT_SECONDS)
 
 
 def ensure_pools(pools: set[str]) -> list[str]:
@@ -73,6 +75,45 @@ def _apply(client: Any, spec: DeploymentSpec) -> str:
     return str(deployment_id)
 
 
+def _replace_automation(client: Any, automation: Any) -> None:
+    for old in client.read_automations_by_name(automation.name):
+        client.delete_automation(old.id)
+    client.create_automation(automation)
+
+
+def _crash_zombies(client: Any, name: str, deployment_ids: list[str]) -> None:
+    """A run whose process died with its worker sends no more heartbeats: mark it crashed after
+    ZOMBIE_SECONDS, so it frees its deployment's concurrency slot (and `recover` runs)."""
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    ends = {f"prefect.flow-run.{s}" for s in ("Completed", "Failed", "Cancelled", "Crashed")}
+    _replace_automation(
+        client,
+        AutomationCore(
+            name=f"{name}-crash-zombie-runs",
+            description="Mark a run crashed when its heartbeats stop (its process died).",
+            trigger=EventTrigger(
+                after={"prefect.flow-run.heartbeat"},
+                expect={"prefect.flow-run.heartbeat", *ends},
+                match_related={
+                    "prefect.resource.id": [f"prefect.deployment.{i}" for i in deployment_ids]
+                },
+                for_each={"prefect.resource.id"},
+                posture=Posture.Proactive,
+                threshold=1,
+                within=timedelta(seconds=ZOMBIE_SECONDS),
+            ),
+            actions=[
+                ChangeFlowRunState(
+                    state=StateType.CRASHED, message="no heartbeat: its process died"
+                )
+            ],
+        ),
+    )
+
+
 def _recover_on_crash(client: Any, name: str, ids: dict[tuple[str, str], str], target: str) -> None:
     """A Prefect automation: when a deploy, deploy-app or rollback run of this target crashes
     (its process killed), run the target's `recover` deployment. Replaced on every apply."""
@@ -81,13 +122,11 @@ def _recover_on_crash(client: Any, name: str, ids: dict[tuple[str, str], str], t
     from prefect.events.actions import RunDeployment
     from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
-    automation = f"{name}-recover-on-crash"
-    for old in client.read_automations_by_name(automation):
-        client.delete_automation(old.id)
     watched = [f"prefect.deployment.{ids[(kind, target)]}" for kind in RECOVERED]
-    client.create_automation(
+    _replace_automation(
+        client,
         AutomationCore(
-            name=automation,
+            name=f"{name}-recover-on-crash",
             description="Put the last good release back when a deploy run crashes.",
             trigger=EventTrigger(
                 expect={"prefect.flow-run.Crashed"},
@@ -98,7 +137,7 @@ def _recover_on_crash(client: Any, name: str, ids: dict[tuple[str, str], str], t
             actions=[
                 RunDeployment(source="selected", deployment_id=UUID(ids[("recover", target)]))
             ],
-        )
+        ),
     )
 
 
@@ -112,7 +151,9 @@ def apply_deployments(ctx: StackContext) -> list[dict[str, Any]]:
         ids = [_apply(client, s) for s in specs]
         by_spec = {(s.kind, s.target): i for s, i in zip(specs, ids, strict=True)}
         for target in ctx.stack.targets:
-            _recover_on_crash(client, f"{ctx.stack.project}-{target}", by_spec, target)
+            name = f"{ctx.stack.project}-{target}"
+            _crash_zombies(client, name, [i for (_k, t), i in by_spec.items() if t == target])
+            _recover_on_crash(client, name, by_spec, target)
     return [
         {
             "name": s.full_name,
