@@ -5,6 +5,7 @@ reused pid is never mistaken for a live daemon), stopped with SIGTERM, then SIGK
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -12,7 +13,11 @@ from typing import Any
 
 from deployflow.backends.executor import Command, kill_group, spawn
 from deployflow.backends.files import atomic_write
-from deployflow.backends.services.process_table import group_members, proc_start_time
+from deployflow.backends.services.process_table import (
+    descendants,
+    group_members,
+    proc_start_time,
+)
 
 __all__ = ["read_state", "start_daemon", "stop_daemon"]
 
@@ -37,12 +42,23 @@ def start_daemon(command: Command, state_file: Path, log: Path, **extra: object)
 
 
 def stop_daemon(state_file: Path, grace: float = 10.0) -> None:
-    """Stop it (its whole process group) and forget it; a stale state file is just removed."""
+    """Stop it and everything it started (a worker's flow-run processes live in groups of their
+    own): SIGTERM to every group, the grace period, then SIGKILL; then forget it."""
     _state, pid = read_state(state_file)
     if pid is not None:
-        kill_group(pid, signal.SIGTERM)
+        groups = {pid} | {_group_of(p) for p in descendants(pid)} - {0}
+        for group in groups:
+            kill_group(group, signal.SIGTERM)
         ends = time.monotonic() + grace
-        while time.monotonic() < ends and group_members(pid):
+        while time.monotonic() < ends and any(group_members(g) for g in groups):
             time.sleep(0.1)
-        kill_group(pid)
+        for group in groups:
+            kill_group(group)
     state_file.unlink(missing_ok=True)
+
+
+def _group_of(pid: int) -> int:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return 0

@@ -98,6 +98,29 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     history = (stack.root / ".deployflow" / "releases.jsonl").read_text()
     assert sorted(statuses.values()) in (["cancelled", "live"], ["interrupted", "live"]), history
 
+    # the worker is stopped (SIGTERM) in the middle of a deploy: the run ends, nothing is
+    # left running, and the previous release is live (put back by the run or by recover)
+    stack.set_version("pwa", "3.0.0")
+    row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
+    ends = time.monotonic() + 120
+    while not any(
+        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+    ):
+        assert time.monotonic() < ends, "the build never started"
+        time.sleep(0.2)
+    stack.cli("server", "stop")
+    ends = time.monotonic() + 60
+    while any(
+        marker in " ".join(p.info["cmdline"] or [])
+        or row["id"] in " ".join(p.info["cmdline"] or [])
+        for p in psutil.process_iter(["cmdline"])
+    ):
+        assert time.monotonic() < ends, "the run's processes outlived the worker"
+        time.sleep(0.2)
+    stack.cli("recover")
+    assert stack.current() == v1 and stack.health()["release"] == v1
+    stack.cli("server", "start")
+
     # bad input: one clear line, non-zero exit, nothing started
     for args in (
         ("runs", "status", "bogus"),
