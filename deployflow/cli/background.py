@@ -31,4 +31,5 @@ def start_in_background(
         row = start_run(spec.full_name, parameters)
     if spec.target in local_targets(ctx):
         start_worker(spec.pool, url)
+    row["ui"] = f"{url.removesuffix('/api')}/runs/flow-run/{row['id']}"
     return row

@@ -76,6 +76,7 @@ def _background(
         echo_json(row)
         return
     typer.echo(f"started {row['deployment']} run {row['id']} on pool {row['pool']}")
+    typer.echo(f"in the UI: {row['ui']}")
     typer.echo(f"follow it: deployflow runs logs -f {row['id']}")
 
 

@@ -39,16 +39,25 @@ def _checked(run: str, stack: str | None) -> dict:
 def list_(
     stack: StackOpt = "deployflow.yaml",
     root: RootOpt = None,
-    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.", min=1)] = 20,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="scheduled|pending|running|completed|failed|cancelled|crashed"
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """The stack's recent runs (from the CLI, the UI, schedules and webhooks)."""
     from deployflow.cli.prefect_api import api
-    from deployflow.deployments.runs import list_runs
+    from deployflow.deployments.runs import STATUSES, list_runs
+    from deployflow.errors import StackError
 
+    if status is not None and status not in STATUSES:
+        raise StackError(f"--status {status!r}: use one of {', '.join(STATUSES)}")
     ctx = load(stack, root, read_only=True)
     api()
-    rows = list_runs(ctx.stack.project, limit)
+    rows = list_runs(ctx.stack.project, limit, status)
     if as_json:
         echo_json(rows)
         return

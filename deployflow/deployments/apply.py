@@ -35,13 +35,25 @@ def ensure_pools(pools: set[str]) -> list[str]:
     return created
 
 
+def _schema(flow: Any, spec: DeploymentSpec) -> dict[str, Any]:
+    """The flow's parameter schema, with `apps` a choice among the stack's apps (the UI form)."""
+    from prefect.utilities.callables import parameter_schema
+
+    schema = parameter_schema(flow).model_dump_for_openapi()
+    apps = schema.get("properties", {}).get("apps")
+    if apps is not None and spec.app_names:
+        choice = {"type": "array", "items": {"type": "string", "enum": spec.app_names}}
+        apps.pop("type", None)
+        apps["anyOf"] = [choice, {"type": "null"}]  # none: every app
+    return schema
+
+
 def _apply(client: Any, spec: DeploymentSpec) -> str:
     """Create or update one deployment. The entrypoint is a module path inside the installed
     package, so a worker needs no code download (no storage, no pull steps)."""
     from prefect.client.schemas.actions import DeploymentScheduleCreate
     from prefect.client.schemas.objects import ConcurrencyOptions
     from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
-    from prefect.utilities.callables import parameter_schema
     from prefect.utilities.importtools import import_object
 
     flow = import_object(spec.entrypoint)
@@ -62,7 +74,7 @@ def _apply(client: Any, spec: DeploymentSpec) -> str:
         path=None,
         pull_steps=[],
         parameters=spec.parameters,
-        parameter_openapi_schema=parameter_schema(flow).model_dump_for_openapi(),
+        parameter_openapi_schema=_schema(flow, spec),
         tags=spec.tags,
         schedules=schedules,
         concurrency_limit=spec.concurrency,

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from deployflow.errors import DeployflowError
 
-__all__ = ["cancel_run", "follow_logs", "list_runs", "run_status", "start_run"]
+__all__ = ["STATUSES", "cancel_run", "follow_logs", "list_runs", "run_status", "start_run"]
 
 FINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
 DRAIN_SECONDS = 2.0
@@ -58,12 +58,24 @@ def _row(run: Any) -> dict[str, Any]:
     }
 
 
-def list_runs(project: str, limit: int = 20) -> list[dict[str, Any]]:
+STATUSES = ("scheduled", "pending", "running", "completed", "failed", "cancelled", "crashed")
+
+
+def list_runs(project: str, limit: int = 20, status: str | None = None) -> list[dict[str, Any]]:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
 
     flt = FlowRunFilter(tags=FlowRunFilterTags(all_=["deployflow", project]))
+    if status:
+        wanted = StateType(status.upper())
+        flt.state = FlowRunFilterState(type=FlowRunFilterStateType(any_=[wanted]))
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_run_filter=flt, limit=limit, sort=FlowRunSort.EXPECTED_START_TIME_DESC

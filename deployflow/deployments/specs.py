@@ -45,7 +45,7 @@ class DeploymentSpec:
     cron: str | None = None
     concurrency: int | None = None  # one run at a time (ENQUEUE the others)
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    app_names: list[str] = field(default_factory=list)  # the choices the UI offers for `apps`
 
     @property
     def entrypoint(self) -> str:
@@ -106,6 +106,7 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
                     cron=crons.get(kind),
                     concurrency=1,  # one at a time; a schedule or webhook queues behind
                     description=descriptions[kind],
+                    app_names=list(ctx.stack.apps),
                 )
             )
     return specs

@@ -9,7 +9,9 @@ from prefect import flow
 from deployflow.flows.naming import rename_run
 from deployflow.loading import load_stack
 from deployflow.ops.deploy import deploy as deploy_op
+from deployflow.ops.deploy import new_run
 from deployflow.ops.deployrun import DeployOptions
+from deployflow.ops.pipeline import plan_lines
 from deployflow.tasks.runner import PrefectRunner, redacted
 
 __all__ = ["deploy"]
@@ -28,8 +30,10 @@ def deploy(
     sequential: bool = False,
     auto_rollback: bool = True,
     revision: str | None = None,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Deploy the stack (or some of its apps) as a new release; roll back on failure."""
+    """Deploy the stack (or some of its apps) as a new release; roll back on failure. With
+    `dry_run`, return the plan (every stage with what it would do) and change nothing."""
     ctx = load_stack(stack, root)
     options = DeployOptions(
         apps=tuple(apps or ()),
@@ -42,6 +46,11 @@ def deploy(
         revision=revision,
     )
     runner = PrefectRunner(ctx.redact)
+    if dry_run:
+        plan = plan_lines(new_run(ctx, options, runner, dry_run=True))
+        for name, lines in plan:
+            runner.log(f"plan {name}: " + "; ".join(lines or ["(nothing)"]))
+        return {"dry_run": True, "plan": [{"name": n, "lines": lines} for n, lines in plan]}
 
     def named(release_id: str) -> None:
         rename_run(f"deploy-{ctx.stack.project}-{release_id}")

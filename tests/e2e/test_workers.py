@@ -58,9 +58,14 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     deployment = httpx.get(f"{prefect_api}/deployments/{names['deploy/woosoo-local']['id']}").json()
     assert deployment["concurrency_limit"] == 1 or deployment["global_concurrency_limit"]
     assert deployment["concurrency_options"]["collision_strategy"] == "ENQUEUE"
+    form = deployment["parameter_openapi_schema"]["properties"]
+    choices = next(a for a in form["apps"]["anyOf"] if a["type"] == "array")["items"]["enum"]
+    assert choices == ["backend", "pwa", "relay"]  # the UI's app choice
+    assert {"dry_run", "skip_backup", "skip_build", "skip_tests"} <= set(form)
 
     # a background deploy: returns at once; the worker runs it; its logs can be followed
     row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
+    assert row["ui"].endswith(f"/runs/flow-run/{row['id']}")
     logs = stack.cli("runs", "logs", "-f", row["id"]).stdout
     assert "health ok" in logs and "Finished in state Completed()" in logs
     v1 = stack.current()
@@ -70,6 +75,9 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
         s["name"].startswith("build-") for s in status["stages"]
     )
     assert row["id"] in stack.cli("runs", "list").stdout
+    done = json.loads(stack.cli("runs", "list", "--status", "completed", "--json").stdout)
+    assert row["id"] in {r["id"] for r in done}
+    assert stack.cli("runs", "list", "--status", "bogus", check=False).returncode == 2
 
     # cancel mid-build: the build's whole process tree dies, the previous release stays live
     marker = f"{MARKER}-{stack.root.parent.name}"  # this test's own, never a leftover's
