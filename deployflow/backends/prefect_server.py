@@ -120,9 +120,33 @@ def stop_server() -> ServerInfo:
     return server_status()
 
 
+def _check_remote(url: str) -> None:
+    """One clear line when the configured API does not answer or refuses our credentials."""
+    import base64
+
+    import httpx
+
+    headers = {}
+    auth = os.environ.get("PREFECT_API_AUTH_STRING")
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    try:
+        status = httpx.get(f"{url}/health", headers=headers, timeout=5).status_code
+    except httpx.HTTPError:
+        raise DeployflowError(
+            f"the Prefect API at {url} does not answer; start it or fix PREFECT_API_URL"
+        ) from None
+    if status == 401:
+        raise DeployflowError(
+            f"the Prefect API at {url} refused our credentials (401); set PREFECT_API_AUTH_STRING"
+        )
+
+
 def ensure_api(say: Callable[[str], None] = lambda _m: None) -> str:
-    """Point this process at a Prefect API: PREFECT_API_URL if set, else the local server."""
+    """Point this process at a Prefect API: PREFECT_API_URL if set (checked), else the local
+    server."""
     if os.environ.get("PREFECT_API_URL"):
+        _check_remote(os.environ["PREFECT_API_URL"])
         return os.environ["PREFECT_API_URL"]
     info = start_server(say=say)
     os.environ["PREFECT_API_URL"] = info.url

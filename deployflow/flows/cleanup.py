@@ -25,6 +25,7 @@ def delete_old_runs(older_than: timedelta, tags: list[str], dry_run: bool = Fals
         FlowRunFilterTags,
     )
     from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
 
     before = datetime.now(UTC) - older_than
     done = [StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED]
@@ -33,13 +34,21 @@ def delete_old_runs(older_than: timedelta, tags: list[str], dry_run: bool = Fals
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=done)),
         tags=FlowRunFilterTags(all_=tags),
     )
-    deleted = 0
+    count = 0
     with get_client(sync_client=True) as client:
-        for run in client.read_flow_runs(flow_run_filter=flt, limit=500):
-            if not dry_run:
-                client.delete_flow_run(run.id)
-            deleted += 1
-    return deleted
+        while True:  # the API returns at most 200 at a time
+            page = client.read_flow_runs(
+                flow_run_filter=flt,
+                limit=200,
+                offset=count if dry_run else 0,
+                sort=FlowRunSort.START_TIME_ASC,
+            )
+            if not page:
+                return count
+            for run in page:
+                if not dry_run:
+                    client.delete_flow_run(run.id)
+            count += len(page)
 
 
 @flow(name="cleanup", flow_run_name="cleanup-{stack_name}")

@@ -66,6 +66,7 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     # a background deploy: returns at once; the worker runs it; its logs can be followed
     row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
     assert row["ui"].endswith(f"/runs/flow-run/{row['id']}")
+    first = row["id"]
     logs = stack.cli("runs", "logs", "-f", row["id"]).stdout
     assert "health ok" in logs and "Finished in state Completed()" in logs
     v1 = stack.current()
@@ -129,7 +130,17 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     assert stack.current() == v1 and stack.health()["release"] == v1
     stack.cli("server", "start")
 
+    # finished runs are cleaned up by age
+    would = stack.cli("runs", "cleanup", "--older-than", "0m", "--dry-run").stdout
+    assert int(would.split()[2]) >= 2
+    stack.cli("runs", "cleanup", "--older-than", "0m")
+    assert first not in stack.cli("runs", "list").stdout  # finished: deleted
+    assert stack.cli("runs", "cleanup", "--older-than", "soon", check=False).returncode == 2
+
     # bad input: one clear line, non-zero exit, nothing started
+    unreachable = {**stack.env, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    proc = stack.cli_env(unreachable, "runs", "list", check=False)
+    assert proc.returncode == 1 and "does not answer" in proc.stderr
     for args in (
         ("runs", "status", "bogus"),
         ("runs", "logs", "8b3c3d5e-1f6f-4a43-9a53-6a2f6d2b1c11"),
