@@ -71,6 +71,14 @@ def start(stack: MaybeStack = None, root: RootOpt = None) -> None:
 
         ensure_pools(set(pools))
     _show(info, [start_worker(pool, url) for pool in pools])
+    _crash_orphans(pools)
+
+
+def _crash_orphans(pools: list[str]) -> None:
+    from deployflow.deployments.orphans import crash_orphans
+
+    for run in crash_orphans(pools):
+        typer.echo(f"run {run} marked crashed: its process died with its worker")
 
 
 @app.command("stop")
@@ -124,6 +132,7 @@ def worker_start(
     pool = pool_of(ctx, pick_target(ctx, target))
     url = api()
     ensure_pools({pool})
+    _crash_orphans([pool])
     command = worker_command(pool, url)
     typer.echo(f"worker for pool {pool} on {url} (Ctrl-C stops it)", err=True)
     become(command)

@@ -40,6 +40,26 @@ def _wait_state(stack: Stack, run: str, states: tuple[str, ...], timeout: float 
     raise AssertionError(f"run {run} never reached {states}")
 
 
+def _settle(stack: Stack, timeout: float = 120) -> None:
+    """Wait until no run of the stack is pending or running."""
+    ends = time.monotonic() + timeout
+    while any(
+        json.loads(stack.cli("runs", "list", "--status", status, "--json").stdout)
+        for status in ("pending", "running")
+    ):
+        assert time.monotonic() < ends, "runs never settled"
+        time.sleep(1)
+
+
+def _wait_for_marker(marker: str) -> None:
+    ends = time.monotonic() + 120
+    while not any(
+        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+    ):
+        assert time.monotonic() < ends, "the build never started"
+        time.sleep(0.2)
+
+
 def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api: str) -> None:
     stack = workers
     applied = json.loads(stack.cli("deployments", "apply", "--json").stdout)
@@ -88,12 +108,7 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     stack.edit(SLOW, f'steps: [["{{{{ sys.python }}}}", build.py], {sleeper}]')
     stack.set_version("pwa", "2.0.0")
     row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
-    ends = time.monotonic() + 120
-    while not any(
-        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
-    ):
-        assert time.monotonic() < ends, "the build never started"
-        time.sleep(0.2)
+    _wait_for_marker(marker)
     stack.cli("runs", "cancel", row["id"])
     _wait_state(stack, row["id"], ("CANCELLED",))
     ends = time.monotonic() + 30
@@ -111,12 +126,7 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     # left running, and the previous release is live (put back by the run or by recover)
     stack.set_version("pwa", "3.0.0")
     row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
-    ends = time.monotonic() + 120
-    while not any(
-        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
-    ):
-        assert time.monotonic() < ends, "the build never started"
-        time.sleep(0.2)
+    _wait_for_marker(marker)
     stack.cli("server", "stop")
     ends = time.monotonic() + 60
     while any(
@@ -128,7 +138,29 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
         time.sleep(0.2)
     stack.cli("recover")
     assert stack.current() == v1 and stack.health()["release"] == v1
-    stack.cli("server", "start")
+    out = stack.cli("server", "start").stdout
+
+    # the host "crashes" mid-deploy (worker and run SIGKILLed): the run stays RUNNING in Prefect
+    # and holds the deploy slot until a worker starts here again and marks it crashed
+    worker = int(out.split("worker   woosoo-local")[1].split("pid")[1].split()[0])
+    stack.set_version("pwa", "4.0.0")
+    row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
+    _wait_for_marker(marker)
+    tree = [psutil.Process(worker), *psutil.Process(worker).children(recursive=True)]
+    for proc in tree:
+        proc.kill()
+    psutil.wait_procs(tree, timeout=10)
+    assert _wait_state(stack, row["id"], ("RUNNING",))["state"] == "RUNNING"
+    out = stack.cli("server", "start").stdout
+    assert f"run {row['id']} marked crashed" in out
+    assert _wait_state(stack, row["id"], ("CRASHED",))["state"] == "CRASHED"
+    _settle(stack)  # the recover-on-crash automation's run, when it fired, holds the lock
+    stack.cli("recover")
+    assert stack.current() == v1 and stack.health()["release"] == v1
+    stack.edit(f'steps: [["{{{{ sys.python }}}}", build.py], {sleeper}]', SLOW)
+    row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
+    assert _wait_state(stack, row["id"], ("COMPLETED", "FAILED"))["state"] == "COMPLETED"
+    assert stack.current() != v1  # the slot was free: the next deploy ran and went live
 
     # finished runs are cleaned up by age
     would = stack.cli("runs", "cleanup", "--older-than", "0m", "--dry-run").stdout
@@ -144,7 +176,8 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     for args in (
         ("runs", "status", "bogus"),
         ("runs", "logs", "8b3c3d5e-1f6f-4a43-9a53-6a2f6d2b1c11"),
+        ("run", "full", "--background", "--target", "bogus"),  # no such deployment
     ):
         proc = stack.cli(*args, check=False)
-        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
         assert len([x for x in proc.stderr.splitlines() if x.startswith("error:")]) == 1
