@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "BackupError",
     "BuildError",
     "CommandError",
     "ConfigError",
@@ -15,6 +16,7 @@ __all__ = [
     "ReleaseError",
     "ServiceError",
     "StackError",
+    "UsageError",
 ]
 
 
@@ -26,6 +28,12 @@ class DeployflowError(Exception):
 
 class StackError(DeployflowError):
     """The stack file (or a file it names) is missing or invalid."""
+
+    exit_code = 2
+
+
+class UsageError(DeployflowError):
+    """The command line asks for something that cannot be done as asked."""
 
     exit_code = 2
 
@@ -56,6 +64,10 @@ class DatabaseError(DeployflowError):
 
 class PreflightError(DeployflowError):
     """One or more critical preflight checks failed."""
+
+
+class BackupError(DeployflowError):
+    """A backup could not be written, read, verified or restored."""
 
 
 class LockError(DeployflowError):

@@ -17,10 +17,10 @@ from deployflow.errors import DatabaseError
 if TYPE_CHECKING:
     import pymysql
 
-__all__ = ["apply_migrations", "dump", "dump_command", "provision", "split_sql"]
+__all__ = ["apply_migrations", "connect", "dump", "dump_command", "provision", "split_sql"]
 
 
-def _connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Connection:
+def connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Connection:
     import pymysql
 
     try:
@@ -53,7 +53,7 @@ def provision(db: ResolvedDatabase) -> None:
 
     if not db.admin_socket:
         return
-    conn = _connect(db, admin=True)
+    conn = connect(db, admin=True)
     try:
         with conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{db.database}`")
@@ -98,7 +98,7 @@ def apply_migrations(
     import pymysql
 
     files = sorted(directory.glob("*.sql")) if directory.is_dir() else []
-    conn = _connect(db)
+    conn = connect(db)
     applied_now: list[str] = []
     try:
         with conn.cursor() as cur:

@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -117,6 +117,19 @@ def _pump_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
+def _feed(stream: IO[bytes], source: Iterable[bytes], failed: list[BaseException]) -> None:
+    try:
+        for block in source:
+            stream.write(block)
+    except BrokenPipeError:
+        pass  # the command stopped reading: its exit code says why
+    except BaseException as exc:  # an unreadable input: reported by run() once the command ends
+        failed.append(exc)
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()
+
+
 def _pump_bytes(
     stream: IO[bytes], sink: Callable[[bytes], None], failed: list[BaseException]
 ) -> None:
@@ -132,12 +145,14 @@ def run(
     *,
     on_line: Callable[[str], None] | None = None,
     sink: Callable[[bytes], None] | None = None,
+    source: Iterable[bytes] | None = None,
     check: bool = True,
     error: type[CommandError] = CommandError,
 ) -> CommandResult:
     """Run `command`; each output line goes to `on_line` (stdout goes to `sink` as bytes when
-    given, stderr then being the lines). Raise `error` on a non-zero exit or on the timeout,
-    which kills the whole process group; Ctrl-C or any other exception kills it too."""
+    given, stderr then being the lines; `source`'s blocks are its stdin). Raise `error` on a
+    non-zero exit or on the timeout, which kills the whole process group; Ctrl-C or any other
+    exception kills it too."""
     argv = _argv(command)
     started = time.monotonic()
     tail: deque[str] = deque(maxlen=20)
@@ -148,7 +163,7 @@ def run(
             env=command.environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if sink else subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if source is None else subprocess.PIPE,
             text=sink is None,
             errors="replace" if sink is None else None,
             start_new_session=True,
@@ -172,6 +187,10 @@ def run(
         text_err = io.TextIOWrapper(proc.stderr, encoding="utf-8", errors="replace")
         threads.append(threading.Thread(target=_pump_lines, args=(text_err, lines)))
         threads.append(threading.Thread(target=_pump_bytes, args=(proc.stdout, sink, sink_failed)))
+    if source is not None:
+        assert proc.stdin is not None
+        stdin = proc.stdin if sink is not None else proc.stdin.buffer  # type: ignore[attr-defined]
+        threads.append(threading.Thread(target=_feed, args=(stdin, source, sink_failed)))
     for thread in threads:
         thread.daemon = True
         thread.start()
@@ -213,7 +232,7 @@ def run(
                 with contextlib.suppress(OSError):
                     stream.close()
     if sink_failed:
-        raise error(f"{command.display}: output could not be written ({sink_failed[0]})")
+        raise error(f"{command.display}: output could not be moved ({sink_failed[0]})")
     result = CommandResult(argv, code, list(tail), time.monotonic() - started)
     if check and code != 0:
         last = tail[-1] if tail else "no output"

@@ -31,10 +31,7 @@ def run_flow(name: str, **params: Any) -> dict[str, Any]:
     ensure_api(say=lambda message: typer.echo(message, err=True))
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    if name == "deploy":
-        from deployflow.flows.deploy import deploy as fn
-    else:
-        from deployflow.flows.rollback import rollback as fn
+    fn = _flow(name)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_NoTracebacks())
     params.setdefault("stack", "deployflow.yaml")
@@ -42,6 +39,22 @@ def run_flow(name: str, **params: Any) -> dict[str, Any]:
     params["stack_name"] = params.pop("project", Path(params["stack"]).parent.name)
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return fn(**params)
+
+
+def _flow(name: str) -> Any:
+    if name == "deploy":
+        from deployflow.flows.deploy import deploy
+
+        return deploy
+    if name == "rollback":
+        from deployflow.flows.rollback import rollback
+
+        return rollback
+    from deployflow.flows import backup
+
+    return {"backup": backup.backup, "backup-verify": backup.backup_verify}.get(
+        name, backup.restore
+    )
 
 
 def print_summary(summary: dict[str, Any], as_json: bool) -> None:

@@ -12,6 +12,7 @@ import typer
 
 from deployflow import __version__
 from deployflow.cli import (
+    backup,
     blocks,
     config,
     deployments,
@@ -38,6 +39,7 @@ app.command("plan")(run.plan)
 app.command("rollback")(releases.rollback)
 app.command("releases")(releases.releases)
 app.command("recover")(releases.recover)
+app.add_typer(backup.app, name="backup")
 app.add_typer(config.app, name="config")
 app.add_typer(services.app, name="services")
 app.command("preflight")(preflight.preflight)

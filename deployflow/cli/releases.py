@@ -60,21 +60,43 @@ def rollback(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")
     ] = False,
+    with_database: Annotated[
+        bool,
+        typer.Option(
+            "--with-database",
+            help="Restore the databases too (the dump taken before the release being undone).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Roll code back across a schema change, data kept.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Go back to an earlier good release (code + configs), restart services and verify."""
+    from deployflow.ops.releasedata import data_for_rollback
     from deployflow.ops.rollback import target_for
 
     ctx = load(stack, root, read_only=dry_run)
     current, target = target_for(ctx, to)  # a bad id fails here, before Prefect starts
+    _backup, data = data_for_rollback(ctx, current, target, with_database, force)  # the guard
     if dry_run:
-        typer.echo(f"would roll back {current} -> {target}: its own configs, services and checks")
+        typer.echo(
+            f"would roll back {current} -> {target}: its own configs, services and checks; {data}"
+        )
         return
     from deployflow.cli.flows import print_summary, run_flow
     from deployflow.errors import DeployFailed
 
     try:
-        summary = run_flow("rollback", stack=stack, root=root, to=to, project=ctx.stack.project)
+        summary = run_flow(
+            "rollback",
+            stack=stack,
+            root=root,
+            to=to,
+            with_database=with_database,
+            force=force,
+            project=ctx.stack.project,
+        )
     except DeployFailed as exc:
         print_summary(exc.summary, as_json)
         raise

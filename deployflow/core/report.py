@@ -19,6 +19,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"- **Apps:** {', '.join(summary['apps'])}",
         f"- **Started:** {summary['started']}  **Took:** {summary['seconds']:.1f} s",
     ]
+    if summary.get("data"):
+        lines.append(f"- **Data:** {summary['data']}")
+    if summary.get("database_restored"):
+        backup = summary["database_restored"]
+        lines.append(f"- **Data:** databases restored from backup {backup} (taken before it)")
     if summary.get("error"):
         lines.append(f"- **Error:** {summary['error']}")
     lines += ["", "## Stages", "", "| stage | result | seconds | detail |", "|---|---|---:|---|"]

@@ -185,9 +185,17 @@ class Service(_Model):
 
 
 class Backup(_Model):
-    include: list[Literal["configs", "release", "database"]] = ["configs", "release"]
+    include: list[Literal["configs", "release", "database", "files"]] = ["configs", "release"]
     keep_minimum: Annotated[int, Field(ge=1)] = 5
     older_than: Annotated[str, Field(pattern=r"^\d+[dhm]$")] = "30d"
+    encrypt: bool = False  # AES-256-GCM at rest, with the key in the secret var `key` names
+    key: Annotated[str | None, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = None
+
+    @model_validator(mode="after")
+    def _keyed(self) -> Backup:
+        if self.encrypt and self.key is None:
+            raise ValueError("encrypt: true needs key: the name of a secret var holding the key")
+        return self
 
 
 class Notification(_Model):
@@ -209,6 +217,7 @@ ScheduleText = Annotated[
 class Schedules(_Model):
     health_watch: ScheduleText | None = None
     cleanup: ScheduleText | None = None
+    backup: ScheduleText | None = None
 
 
 WebhookSource = Literal["github", "gitlab", "generic"]

@@ -30,6 +30,8 @@ FLOWS: dict[str, tuple[str, str]] = {
     "health-watch": ("deployflow.flows.health_watch:health_watch", "health-watch"),
     "cleanup": ("deployflow.flows.cleanup:cleanup", "cleanup"),
     "recover": ("deployflow.flows.recover:recover", "recover"),
+    "backup": ("deployflow.flows.backup:backup", "backup"),
+    "restore": ("deployflow.flows.backup:restore", "restore"),
 }
 RECOVERED = ("deploy", "deploy-app", "rollback")  # a crashed run of these triggers `recover`
 
@@ -80,7 +82,11 @@ def local_targets(ctx: StackContext) -> list[str]:
 def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
     project, schedules = ctx.stack.project, ctx.stack.schedules
     base = {"stack": str(ctx.stack_file), "stack_name": project}
-    crons = {"health-watch": schedules.health_watch, "cleanup": schedules.cleanup}
+    crons = {
+        "health-watch": schedules.health_watch,
+        "cleanup": schedules.cleanup,
+        "backup": schedules.backup,
+    }
     descriptions = {
         "deploy": "Deploy every app as a new release; roll back on failure.",
         "deploy-app": "Deploy the chosen apps; the others are carried over.",
@@ -88,6 +94,8 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
         "health-watch": "Probe every app's health checks; notify on a change of state.",
         "cleanup": "Prune old releases, builds, backups and flow runs past retention.",
         "recover": "Put the last good release back after a run died (runs on a crash).",
+        "backup": "Back up configs, the live release, databases (and shared files).",
+        "restore": "Restore a backup (backup_id; `only` one part) after a safety backup.",
     }
     specs = []
     for target in ctx.stack.targets:

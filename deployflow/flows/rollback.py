@@ -17,10 +17,17 @@ __all__ = ["rollback"]
 
 @flow(name="rollback", flow_run_name="rollback-{stack_name}")
 def rollback(
-    stack: str, root: str | None = None, to: str | None = None, stack_name: str = "stack"
+    stack: str,
+    root: str | None = None,
+    to: str | None = None,
+    with_database: bool = False,
+    force: bool = False,
+    stack_name: str = "stack",
 ) -> dict[str, Any]:
-    """Switch back to an earlier good release, with its own configs, services and checks."""
+    """Switch back to an earlier good release, with its own configs, services and checks;
+    `with_database` restores the dump taken before the release being undone."""
     ctx = load_stack(stack, root)
     _current, target = target_for(ctx, to)
     rename_run(f"rollback-{ctx.stack.project}-to-{target}")
-    return redacted(rollback_op, ctx.redact)(ctx, to, PrefectRunner(ctx.redact))
+    run = redacted(rollback_op, ctx.redact)
+    return run(ctx, to, PrefectRunner(ctx.redact), with_database, force)

@@ -80,6 +80,8 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
             continue
         if stage.live:  # from here a kill is recovered by restarting just these apps
             journal.apps = run.changed
+        if stage.data and (lay.backup(run.release_id) / "database").is_dir():
+            journal.data_backup = run.release_id  # from here a failure restores its dump
         journal.enter(lay, stage.name, stage.live)
         with summary.stage(stage.name) as entry:
             failpoint(stage.name)
@@ -98,12 +100,23 @@ def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> None:
         return
     with summary.stage("rollback") as entry:
         try:
-            results = run.runner.call(
-                "rollback", put_back, run.ctx, run.release_id, run.live, run.changed, run.say
-            )
+            data = run.ctx.layout.backup(journal.data_backup) if journal.data_backup else None
+            restored: list[str] = []
+
+            def undo() -> list:
+                return put_back(
+                    run.ctx, run.release_id, run.live, run.changed, run.say, data, restored
+                )
+
+            results = run.runner.call("rollback", undo)
             summary["health"] = Summary.plain(results)
             summary["live"] = run.live
             entry["detail"] = f"back on {run.live or 'nothing (first deploy)'}"
+            if restored:
+                entry["detail"] += (
+                    f"; database {', '.join(restored)} restored from backup {journal.data_backup}"
+                )
+                summary["database_restored"] = journal.data_backup
         except DeployflowError as exc:
             summary["live"] = None
             entry["detail"] = f"rollback failed: {exc}"

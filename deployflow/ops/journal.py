@@ -22,6 +22,7 @@ class Journal:
     phase: str = "start"
     touched_live: bool = False
     apps: list[str] = field(default_factory=list)  # apps whose services it stops and starts
+    data_backup: str | None = None  # set once data may change: the backup that puts it back
 
     def save(self, lay: Layout) -> None:
         atomic_write(lay.journal, json.dumps(asdict(self)))

@@ -44,6 +44,7 @@ class Stage:
     live: bool = False  # touches what is live: after a failure, the previous release goes back
     skip: Callable[[DeployRun], str | None] = lambda _run: None
     task: bool = True  # False: the stage makes its own tasks (one build per app)
+    data: bool = False  # changes data: after a failure, the pre-deploy dump goes back too
 
 
 def _no_backup(run: DeployRun) -> str | None:
@@ -79,7 +80,7 @@ STAGES: list[Stage] = [
     Stage("assemble", assemble, plan_assemble),
     Stage("test", test, plan_tests, skip=_no_tests),
     Stage("stop", stop, lambda run: _service_lines(run, "stop"), live=True),
-    Stage("migrate", migrate, plan_migrate, live=True),
+    Stage("migrate", migrate, plan_migrate, live=True, data=True),
     Stage("switch", switch, lambda run: [f"current -> releases/{run.release_id}"], live=True),
     Stage("start", start, lambda run: _service_lines(run, "start"), live=True),
     Stage("verify", verify, plan_verify, live=True),

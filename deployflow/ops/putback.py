@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from deployflow.backends.files import fsync_dir
 from deployflow.backends.history import current_release, load_history, record
@@ -11,6 +12,7 @@ from deployflow.core.context import StackContext
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.ops.failpoints import failpoint
 from deployflow.ops.journal import Journal, clean_leftovers, read_journal
+from deployflow.ops.restore_db import restore_databases
 from deployflow.probes import ProbeResult
 from deployflow.stages import Log
 from deployflow.stages.assemble import load_snapshot
@@ -28,15 +30,27 @@ def _specs_of(ctx: StackContext, release: str | None, apps: list[str]) -> list[S
 
 
 def put_back(
-    ctx: StackContext, failed: str | None, target: str | None, apps: list[str], log: Log
+    ctx: StackContext,
+    failed: str | None,
+    target: str | None,
+    apps: list[str],
+    log: Log,
+    data: Path | None = None,
+    restored: list[str] | None = None,
 ) -> list[ProbeResult]:
     """Stop `apps`' services (as `failed` and `target` define them), point `current` at
-    `target` and start and verify its services, all from `target`'s snapshot. With no target
-    (a first deploy failed) the apps' services stay stopped and `current` goes away."""
+    `target` and start and verify its services, all from `target`'s snapshot. With `data` (the
+    backup taken before `failed` changed data), each database that no longer matches it is
+    restored while the services are stopped; their names are added to `restored`. With no
+    target (a first deploy failed) the apps' services stay stopped and `current` goes away."""
     failpoint("rollback")
     specs = {s.name: s for s in _specs_of(ctx, failed, apps)}
     specs.update({s.name: s for s in _specs_of(ctx, target, apps)})
     stop_specs(list(specs.values()), log)
+    if data is not None:
+        names = restore_databases(ctx, data, log, only_changed=True)
+        if restored is not None:
+            restored.extend(names)
     if target is None:
         ctx.layout.current.unlink(missing_ok=True)
         fsync_dir(ctx.root)
@@ -55,6 +69,7 @@ class Recovery:
     restored: str | None = None
     health: list[ProbeResult] = field(default_factory=list)
     cleaned: list[str] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)  # restored from the pre-deploy backup
 
 
 def recover(ctx: StackContext, log: Log) -> Recovery:
@@ -68,7 +83,10 @@ def recover(ctx: StackContext, log: Log) -> Recovery:
             f"an interrupted {journal.op} of {journal.release} was found (phase {journal.phase}); "
             f"putting {journal.previous or 'nothing'} back"
         )
-        result.health = put_back(ctx, journal.release, journal.previous, journal.apps, log)
+        data = ctx.layout.backup(journal.data_backup) if journal.data_backup else None
+        result.health = put_back(
+            ctx, journal.release, journal.previous, journal.apps, log, data, result.databases
+        )
         result.restored = journal.previous
     # a deploy that died leaves its release "building" (a rollback's target stays good)
     for record_ in load_history(ctx):

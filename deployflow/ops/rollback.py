@@ -14,6 +14,7 @@ from deployflow.errors import DeployFailed, DeployflowError, ReleaseError
 from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
 from deployflow.ops.putback import put_back, recover
+from deployflow.ops.releasedata import data_for_rollback
 from deployflow.ops.runner import Runner
 from deployflow.stages.assemble import release_complete
 
@@ -55,22 +56,37 @@ def target_for(ctx: StackContext, to: str | None) -> tuple[str | None, str]:
     return current, rollback_target(load_history(ctx), current, to, usable)
 
 
-def rollback(ctx: StackContext, to: str | None, runner: Runner) -> dict[str, Any]:
+def rollback(
+    ctx: StackContext,
+    to: str | None,
+    runner: Runner,
+    with_database: bool = False,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Back to `to` (default: the previous good release); with `with_database` its data too
+    (the dump taken before the next release), else refused across a schema change unless
+    `force`."""
     lay = ctx.layout
     with deploy_lock(lay.lock, "rollback"):
         recover(ctx, runner.log)
         current, target = target_for(ctx, to)
+        backup, data_note = data_for_rollback(ctx, current, target, with_database, force)
+        data = lay.backup(backup) if backup else None
         apps = list(ctx.stack.apps)
         summary = Summary(ctx, "rollback", apps, target)
         summary["previous"] = current
+        summary["data"] = data_note
         journal = Journal("rollback", target, current, apps=apps)
         journal.enter(lay, "rollback", True)
         error: DeployflowError | None = None
         try:
             with summary.stage("rollback") as entry:
-                results = runner.call("rollback", put_back, ctx, current, target, apps, runner.log)
-                summary["health"] = Summary.plain(results)
-                entry["detail"] = f"{current} -> {target}"
+
+                def back() -> list:
+                    return put_back(ctx, current, target, apps, runner.log, data)
+
+                summary["health"] = Summary.plain(runner.call("rollback", back))
+                entry["detail"] = f"{current} -> {target}; {data_note}"
             if current:
                 record(ctx, current, "rolled_back", f"rolled back to {target}")
             record(ctx, target, "live", f"rollback from {current}")

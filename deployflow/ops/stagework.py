@@ -7,6 +7,7 @@ from deployflow.core.recipes import rendered_steps
 from deployflow.core.snapshot import AppState, Snapshot
 from deployflow.errors import BuildError
 from deployflow.ops.deployrun import DeployRun
+from deployflow.ops.releasedata import record_release_data
 from deployflow.stages.assemble import app_state, config_entries, write_release
 from deployflow.stages.backup import create_backup
 from deployflow.stages.build import app_build_key, build_app, run_tests
@@ -206,6 +207,7 @@ def migrate(run: DeployRun) -> str:
     hooks = sum(
         run_hooks(run.ctx, app, "before_start", run.release_id, run.say) for app in run.changed
     )
+    record_release_data(run.ctx, run.release_id)
     return f"{len(applied)} SQL migrations, {hooks} before_start hooks"
 
 

@@ -1,5 +1,8 @@
-"""Back up before anything changes: live configs, the live release id and, when the stack asks
-for it, a dump of each database (taken before migrations run)."""
+"""Write a backup: what `backup.include` names (configs: the master config, the stored secrets
+and every rendered config of the live release; release: its id and versions; database: a dump
+of each database with per-table row counts, checksums and a schema fingerprint; files: the
+apps' shared dirs as one tar stream), in a temp dir renamed when complete. A backup that fails
+leaves no directory and is recorded as failed."""
 
 from __future__ import annotations
 
@@ -9,16 +12,34 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from deployflow.backends.archive import pack
 from deployflow.backends.database import dump
-from deployflow.backends.files import atomic_write, fsync_dir
+from deployflow.backends.dbrestore import schema_fingerprint, table_stats
+from deployflow.backends.files import append_line, atomic_write, fsync_dir
+from deployflow.backends.sealed import parse_key, seal
 from deployflow.core.checksums import file_sha256
 from deployflow.core.context import StackContext
 from deployflow.core.retention import backups_to_prune
 from deployflow.core.snapshot import Snapshot
+from deployflow.core.variables import ENV_FILE_KEY
+from deployflow.errors import BackupError, DeployflowError
 from deployflow.stages import Log
 
-__all__ = ["BackupInfo", "create_backup", "prune_backups"]
+__all__ = [
+    "BackupInfo",
+    "BackupOptions",
+    "backup_created",
+    "backup_key",
+    "create_backup",
+    "master_files",
+    "prune_backups",
+    "shared_dirs",
+]
+
+MASTER = "_master"  # configs/_master/: the stack file, its env_file, the stored secrets
+FILES = "files.tar.gz"
 
 
 @dataclass(frozen=True)
@@ -30,61 +51,151 @@ class BackupInfo:
     databases: int = 0
 
 
-def _copy_configs(ctx: StackContext, live: Snapshot, dest: Path) -> list[Path]:
-    """The live release's rendered configs, by the snapshot's list (modes kept)."""
-    lay = ctx.layout
-    wanted = [(None, d) for d in live.stack_configs]
-    wanted += [(app, d) for app, state in live.apps.items() for d in state.configs]
+@dataclass(frozen=True)
+class BackupOptions:
+    description: str = ""
+    kind: str = "deploy"  # deploy | manual | safety
+    database: bool = True  # False: --no-database
+    files: bool | None = None  # None: as backup.include says
+
+
+def backup_key(ctx: StackContext) -> bytes | None:
+    """The key `backup.key` names (a secret var), or None when the stack names none."""
+    name = ctx.stack.backup.key
+    if name is None:
+        return None
+    secret = ctx.secrets.get(name)
+    if secret is None:
+        raise BackupError(f"backup.key: {name} is not a secret var; declare it under vars:")
+    return parse_key(secret.get_secret_value(), f"vars.{name}")
+
+
+def master_files(ctx: StackContext) -> dict[str, Path]:
+    """The master config by the name it has in a backup: stack file, env_file, secrets."""
+    found = {ctx.stack_file.name: ctx.stack_file}
+    env_file = ctx.stack.vars.get(ENV_FILE_KEY)
+    if env_file is not None:
+        path = (ctx.stack_dir / str(env_file)).expanduser()
+        found[path.name] = path
+    if ctx.layout.secrets.is_file():
+        found["secrets.env"] = ctx.layout.secrets
+    return found
+
+
+def shared_dirs(ctx: StackContext) -> dict[str, Path]:
+    """Each app's shared entries (uploads, storage/, a SQLite instance/ dir) by archive name."""
+    return {
+        f"{app}/{entry.rstrip('/')}": ctx.layout.shared / app / entry.rstrip("/")
+        for app, spec in ctx.stack.apps.items()
+        for entry in spec.shared
+    }
+
+
+def _copy_configs(ctx: StackContext, live: Snapshot | None, dest: Path) -> list[Path]:
+    """The master config, then the live release's rendered configs (modes kept)."""
+    wanted = [(dest / MASTER / name, src) for name, src in master_files(ctx).items()]
+    if live is not None:
+        lay = ctx.layout
+        pairs = [(None, d) for d in live.stack_configs]
+        pairs += [(app, d) for app, state in live.apps.items() for d in state.configs]
+        wanted += [
+            (dest / (app or "_stack") / rel, lay.config_file(live.release, app, rel))
+            for app, rel in pairs
+        ]
     copied = []
-    for app, rel in wanted:
-        src = lay.config_file(live.release, app, rel)
+    for target, src in wanted:
         if src.is_file():
-            target = dest / (app or "_stack") / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, target)
             copied.append(target)
     return copied
 
 
-def create_backup(ctx: StackContext, backup_id: str, live: Snapshot | None, log: Log) -> BackupInfo:
-    """Write backups/<id>/ (metadata.json, configs/, database/, checksums.sha256) in a temp
-    dir renamed when complete; `backup.include` decides what goes in."""
+def _databases(ctx: StackContext, tmp: Path, backup_id: str, log: Log) -> dict[str, Any]:
+    recorded: dict[str, Any] = {}
+    for name in ctx.stack.databases:
+        db = ctx.database(name)
+        path = tmp / "database" / f"{name}.sql.gz"
+        stats = table_stats(db)  # before the dump: a deploy's backup runs under the lock
+        size = dump(db, path)
+        recorded[name] = {"tables": stats, "schema": schema_fingerprint(db)}
+        log(f"backup {backup_id}: database {name} dumped ({size} bytes, {len(stats)} tables)")
+    return recorded
+
+
+def _record(ctx: StackContext, row: dict[str, Any]) -> None:
+    append_line(ctx.layout.state / "backups.jsonl", json.dumps(row, sort_keys=True))
+
+
+def create_backup(
+    ctx: StackContext,
+    backup_id: str,
+    live: Snapshot | None,
+    log: Log,
+    options: BackupOptions = BackupOptions(),
+) -> BackupInfo:
+    """Write backups/<id>/ (metadata.json, checksums.sha256, configs/, database/, files)."""
     lay = ctx.layout
-    include = ctx.stack.backup.include
+    include = set(ctx.stack.backup.include)
+    if not options.database:
+        include.discard("database")
+    if options.files is not None:
+        include = include | {"files"} if options.files else include - {"files"}
     final = lay.backup(backup_id)
+    if final.exists():
+        raise BackupError(f"backup {backup_id} already exists; pick another id")
     tmp = lay.backups / f".{backup_id}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True, mode=0o700)
+    started = datetime.now(UTC)
     try:
-        copied = _copy_configs(ctx, live, tmp / "configs") if live and "configs" in include else []
-        dumps = []
-        if "database" in include:
-            for name in ctx.stack.databases:
-                path = tmp / "database" / f"{name}.sql.gz"
-                size = dump(ctx.database(name), path)
-                log(f"backup {backup_id}: database {name} dumped ({size} bytes compressed)")
-                dumps.append(path)
-        files = copied + dumps
+        copied = _copy_configs(ctx, live, tmp / "configs") if "configs" in include else []
+        databases = _databases(ctx, tmp, backup_id, log) if "database" in include else {}
+        dumps = [tmp / "database" / f"{name}.sql.gz" for name in databases]
+        archives = []
+        if "files" in include:
+            members = pack(shared_dirs(ctx), tmp / FILES)
+            archives.append(tmp / FILES)
+            log(f"backup {backup_id}: shared dirs archived ({members} entries)")
+        files = copied + dumps + archives
+        key = backup_key(ctx)
+        if ctx.stack.backup.encrypt and key is not None:
+            for path in files:
+                seal(path, key)
         sums = "".join(f"{file_sha256(p)}  {p.relative_to(tmp).as_posix()}\n" for p in files)
-        atomic_write(tmp / "checksums.sha256", sums)
+        atomic_write(tmp / "checksums.sha256", sums, mode=0o600)
+        keep = live is not None and "release" in include
         metadata = {
             "id": backup_id,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "created": started.isoformat(timespec="seconds"),
+            "kind": options.kind,
+            "description": options.description,
             "project": ctx.stack.project,
             "environment": ctx.stack.environment,
-            "include": list(include),
-            "previous_release": live.release if live and "release" in include else None,
-            "versions": {a: s.version for a, s in live.apps.items()}
-            if live and "release" in include
-            else {},
-            "databases": [p.name.removesuffix(".sql.gz") for p in dumps],
+            "include": sorted(include),
+            "previous_release": live.release if keep and live else None,
+            "versions": {a: s.version for a, s in live.apps.items()} if keep and live else {},
+            "databases": databases,
             "files": len(files),
+            "size": sum(p.stat().st_size for p in files),
+            "encrypted": bool(ctx.stack.backup.encrypt),
         }
-        atomic_write(tmp / "metadata.json", json.dumps(metadata, indent=2) + "\n")
-        shutil.rmtree(final, ignore_errors=True)
+        atomic_write(tmp / "metadata.json", json.dumps(metadata, indent=2) + "\n", mode=0o600)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        reason = str(exc).splitlines()[0] if isinstance(exc, DeployflowError) else repr(exc)
+        _record(
+            ctx,
+            {
+                "id": backup_id,
+                "status": "failed",
+                "error": ctx.redact(reason)[:300],
+                "created": started.isoformat(timespec="seconds"),
+            },
+        )
+        if isinstance(exc, OSError):
+            raise BackupError(f"backup {backup_id} failed and was removed ({exc})") from None
         raise
     fsync_dir(lay.backups)
     previous = live.release if live else None
@@ -92,21 +203,36 @@ def create_backup(ctx: StackContext, backup_id: str, live: Snapshot | None, log:
     return BackupInfo(backup_id, str(final), previous, len(copied), len(dumps))
 
 
-def prune_backups(ctx: StackContext, log: Log) -> list[str]:
-    """Apply `backup.keep_minimum` / `backup.older_than` to backups/ (unreadable ones are kept)."""
-    created: dict[str, datetime] = {}
+def backup_created(path: Path) -> datetime | None:
+    try:
+        return datetime.fromisoformat(json.loads((path / "metadata.json").read_text())["created"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def prune_backups(
+    ctx: StackContext,
+    log: Log,
+    keep_minimum: int | None = None,
+    older_than: str | None = None,
+    dry_run: bool = False,
+) -> list[str]:
+    """Apply the retention policy (the stack's `backup:` unless given) to backups/; unreadable
+    ones are kept."""
     root = ctx.layout.backups
-    for meta in root.glob("*/metadata.json") if root.is_dir() else []:
-        try:
-            created[meta.parent.name] = datetime.fromisoformat(
-                json.loads(meta.read_text())["created"]
-            )
-        except (ValueError, KeyError):
-            continue
+    created = {}
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        when = backup_created(path) if path.is_dir() and not path.name.startswith(".") else None
+        if when is not None:
+            created[path.name] = when
     policy = ctx.stack.backup
-    doomed = backups_to_prune(created, policy.keep_minimum, policy.older_than, datetime.now(UTC))
+    keep = policy.keep_minimum if keep_minimum is None else keep_minimum
+    age = older_than or policy.older_than
+    doomed = backups_to_prune(created, keep, age, datetime.now(UTC))
+    if dry_run:
+        return doomed
     for bid in doomed:
         shutil.rmtree(root / bid, ignore_errors=True)
     if doomed:
-        log(f"removed {len(doomed)} backups older than {policy.older_than}: {', '.join(doomed)}")
+        log(f"removed {len(doomed)} backups older than {age}: {', '.join(doomed)}")
     return doomed

@@ -46,7 +46,7 @@ def test_deploy_v1_v2_broken_v3_and_manual_rollback(stack: Stack) -> None:
     assert stack.health()["release"] == v2 and stack.health()["version"] == "2.0.0"
     backup = stack.root / "backups" / v2  # taken before v2's migrations: the v1 database
     metadata = json.loads((backup / "metadata.json").read_text())
-    assert metadata["previous_release"] == v1 and metadata["databases"] == ["main"]
+    assert metadata["previous_release"] == v1 and list(metadata["databases"]) == ["main"]
     with gzip.open(backup / "database" / "main.sql.gz", "rt") as dump:
         text = dump.read()
     assert "CREATE TABLE `devices`" in text and "tablet-01" in text

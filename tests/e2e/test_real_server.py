@@ -130,9 +130,13 @@ def test_a_crashed_deploy_run_is_recovered_by_an_automation(real: tuple[Stack, s
         f"{url}/deployments/{dep['id']}/create_flow_run", json=body, headers=headers
     ).json()
     journal = stack.root / ".deployflow" / "journal.json"
-    ends = time.monotonic() + 120
+    ends = time.monotonic() + 180
     while not (journal.exists() and '"phase": "verify"' in journal.read_text()):
-        assert time.monotonic() < ends, "the deploy never reached verify"
+        if time.monotonic() > ends:
+            state = httpx.get(f"{url}/flow_runs/{run['id']}", headers=headers).json()
+            log = Path(stack.env["DEPLOYFLOW_HOME"]) / "workers" / "woosoo-local.log"
+            tail = log.read_text()[-3000:] if log.is_file() else "no worker log"
+            raise AssertionError(f"the deploy never reached verify: {state['state']}\n{tail}")
         time.sleep(0.2)
     assert stack.current() != before  # the unverified release is current...
     info = httpx.get(f"{url}/flow_runs/{run['id']}", headers=headers).json()

@@ -71,6 +71,8 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
         "health-watch/woosoo-local",
         "cleanup/woosoo-local",
         "recover/woosoo-local",
+        "backup/woosoo-local",
+        "restore/woosoo-local",
     }
     assert names["health-watch/woosoo-local"]["schedule"] == "*/5 * * * *"
     listed = json.loads(stack.cli("deployments", "list", "--json").stdout)

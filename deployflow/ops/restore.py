@@ -1,0 +1,222 @@
+"""`backup restore`: integrity first, then under the lock a safety backup of the current state,
+then each part restored into a temporary place and swapped in (a database through a scratch
+database and one RENAME TABLE, shared dirs through a temp dir and renames, configs through temp
+files and renames), and the apps whose configs changed restarted and verified."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from deployflow.backends.archive import archived_files, unpack
+from deployflow.backends.dbrestore import table_stats
+from deployflow.backends.files import atomic_write, fsync_dir
+from deployflow.backends.history import current_release
+from deployflow.backends.lock import deploy_lock
+from deployflow.backends.sealed import is_sealed, opened
+from deployflow.core.backupdiff import (
+    Change,
+    changed_only,
+    compare,
+)
+from deployflow.core.checksums import file_sha256
+from deployflow.core.context import StackContext
+from deployflow.errors import BackupError
+from deployflow.ops.backup_verify import check_integrity, recorded_databases
+from deployflow.ops.backups import backup_dir, snapshot_backup
+from deployflow.ops.putback import recover
+from deployflow.ops.restore_db import restore_databases
+from deployflow.stages import Log
+from deployflow.stages.assemble import load_snapshot
+from deployflow.stages.backup import (
+    FILES,
+    MASTER,
+    BackupOptions,
+    backup_key,
+    master_files,
+    shared_dirs,
+)
+from deployflow.stages.services import start_specs, stop_specs
+from deployflow.stages.verify import verify_checks
+
+__all__ = ["PARTS", "plan_lines", "restore_backup", "restore_plan"]
+
+PARTS = ("configs", "database", "files")
+
+
+def _config_targets(ctx: StackContext, path: Path) -> dict[str, Path]:
+    """Each config in the backup -> the live file it restores."""
+    current = current_release(ctx)
+    master = master_files(ctx) | {"secrets.env": ctx.layout.secrets}
+    targets = {}
+    for file in sorted((path / "configs").rglob("*")) if (path / "configs").is_dir() else []:
+        if not file.is_file():
+            continue
+        owner, _, rel = file.relative_to(path / "configs").as_posix().partition("/")
+        if owner == MASTER:
+            if rel in master:
+                targets[f"configs/{owner}/{rel}"] = master[rel]
+        elif current and (owner == "_stack" or ctx.layout.app_dir(current, owner).is_dir()):
+            app = None if owner == "_stack" else owner
+            targets[f"configs/{owner}/{rel}"] = ctx.layout.config_file(current, app, rel)
+    return targets
+
+
+def _live_files(ctx: StackContext) -> dict[str, tuple[int, int]]:
+    found = {}
+    for name, root in shared_dirs(ctx).items():
+        for file in [root, *root.rglob("*")] if root.exists() else []:
+            if file.is_file() and not file.is_symlink():
+                rel = name if file == root else f"{name}/{file.relative_to(root).as_posix()}"
+                st = file.stat()
+                found[rel] = (st.st_size, int(st.st_mtime))
+    return found
+
+
+def _plain_sha256(path: Path, key: bytes | None) -> str:
+    digest = hashlib.sha256()
+    with opened(path, key) as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _chosen(meta: dict[str, Any], only: str | None) -> list[str]:
+    if only is not None and only not in PARTS:
+        raise BackupError(f"--only {only!r}: pick one of {', '.join(PARTS)}")
+    present = [p for p in PARTS if p in meta.get("include", [])]
+    if only is not None and only not in present:
+        raise BackupError(f"backup {meta['id']} holds no {only} (it holds {', '.join(present)})")
+    return [only] if only else present
+
+
+def restore_plan(ctx: StackContext, backup_id: str, only: str | None) -> list[Change]:
+    """Every config, table and shared file the restore would change (nothing is changed)."""
+    path = backup_dir(ctx, backup_id)
+    key = backup_key(ctx)
+    meta = check_integrity(path, lambda _m: None, key)
+    changes: list[Change] = []
+    for part in _chosen(meta, only):
+        if part == "configs":
+            targets = _config_targets(ctx, path)
+            backup = {str(t): _plain_sha256(path / rel, key) for rel, t in targets.items()}
+            live = {str(t): file_sha256(t) for t in targets.values() if t.is_file()}
+            changes += compare("configs", backup, live)
+        elif part == "database":
+            for name, recorded in recorded_databases(meta).items():
+                live_stats = table_stats(ctx.database(name))
+                backup = _named(name, recorded["tables"] or {})
+                changes += compare("database", backup, _named(name, live_stats))
+        elif (path / FILES).is_file():
+            archived = archived_files(path / FILES, key)
+            changes += compare("files", dict(archived), dict(_live_files(ctx)))
+    return changes
+
+
+def _named(db: str, tables: dict[str, Any]) -> dict[str, object]:
+    return {f"{db}.{t}": v for t, v in tables.items()}
+
+
+def _restore_files(ctx: StackContext, path: Path, log: Log) -> None:
+    shared = ctx.layout.shared
+    token = secrets.token_hex(3)
+    staging, old = shared / f".restore-{token}", shared / f".replaced-{token}"
+    try:
+        unpack(path / FILES, staging, backup_key(ctx))
+        for name, live in shared_dirs(ctx).items():
+            restored = staging / name
+            if not restored.exists():
+                continue
+            if live.exists() or live.is_symlink():
+                (old / name).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(live, old / name)
+            live.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(restored, live)
+            fsync_dir(live.parent)
+            log(f"files: {name} restored")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore_configs(ctx: StackContext, path: Path, log: Log) -> list[str]:
+    """Write back each config that differs; returns the apps whose configs changed."""
+    changed_apps = set()
+    key = backup_key(ctx)
+    for rel, target in _config_targets(ctx, path).items():
+        source = path / rel
+        with opened(source, key) as handle:
+            data = handle.read()
+        if target.is_file() and file_sha256(target) == hashlib.sha256(data).hexdigest():
+            continue
+        mode = source.stat().st_mode & 0o777 if not is_sealed(source) else _mode_of(target)
+        atomic_write(target, data, mode=mode)
+        owner = rel.split("/")[1]
+        log(f"configs: {target} restored")
+        if owner not in (MASTER, "_stack"):
+            changed_apps.add(owner)
+    return sorted(changed_apps)
+
+
+def _mode_of(target: Path) -> int:
+    """A sealed config's file is 0600 whatever it held: keep the live file's mode."""
+    return target.stat().st_mode & 0o777 if target.is_file() else 0o600
+
+
+def _restart(ctx: StackContext, apps: list[str], log: Log) -> list[Any]:
+    current = current_release(ctx)
+    if not apps or not current:
+        return []
+    snap = load_snapshot(ctx, current)
+    specs = snap.services(apps)
+    stop_specs(specs, log)
+    start_specs(specs, log)
+    return verify_checks(ctx, snap.checks(apps), log)
+
+
+def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log) -> dict[str, Any]:
+    """Restore `backup_id` (all it holds, or `only` one part); a safety backup comes first."""
+    path = backup_dir(ctx, backup_id)
+    meta = check_integrity(path, log, backup_key(ctx))
+    parts = _chosen(meta, only)
+    with deploy_lock(ctx.layout.lock, "restore"):
+        recover(ctx, log)
+        safety = snapshot_backup(
+            ctx,
+            log,
+            BackupOptions(
+                description=f"safety copy before restoring {backup_id}",
+                kind="safety",
+                files="files" in parts or None,
+            ),
+        )
+        log(f"safety backup {safety.id} taken; `deployflow backup restore {safety.id}` undoes this")
+        restarted: list[str] = []
+        try:
+            if "database" in parts:
+                restore_databases(ctx, path, log)
+            if "files" in parts:
+                _restore_files(ctx, path, log)
+            if "configs" in parts:
+                restarted = _restore_configs(ctx, path, log)
+            health = _restart(ctx, restarted, log)
+        except BackupError as exc:
+            raise BackupError(
+                f"{exc}; the state before the restore is in backup {safety.id}"
+            ) from None
+    return {
+        "id": backup_id,
+        "parts": parts,
+        "safety_backup": safety.id,
+        "restarted": restarted,
+        "health": [str(h) for h in health],
+    }
+
+
+def plan_lines(changes: list[Change]) -> list[str]:
+    real = changed_only(changes)
+    return [c.line() for c in real] or ["nothing would change"]

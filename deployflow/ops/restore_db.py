@@ -1,0 +1,59 @@
+"""A backup's databases put back: each dump loaded into a scratch database, checked against the
+row counts and checksums recorded at backup time, then swapped in with one RENAME TABLE. Used
+by `backup restore` and by the rollback of a deploy whose migrations ran."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deployflow.backends.dbrestore import (
+    drop_database,
+    load_into_scratch,
+    scratch_name,
+    swap_in,
+    table_stats,
+)
+from deployflow.core.backupdiff import table_problems
+from deployflow.core.context import StackContext
+from deployflow.errors import BackupError
+from deployflow.ops.backup_verify import metadata, recorded_databases
+from deployflow.stages import Log
+from deployflow.stages.backup import backup_key
+
+__all__ = ["databases_differ", "restore_databases"]
+
+
+def databases_differ(ctx: StackContext, path: Path) -> list[str]:
+    """The backup's databases whose live tables no longer match what it recorded."""
+    return [
+        name
+        for name, recorded in recorded_databases(metadata(path)).items()
+        if recorded["tables"] is None
+        or table_problems(recorded["tables"], table_stats(ctx.database(name)))
+    ]
+
+
+def restore_databases(
+    ctx: StackContext, path: Path, log: Log, only_changed: bool = False
+) -> list[str]:
+    """Restore every database of the backup at `path` (with `only_changed`, only those that
+    differ from it); returns the names restored. The live database is untouched until its
+    verified copy is swapped in."""
+    recorded_all = recorded_databases(metadata(path))
+    names = databases_differ(ctx, path) if only_changed else list(recorded_all)
+    for name in names:
+        db = ctx.database(name)
+        scratch = scratch_name(db, "restore")
+        load_into_scratch(db, path / "database" / f"{name}.sql.gz", scratch, backup_key(ctx))
+        tables = recorded_all[name]["tables"]
+        problems = [] if tables is None else table_problems(tables, table_stats(db, scratch))
+        if problems:
+            drop_database(db, scratch)
+            raise BackupError(
+                f"database {name}: the restored copy differs from the backup "
+                f"({'; '.join(problems[:3])}); the live database was not touched"
+            )
+        aside = swap_in(db, scratch)
+        drop_database(db, aside)
+        log(f"database {name}: restored from backup {path.name} (scratch copy checked, swapped in)")
+    return names
