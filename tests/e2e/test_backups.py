@@ -12,6 +12,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -63,6 +65,25 @@ def _rewrite(path: Path, rel: str, data: bytes) -> None:
         for line in sums.read_text().splitlines()
     ]
     sums.write_text("\n".join(lines) + "\n")
+
+
+def _full_disk(stack: Stack) -> None:
+    backups, aside = stack.root / "backups", stack.root / "backups-aside"
+    os.rename(backups, aside)
+    backups.mkdir()
+    try:
+        mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(backups)])
+        if mount.returncode != 0:  # no mount rights here: the rest of the test still runs
+            return
+        try:
+            proc = stack.cli("backup", "create", "--files", check=False)
+            assert proc.returncode == 1 and "No space left on device" in proc.stderr
+            assert list(backups.iterdir()) == []
+        finally:
+            subprocess.run(["umount", str(backups)], check=True)
+    finally:
+        backups.rmdir()
+        os.rename(aside, backups)
 
 
 def _refused(stack: Stack, *args: str, says: str) -> None:
@@ -176,6 +197,14 @@ def test_create_change_restore_verify_and_refuse(stack: Stack) -> None:
     rows = json.loads(stack.cli("backup", "list", "--json").stdout)
     assert rows[0]["status"] == "failed" and "not-the-password" not in json.dumps(rows)
     assert not list((stack.root / "backups").glob(".*.tmp"))
+
+    # no dump tool: one clear line, recorded failed
+    bare = {**stack.env, "PATH": str(Path(sys.executable).parent)}
+    proc = stack.cli_env(bare, "backup", "create", check=False)
+    assert proc.returncode == 1 and "mysqldump not found" in proc.stderr
+
+    # a full disk (a 64 KiB tmpfs over backups/): the backup fails, nothing half-written stays
+    _full_disk(stack)
 
     # encrypted at rest: nothing readable without the key, a round trip with it, a wrong key
     stack.edit("backup: {include:", "backup: {encrypt: true, key: BACKUP_KEY, include:")
