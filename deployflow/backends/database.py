@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deployflow.backends.executor import Command, resolve_program, run
+from deployflow.backends.sealed import SealedWriter
 from deployflow.core.context import ResolvedDatabase
 from deployflow.errors import DatabaseError
 
@@ -150,25 +151,24 @@ def dump_command(db: ResolvedDatabase, tool: str) -> Command:
     return Command.of(argv, env={"MYSQL_PWD": password}, timeout=3600, secrets=(password,))
 
 
-def dump(db: ResolvedDatabase, dest: Path) -> int:
-    """Dump the database into `dest` (gzip, 0600), through a temp file renamed when complete.
-    Returns the compressed size."""
+def dump(db: ResolvedDatabase, dest: Path, key: bytes | None = None) -> str:
+    """Dump the database into `dest` (gzip, 0600, sealed when a key is given) through a temp
+    file renamed when complete, in one pass. Returns the stored file's SHA-256."""
     tool = resolve_program("mariadb-dump") or resolve_program("mysqldump")
     if tool is None:
         raise DatabaseError("mysqldump not found; install mariadb-client (scripts/install does)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # dumps hold data
+    writer = SealedWriter(tmp, key)  # 0600: dumps hold data
     try:
-        with os.fdopen(fd, "wb") as raw:
-            with gzip.GzipFile(fileobj=raw, mode="wb") as out:
-                try:
-                    run(dump_command(db, tool), sink=out.write, error=DatabaseError)
-                except DatabaseError as exc:
-                    raise DatabaseError(f"database {db.name}: dump failed ({exc})") from None
-            raw.flush()
-            os.fsync(raw.fileno())
+        try:
+            with gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=1) as out:  # type: ignore[arg-type]
+                run(dump_command(db, tool), sink=out.write, error=DatabaseError)
+        except DatabaseError as exc:
+            raise DatabaseError(f"database {db.name}: dump failed ({exc})") from None
+        finally:
+            digest = writer.close()
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
-    return dest.stat().st_size
+    return digest

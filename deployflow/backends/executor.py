@@ -131,13 +131,14 @@ def _feed(stream: IO[bytes], source: Iterable[bytes], failed: list[BaseException
 
 
 def _pump_bytes(
-    stream: IO[bytes], sink: Callable[[bytes], None], failed: list[BaseException]
+    stream: IO[bytes], sink: Callable[[bytes], None], failed: list[BaseException], pgid: int
 ) -> None:
     try:
         for block in iter(lambda: stream.read(1 << 16), b""):
             sink(block)
     except BaseException as exc:  # a full disk: reported by run() once the command ends
         failed.append(exc)
+        kill_group(pgid)  # nothing reads its output any more: it would block forever
 
 
 def run(
@@ -186,7 +187,8 @@ def run(
         assert proc.stderr is not None
         text_err = io.TextIOWrapper(proc.stderr, encoding="utf-8", errors="replace")
         threads.append(threading.Thread(target=_pump_lines, args=(text_err, lines)))
-        threads.append(threading.Thread(target=_pump_bytes, args=(proc.stdout, sink, sink_failed)))
+        pump = (proc.stdout, sink, sink_failed, proc.pid)
+        threads.append(threading.Thread(target=_pump_bytes, args=pump))
     if source is not None:
         assert proc.stdin is not None
         stdin = proc.stdin if sink is not None else proc.stdin.buffer  # type: ignore[attr-defined]

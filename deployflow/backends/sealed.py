@@ -15,7 +15,7 @@ from typing import IO
 
 from deployflow.errors import BackupError
 
-__all__ = ["MAGIC", "is_sealed", "opened", "parse_key", "seal"]
+__all__ = ["MAGIC", "SealedWriter", "is_sealed", "opened", "parse_key", "seal"]
 
 MAGIC = b"DFSEAL1\n"
 CHUNK = 1 << 20
@@ -62,6 +62,53 @@ def seal(path: Path, key: bytes) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class SealedWriter:
+    """Bytes written to `path` (0600) as they come, sealed when a key is given, and the SHA-256
+    of what lands on disk computed on the way (no second pass for checksums)."""
+
+    def __init__(self, path: Path, key: bytes | None) -> None:
+        import hashlib
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._out = os.fdopen(fd, "wb")
+        self._sha = hashlib.sha256()
+        self._key, self._pending, self._index = key, bytearray(), 0
+        if key is not None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._aead = AESGCM(key)
+            self._put(MAGIC)
+
+    def _put(self, data: bytes) -> None:
+        self._out.write(data)
+        self._sha.update(data)
+
+    def _frame(self, block: bytes, last: bool) -> None:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, block, _aad(self._index, last))
+        self._put(_HEAD.pack(len(sealed)) + nonce + sealed)
+        self._index += 1
+
+    def write(self, data: bytes) -> int:
+        if self._key is None:
+            self._put(data)
+            return len(data)
+        self._pending += data
+        while len(self._pending) > CHUNK:  # keep one chunk back: the last one is marked
+            self._frame(bytes(self._pending[:CHUNK]), last=False)
+            del self._pending[:CHUNK]
+        return len(data)
+
+    def close(self) -> str:
+        """Flush, fsync and close; returns the stored file's SHA-256."""
+        if self._key is not None:
+            self._frame(bytes(self._pending), last=True)
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        self._out.close()
+        return self._sha.hexdigest()
 
 
 def is_sealed(path: Path) -> bool:

@@ -154,11 +154,12 @@ def restore(
 ) -> None:
     """Restore a backup: integrity checked first, a safety backup taken, each part restored
     aside and swapped in; apps whose configs change are restarted and verified."""
-    from deployflow.ops.restore import plan_lines, restore_plan
+    from deployflow.ops.restore import check_request, plan_lines, restore_plan
 
     ctx = load(stack, root, read_only=dry_run)
-    changes = restore_plan(ctx, backup_id, only)  # integrity and --only checked here
+    check_request(ctx, backup_id, only)  # the id and --only checked here, before Prefect
     if dry_run:
+        changes = restore_plan(ctx, backup_id, only)
         if as_json:
             echo_json([c.__dict__ for c in changes if c.change != "same"])
             return

@@ -29,7 +29,7 @@ from deployflow.errors import BackupError
 from deployflow.ops.backup_verify import check_integrity, recorded_databases
 from deployflow.ops.backups import backup_dir, snapshot_backup
 from deployflow.ops.putback import recover
-from deployflow.ops.restore_db import restore_databases
+from deployflow.ops.restore_db import drop_scratch, prepare_databases, swap_databases
 from deployflow.stages import Log
 from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.backup import (
@@ -43,7 +43,7 @@ from deployflow.stages.backup import (
 from deployflow.stages.services import start_specs, stop_specs
 from deployflow.stages.verify import verify_checks
 
-__all__ = ["PARTS", "plan_lines", "restore_backup", "restore_plan"]
+__all__ = ["PARTS", "check_request", "plan_lines", "restore_backup", "restore_plan"]
 
 PARTS = ("configs", "database", "files")
 
@@ -94,11 +94,18 @@ def _chosen(meta: dict[str, Any], only: str | None) -> list[str]:
     return [only] if only else present
 
 
+def check_request(ctx: StackContext, backup_id: str, only: str | None) -> list[str]:
+    """The parts a restore of `backup_id` would touch (its id and `only` checked)."""
+    from deployflow.ops.backup_verify import metadata
+
+    return _chosen(metadata(backup_dir(ctx, backup_id)), only)
+
+
 def restore_plan(ctx: StackContext, backup_id: str, only: str | None) -> list[Change]:
     """Every config, table and shared file the restore would change (nothing is changed)."""
     path = backup_dir(ctx, backup_id)
     key = backup_key(ctx)
-    meta = check_integrity(path, lambda _m: None, key)
+    meta = check_integrity(path, lambda _m: None, key, deep=False)
     changes: list[Change] = []
     for part in _chosen(meta, only):
         if part == "configs":
@@ -121,12 +128,10 @@ def _named(db: str, tables: dict[str, Any]) -> dict[str, object]:
     return {f"{db}.{t}": v for t, v in tables.items()}
 
 
-def _restore_files(ctx: StackContext, path: Path, log: Log) -> None:
-    shared = ctx.layout.shared
-    token = secrets.token_hex(3)
-    staging, old = shared / f".restore-{token}", shared / f".replaced-{token}"
+def _swap_files(ctx: StackContext, staging: Path, log: Log) -> None:
+    """Each shared dir unpacked in `staging` renamed into place (the old one removed)."""
+    old = staging.with_name(staging.name.replace(".restore-", ".replaced-"))
     try:
-        unpack(path / FILES, staging, backup_key(ctx))
         for name, live in shared_dirs(ctx).items():
             restored = staging / name
             if not restored.exists():
@@ -139,7 +144,6 @@ def _restore_files(ctx: StackContext, path: Path, log: Log) -> None:
             fsync_dir(live.parent)
             log(f"files: {name} restored")
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -181,7 +185,7 @@ def _restart(ctx: StackContext, apps: list[str], log: Log) -> list[Any]:
 def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log) -> dict[str, Any]:
     """Restore `backup_id` (all it holds, or `only` one part); a safety backup comes first."""
     path = backup_dir(ctx, backup_id)
-    meta = check_integrity(path, log, backup_key(ctx))
+    meta = check_integrity(path, log, backup_key(ctx), deep=False)
     parts = _chosen(meta, only)
     with deploy_lock(ctx.layout.lock, "restore"):
         recover(ctx, log)
@@ -196,11 +200,18 @@ def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log
         )
         log(f"safety backup {safety.id} taken; `deployflow backup restore {safety.id}` undoes this")
         restarted: list[str] = []
+        staging = ctx.layout.shared / f".restore-{secrets.token_hex(3)}"
+        prepared: dict[str, str] = {}
         try:
-            if "database" in parts:
-                restore_databases(ctx, path, log)
+            # everything that can fail on the backup's side first, aside from what is live
             if "files" in parts:
-                _restore_files(ctx, path, log)
+                unpack(path / FILES, staging, backup_key(ctx))
+            if "database" in parts:
+                prepared = prepare_databases(ctx, path, log)
+            swap_databases(ctx, prepared, log)
+            prepared = {}
+            if "files" in parts:
+                _swap_files(ctx, staging, log)
             if "configs" in parts:
                 restarted = _restore_configs(ctx, path, log)
             health = _restart(ctx, restarted, log)
@@ -208,6 +219,9 @@ def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log
             raise BackupError(
                 f"{exc}; the state before the restore is in backup {safety.id}"
             ) from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            drop_scratch(ctx, prepared)
     return {
         "id": backup_id,
         "parts": parts,

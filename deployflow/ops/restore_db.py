@@ -33,27 +33,52 @@ def databases_differ(ctx: StackContext, path: Path) -> list[str]:
     ]
 
 
+def prepare_databases(
+    ctx: StackContext, path: Path, log: Log, only_changed: bool = False
+) -> dict[str, str]:
+    """Load each database of the backup at `path` (with `only_changed`, only those that differ
+    from it) into a scratch database and check it against the recorded row counts and
+    checksums; returns {database: scratch}. Nothing live is touched; on failure every scratch
+    database made so far is dropped."""
+    recorded_all = recorded_databases(metadata(path))
+    names = databases_differ(ctx, path) if only_changed else list(recorded_all)
+    prepared: dict[str, str] = {}
+    try:
+        for name in names:
+            db = ctx.database(name)
+            scratch = scratch_name(db, "restore")
+            load_into_scratch(db, path / "database" / f"{name}.sql.gz", scratch, backup_key(ctx))
+            prepared[name] = scratch
+            tables = recorded_all[name]["tables"]
+            problems = [] if tables is None else table_problems(tables, table_stats(db, scratch))
+            if problems:
+                raise BackupError(
+                    f"database {name}: the restored copy differs from the backup "
+                    f"({'; '.join(problems[:3])}); the live database was not touched"
+                )
+            log(f"database {name}: backup {path.name} loaded into {scratch} and checked")
+    except BaseException:
+        drop_scratch(ctx, prepared)
+        raise
+    return prepared
+
+
+def drop_scratch(ctx: StackContext, prepared: dict[str, str]) -> None:
+    for name, scratch in prepared.items():
+        drop_database(ctx.database(name), scratch)
+
+
+def swap_databases(ctx: StackContext, prepared: dict[str, str], log: Log) -> list[str]:
+    """Swap each checked scratch copy in (one RENAME TABLE each); the old tables are dropped."""
+    for name, scratch in prepared.items():
+        db = ctx.database(name)
+        drop_database(db, swap_in(db, scratch))
+        log(f"database {name}: restored (swapped in)")
+    return list(prepared)
+
+
 def restore_databases(
     ctx: StackContext, path: Path, log: Log, only_changed: bool = False
 ) -> list[str]:
-    """Restore every database of the backup at `path` (with `only_changed`, only those that
-    differ from it); returns the names restored. The live database is untouched until its
-    verified copy is swapped in."""
-    recorded_all = recorded_databases(metadata(path))
-    names = databases_differ(ctx, path) if only_changed else list(recorded_all)
-    for name in names:
-        db = ctx.database(name)
-        scratch = scratch_name(db, "restore")
-        load_into_scratch(db, path / "database" / f"{name}.sql.gz", scratch, backup_key(ctx))
-        tables = recorded_all[name]["tables"]
-        problems = [] if tables is None else table_problems(tables, table_stats(db, scratch))
-        if problems:
-            drop_database(db, scratch)
-            raise BackupError(
-                f"database {name}: the restored copy differs from the backup "
-                f"({'; '.join(problems[:3])}); the live database was not touched"
-            )
-        aside = swap_in(db, scratch)
-        drop_database(db, aside)
-        log(f"database {name}: restored from backup {path.name} (scratch copy checked, swapped in)")
-    return names
+    """Prepare, then swap in: the names restored."""
+    return swap_databases(ctx, prepare_databases(ctx, path, log, only_changed), log)

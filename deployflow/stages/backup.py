@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 MASTER = "_master"  # configs/_master/: the stack file, its env_file, the stored secrets
-FILES = "files.tar.gz"
+FILES = "files.tar.zst"
 
 
 @dataclass(frozen=True)
@@ -111,14 +111,19 @@ def _copy_configs(ctx: StackContext, live: Snapshot | None, dest: Path) -> list[
     return copied
 
 
-def _databases(ctx: StackContext, tmp: Path, backup_id: str, log: Log) -> dict[str, Any]:
+def _databases(
+    ctx: StackContext, tmp: Path, sums: dict[Path, str], key: bytes | None, log: Log
+) -> dict[str, Any]:
+    """Dump each database into `tmp`; its stats are recorded and its file hashed into `sums`."""
+    backup_id = tmp.name.removeprefix(".").removesuffix(".tmp")
     recorded: dict[str, Any] = {}
     for name in ctx.stack.databases:
         db = ctx.database(name)
         path = tmp / "database" / f"{name}.sql.gz"
         stats = table_stats(db)  # before the dump: a deploy's backup runs under the lock
-        size = dump(db, path)
+        sums[path] = dump(db, path, key)
         recorded[name] = {"tables": stats, "schema": schema_fingerprint(db)}
+        size = path.stat().st_size
         log(f"backup {backup_id}: database {name} dumped ({size} bytes, {len(stats)} tables)")
     return recorded
 
@@ -149,21 +154,22 @@ def create_backup(
     tmp.mkdir(parents=True, mode=0o700)
     started = datetime.now(UTC)
     try:
+        key = backup_key(ctx) if ctx.stack.backup.encrypt else None
+        sums: dict[Path, str] = {}  # dumps and archives are hashed as they are written
         copied = _copy_configs(ctx, live, tmp / "configs") if "configs" in include else []
-        databases = _databases(ctx, tmp, backup_id, log) if "database" in include else {}
-        dumps = [tmp / "database" / f"{name}.sql.gz" for name in databases]
-        archives = []
-        if "files" in include:
-            members = pack(shared_dirs(ctx), tmp / FILES)
-            archives.append(tmp / FILES)
-            log(f"backup {backup_id}: shared dirs archived ({members} entries)")
-        files = copied + dumps + archives
-        key = backup_key(ctx)
-        if ctx.stack.backup.encrypt and key is not None:
-            for path in files:
+        for path in copied:
+            if key is not None:
                 seal(path, key)
-        sums = "".join(f"{file_sha256(p)}  {p.relative_to(tmp).as_posix()}\n" for p in files)
-        atomic_write(tmp / "checksums.sha256", sums, mode=0o600)
+            sums[path] = file_sha256(path)
+        databases = _databases(ctx, tmp, sums, key, log) if "database" in include else {}
+        dumps = [tmp / "database" / f"{name}.sql.gz" for name in databases]
+        if "files" in include:
+            dirs = shared_dirs(ctx)
+            sums[tmp / FILES] = pack(lay.shared, sorted(dirs), tmp / FILES, key)
+            log(f"backup {backup_id}: shared dirs archived ({', '.join(sorted(dirs)) or 'none'})")
+        files = list(sums)
+        lines = [f"{sums[p]}  {p.relative_to(tmp).as_posix()}\n" for p in files]
+        atomic_write(tmp / "checksums.sha256", "".join(lines), mode=0o600)
         keep = live is not None and "release" in include
         metadata = {
             "id": backup_id,

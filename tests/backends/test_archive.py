@@ -1,15 +1,17 @@
-"""Shared dirs packed and unpacked for real; unsafe members refuse the whole archive."""
+"""Shared dirs packed (tar + zstd) and unpacked for real; unsafe members refuse the archive."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tarfile
 from pathlib import Path
 
 import pytest
+import zstandard
 
-from deployflow.backends.archive import check_members, pack, read_to_end, unpack, unsafe_member
+from deployflow.backends.archive import archived_files, check_members, pack, unpack, unsafe_member
 from deployflow.errors import BackupError
 
 
@@ -31,43 +33,60 @@ def test_unsafe_members() -> None:
     assert "device" in unsafe_member(_member("app/dev", tarfile.CHRTYPE))
 
 
-def test_pack_and_unpack_round_trip_keeps_bytes_and_modes(tmp_path: Path) -> None:
-    src = tmp_path / "storage"
+@pytest.mark.parametrize("key", [None, os.urandom(32)])
+def test_pack_and_unpack_round_trip_keeps_bytes_and_modes(
+    tmp_path: Path, key: bytes | None
+) -> None:
+    shared = tmp_path / "shared"
+    src = shared / "backend" / "storage"
     (src / "sub").mkdir(parents=True)
-    (src / "sub" / "blob.bin").write_bytes(os.urandom(5000))
+    (src / "sub" / "blob.bin").write_bytes(os.urandom(3_000_000))
     (src / "secret").write_text("x")
     (src / "secret").chmod(0o600)
-    archive = tmp_path / "files.tar.gz"
-    pack({"backend/storage": src, "missing/dir": tmp_path / "nope"}, archive)
+    (src / "link").symlink_to("sub/blob.bin")
+    archive = tmp_path / "files.tar.zst"
+    digest = pack(shared, ["backend/storage", "missing/dir"], archive, key)
+    assert digest == hashlib.sha256(archive.read_bytes()).hexdigest()
     assert archive.stat().st_mode & 0o777 == 0o600
+    assert archived_files(archive, key)["backend/storage/sub/blob.bin"][0] == 3_000_000
     out = tmp_path / "out"
-    unpack(archive, out)
+    unpack(archive, out, key)
     restored = out / "backend" / "storage"
     assert (restored / "sub" / "blob.bin").read_bytes() == (src / "sub" / "blob.bin").read_bytes()
     assert (restored / "secret").stat().st_mode & 0o777 == 0o600
-    read_to_end(archive)
+    assert os.readlink(restored / "link") == "sub/blob.bin"
 
 
-def test_a_bad_member_refuses_the_archive_and_writes_nothing(tmp_path: Path) -> None:
-    archive = tmp_path / "slip.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for name in ("ok.txt", "../evil.txt"):
+def _zst(tmp_path: Path, names: list[str]) -> Path:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name in names:
             info = tarfile.TarInfo(name)
             info.size = 1
             tar.addfile(info, io.BytesIO(b"x"))
+    archive = tmp_path / "slip.tar.zst"
+    archive.write_bytes(zstandard.ZstdCompressor().compress(buf.getvalue()))
+    return archive
+
+
+def test_a_bad_member_refuses_the_archive_and_leaves_nothing(tmp_path: Path) -> None:
+    archive = _zst(tmp_path, ["ok.txt", "../evil.txt"])
+    with pytest.raises(BackupError, match="escapes"):
+        check_members(archive)
     with pytest.raises(BackupError, match="escapes"):
         unpack(archive, tmp_path / "out")
     assert not (tmp_path / "out").exists() and not (tmp_path / "evil.txt").exists()
 
 
 def test_truncated_archives_are_unreadable(tmp_path: Path) -> None:
-    src = tmp_path / "d"
-    src.mkdir()
-    (src / "f").write_bytes(os.urandom(100_000))
-    archive = tmp_path / "a.tar.gz"
-    pack({"d": src}, archive)
+    shared = tmp_path / "shared"
+    (shared / "d").mkdir(parents=True)
+    (shared / "d" / "f").write_bytes(os.urandom(300_000))
+    archive = tmp_path / "a.tar.zst"
+    pack(shared, ["d"], archive, None)
     archive.write_bytes(archive.read_bytes()[:-5000])
     with pytest.raises(BackupError, match="not a readable archive"):
         check_members(archive)
-    with pytest.raises(BackupError, match="unreadable"):
-        read_to_end(archive)
+    with pytest.raises(BackupError, match="not a readable archive"):
+        unpack(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -67,3 +67,28 @@ def _secret(value: str):
     from pydantic import SecretStr
 
     return SecretStr(value)
+
+
+def test_a_failing_sink_ends_the_command_instead_of_blocking_it() -> None:
+    """`yes` writes forever: once the sink fails (a full disk), the command is killed and the
+    sink's error reported, rather than the command blocking on a pipe nobody reads."""
+    from deployflow.backends.executor import Command, run
+    from deployflow.errors import CommandError
+
+    seen = []
+
+    def sink(block: bytes) -> None:
+        seen.append(len(block))
+        if sum(seen) > 1 << 20:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(CommandError, match="No space left on device"):
+        run(Command.of(["yes"], timeout=60), sink=sink)
+
+
+def test_a_source_feeds_stdin() -> None:
+    from deployflow.backends.executor import Command, run
+
+    out = []
+    run(Command.of(["wc", "-c"]), source=iter([b"x" * 1000] * 5), on_line=out.append)
+    assert out == ["5000"]
