@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,14 +49,14 @@ def make_rows(socket: Path, database: str, megabytes: int) -> None:
         " FROM seq_1_to_1000;\n"
     )
     rounds = max(1, megabytes)  # ~1 MB per thousand rows of 960 bytes
-    sql += "INSERT INTO bench_orders (note, total) SELECT note, total FROM bench_orders LIMIT 1000;\n" * (
-        rounds - 1
-    )
+    again = "INSERT INTO bench_orders (note, total) SELECT note, total FROM bench_orders LIMIT 1000"
+    again += ";\n"
+    sql += again * (rounds - 1)
     argv = ["mariadb", f"--socket={socket}", database]
     subprocess.run(argv, input=sql, text=True, check=True)
 
 
-def timed(fn) -> float:  # noqa: ANN001
+def timed(fn: Callable[[], object]) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
@@ -80,7 +81,8 @@ def by_hand(root: Path, socket: Path, database: str, out: Path) -> tuple[float, 
     def restore() -> None:
         scratch = out / "x"
         scratch.mkdir()
-        subprocess.run(f"tar -I '{compress}' -xf {out}/files.tar -C {scratch}", shell=True, check=True)
+        untar = f"tar -I '{compress}' -xf {out}/files.tar -C {scratch}"
+        subprocess.run(untar, shell=True, check=True)
         subprocess.run(
             f"mariadb --socket={socket} -e 'CREATE DATABASE bench_scratch' && "
             f"gunzip -c {out}/db.sql.gz | mariadb --socket={socket} bench_scratch && "
@@ -122,19 +124,24 @@ def main() -> None:
                 made.update(json.loads(cli(env, stack, "backup", "create", "--files", "--json")))
 
             ours_backup = timed(create)
-            ours_restore = timed(lambda: cli(env, stack, "backup", "restore", made["id"], "--force"))
+            restore = ("backup", "restore", made["id"], "--force")
+            ours_restore = timed(lambda: cli(env, stack, *restore))
             size = made["size"] / (1 << 20)
-            print(f"backup  deployflow {ours_backup:6.1f} s  by hand {hand_backup:6.1f} s  "
-                  f"ratio {ours_backup / hand_backup:.2f}  ({size:.0f} MB written)")
-            print(f"restore deployflow {ours_restore:6.1f} s  by hand {hand_restore:6.1f} s  "
-                  f"ratio {ours_restore / hand_restore:.2f}  (includes a safety backup first)")
-        finally:
-            subprocess.run(
-                [sys.executable, "-m", "deployflow", "services", "stop", "all", "--stack", str(stack)],
-                env=env, capture_output=True,
+            print(
+                f"backup  deployflow {ours_backup:6.1f} s  by hand {hand_backup:6.1f} s  "
+                f"ratio {ours_backup / hand_backup:.2f}  ({size:.0f} MB written)"
             )
-            subprocess.run([sys.executable, "-m", "deployflow", "server", "stop"], env=env,
-                           capture_output=True)
+            print(
+                f"restore deployflow {ours_restore:6.1f} s  by hand {hand_restore:6.1f} s  "
+                f"ratio {ours_restore / hand_restore:.2f}  (includes a safety backup first)"
+            )
+        finally:
+            stop = ["services", "stop", "all", "--stack", str(stack)]
+            me = [sys.executable, "-m", "deployflow"]
+            subprocess.run([*me, *stop], env=env, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "deployflow", "server", "stop"], env=env, capture_output=True
+            )
 
 
 if __name__ == "__main__":

@@ -35,11 +35,13 @@ from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.backup import (
     FILES,
     MASTER,
+    BackupInfo,
     BackupOptions,
     backup_key,
     master_files,
     shared_dirs,
 )
+from deployflow.stages.parallel import both
 from deployflow.stages.services import start_specs, stop_specs
 from deployflow.stages.verify import verify_checks
 
@@ -189,25 +191,33 @@ def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log
     parts = _chosen(meta, only)
     with deploy_lock(ctx.layout.lock, "restore"):
         recover(ctx, log)
-        safety = snapshot_backup(
-            ctx,
-            log,
-            BackupOptions(
-                description=f"safety copy before restoring {backup_id}",
-                kind="safety",
-                files="files" in parts or None,
-            ),
-        )
-        log(f"safety backup {safety.id} taken; `deployflow backup restore {safety.id}` undoes this")
         restarted: list[str] = []
         staging = ctx.layout.shared / f".restore-{secrets.token_hex(3)}"
         prepared: dict[str, str] = {}
-        try:
-            # everything that can fail on the backup's side first, aside from what is live
+
+        def safety_backup() -> BackupInfo:
+            options = BackupOptions(
+                description=f"safety copy before restoring {backup_id}",
+                kind="safety",
+                files="files" in parts or None,
+            )
+            return snapshot_backup(ctx, log, options)
+
+        def stage() -> None:
+            """Everything that can fail on the backup's side, aside from what is live."""
             if "files" in parts:
                 unpack(path / FILES, staging, backup_key(ctx))
             if "database" in parts:
-                prepared = prepare_databases(ctx, path, log)
+                prepared.update(prepare_databases(ctx, path, log))
+
+        try:
+            safety, _ = both(safety_backup, stage)  # neither touches what is live
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            drop_scratch(ctx, prepared)
+            raise
+        log(f"safety backup {safety.id} taken; `deployflow backup restore {safety.id}` undoes this")
+        try:
             swap_databases(ctx, prepared, log)
             prepared = {}
             if "files" in parts:

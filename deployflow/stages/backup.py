@@ -26,6 +26,7 @@ from deployflow.core.snapshot import Snapshot
 from deployflow.core.variables import ENV_FILE_KEY
 from deployflow.errors import BackupError, DeployflowError
 from deployflow.stages import Log
+from deployflow.stages.parallel import both
 
 __all__ = [
     "BackupInfo",
@@ -161,13 +162,19 @@ def create_backup(
             if key is not None:
                 seal(path, key)
             sums[path] = file_sha256(path)
-        databases = _databases(ctx, tmp, sums, key, log) if "database" in include else {}
-        dumps = [tmp / "database" / f"{name}.sql.gz" for name in databases]
-        if "files" in include:
-            dirs = shared_dirs(ctx)
-            sums[tmp / FILES] = pack(lay.shared, sorted(dirs), tmp / FILES, key)
-            log(f"backup {backup_id}: shared dirs archived ({', '.join(sorted(dirs)) or 'none'})")
-        files = list(sums)
+
+        def archive() -> None:
+            if "files" in include:
+                dirs = sorted(shared_dirs(ctx))
+                sums[tmp / FILES] = pack(lay.shared, dirs, tmp / FILES, key)
+                log(f"backup {backup_id}: shared dirs archived ({', '.join(dirs) or 'none'})")
+
+        def databases() -> dict[str, Any]:
+            return _databases(ctx, tmp, sums, key, log) if "database" in include else {}
+
+        recorded, _ = both(databases, archive)  # on two cores, side by side
+        dumps = [tmp / "database" / f"{name}.sql.gz" for name in recorded]
+        files = sorted(sums)
         lines = [f"{sums[p]}  {p.relative_to(tmp).as_posix()}\n" for p in files]
         atomic_write(tmp / "checksums.sha256", "".join(lines), mode=0o600)
         keep = live is not None and "release" in include
@@ -181,7 +188,7 @@ def create_backup(
             "include": sorted(include),
             "previous_release": live.release if keep and live else None,
             "versions": {a: s.version for a, s in live.apps.items()} if keep and live else {},
-            "databases": databases,
+            "databases": recorded,
             "files": len(files),
             "size": sum(p.stat().st_size for p in files),
             "encrypted": bool(ctx.stack.backup.encrypt),
