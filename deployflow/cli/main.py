@@ -16,6 +16,7 @@ from deployflow.cli import (
     blocks,
     config,
     deployments,
+    health,
     preflight,
     releases,
     run,
@@ -39,6 +40,7 @@ app.command("plan")(run.plan)
 app.command("rollback")(releases.rollback)
 app.command("releases")(releases.releases)
 app.command("recover")(releases.recover)
+app.command("health")(health.health)
 app.add_typer(backup.app, name="backup")
 app.add_typer(config.app, name="config")
 app.add_typer(services.app, name="services")

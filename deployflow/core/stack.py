@@ -238,6 +238,19 @@ class Webhooks(_Model):
     routes: list[WebhookRoute] = []
 
 
+class Thresholds(_Model):
+    """Where `deployflow health` and the health watch turn a row yellow (degraded)."""
+
+    cpu: Annotated[float | None, Field(gt=0)] = 90.0  # % of one core, a service's whole tree
+    memory_mb: Annotated[float | None, Field(gt=0)] = None
+    response_ms: Annotated[float | None, Field(gt=0)] = 1000.0
+    disk_gb: Annotated[float | None, Field(ge=0)] = 1.0  # free under the root and data dirs
+
+
+class Health(_Model):
+    thresholds: Thresholds = Thresholds()
+
+
 class Verify(_Model):
     deadline: Annotated[float, Field(gt=0, le=3600)] = 60.0
     interval: Annotated[float, Field(gt=0, le=60)] = 0.5
@@ -255,6 +268,7 @@ class Stack(_Model):
     services: dict[str, Service] = {}
     backup: Backup = Backup()
     verify: Verify = Verify()
+    health: Health = Health()
     notifications: list[Notification] = []
     schedules: Schedules = Schedules()
     webhooks: Webhooks = Webhooks()

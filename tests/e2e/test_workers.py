@@ -40,6 +40,12 @@ def _wait_state(stack: Stack, run: str, states: tuple[str, ...], timeout: float 
     raise AssertionError(f"run {run} never reached {states}")
 
 
+def _slots(api: str, deployment: str) -> int:
+    """The deploy deployment's concurrency slots in use."""
+    found = httpx.get(f"{api}/deployments/{deployment}").json()
+    return found["global_concurrency_limit"]["active_slots"]
+
+
 def _settle(stack: Stack, timeout: float = 120) -> None:
     """Wait until no run of the stack is pending or running."""
     ends = time.monotonic() + timeout
@@ -153,16 +159,14 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
         proc.kill()
     psutil.wait_procs(tree, timeout=10)
     assert _wait_state(stack, row["id"], ("RUNNING",))["state"] == "RUNNING"
+    assert _slots(prefect_api, names["deploy/woosoo-local"]["id"]) == 1  # held by the dead run
     out = stack.cli("server", "start").stdout
     assert f"run {row['id']} marked crashed" in out
     assert _wait_state(stack, row["id"], ("CRASHED",))["state"] == "CRASHED"
+    assert _slots(prefect_api, names["deploy/woosoo-local"]["id"]) == 0  # free for the next
     _settle(stack)  # the recover-on-crash automation's run, when it fired, holds the lock
     stack.cli("recover")
     assert stack.current() == v1 and stack.health()["release"] == v1
-    stack.edit(f'steps: [["{{{{ sys.python }}}}", build.py], {sleeper}]', SLOW)
-    row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
-    assert _wait_state(stack, row["id"], ("COMPLETED", "FAILED"))["state"] == "COMPLETED"
-    assert stack.current() != v1  # the slot was free: the next deploy ran and went live
 
     # finished runs are cleaned up by age
     would = stack.cli("runs", "cleanup", "--older-than", "0m", "--dry-run").stdout

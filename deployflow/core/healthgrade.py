@@ -1,0 +1,55 @@
+"""A health report graded against the stack's thresholds: each row ok, degraded (a threshold
+crossed: yellow) or down (a check failing, a service stopped: red), and the exit code
+(0 healthy, 1 degraded, 2 down). Pure functions over the report's rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["EXIT", "grade_check", "grade_host", "grade_service", "overall"]
+
+OK, DEGRADED, DOWN = "ok", "degraded", "down"
+EXIT = {OK: 0, DEGRADED: 1, DOWN: 2}
+
+
+def _worst(grades: list[str]) -> str:
+    return max(grades, key=lambda g: EXIT[g], default=OK)
+
+
+def grade_service(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, list[str]]:
+    """(grade, reasons) of one service row (running, port_open, cpu, rss_mb)."""
+    if not row["running"]:
+        return DOWN, ["stopped"]
+    if row.get("port_open") is False:
+        return DOWN, [f"port {row.get('port')} not open"]
+    reasons = []
+    if th.get("cpu") is not None and (row.get("cpu") or 0) > th["cpu"]:
+        reasons.append(f"cpu {row['cpu']:.0f}% > {th['cpu']:.0f}%")
+    if th.get("memory_mb") is not None and (row.get("rss_mb") or 0) > th["memory_mb"]:
+        reasons.append(f"memory {row['rss_mb']:.0f} MB > {th['memory_mb']:.0f} MB")
+    return (DEGRADED if reasons else OK), reasons
+
+
+def grade_check(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, list[str]]:
+    if not row["ok"]:
+        return DOWN, [row.get("detail") or "failing"]
+    limit = th.get("response_ms")
+    if limit is not None and row["ms"] > limit:
+        return DEGRADED, [f"{row['ms']:.0f} ms > {limit:.0f} ms"]
+    return OK, []
+
+
+def grade_host(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, list[str]]:
+    reasons = []
+    if th.get("cpu") is not None and row["cpu"] > th["cpu"]:
+        reasons.append(f"host cpu {row['cpu']:.0f}% > {th['cpu']:.0f}%")
+    limit = th.get("disk_gb")
+    for where, free in row["disk_free_gb"].items():
+        if limit is not None and free < limit:
+            reasons.append(f"{free:.1f} GB free under {where} < {limit:.0f} GB")
+    return (DEGRADED if reasons else OK), reasons
+
+
+def overall(grades: list[str]) -> tuple[str, int]:
+    worst = _worst(grades)
+    return worst, EXIT[worst]

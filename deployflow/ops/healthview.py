@@ -1,0 +1,101 @@
+"""Everything `deployflow health` shows, gathered at once: each service (state, pid, CPU and
+memory of its process tree, uptime, its port open), each health check of the live release
+(probed concurrently, each with its own timeout), the host (CPU, RAM, load, free disk under the
+deploy root and the database data dir), the live release and the last deploy; graded against
+`health.thresholds`."""
+
+from __future__ import annotations
+
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from deployflow.backends.history import current_release, load_history
+from deployflow.backends.metrics import host_usage, tree_usage
+from deployflow.core.context import StackContext
+from deployflow.core.healthgrade import grade_check, grade_host, grade_service, overall
+from deployflow.ops.health import sweep
+from deployflow.ops.services import resolve_services
+from deployflow.stages.services import status_specs
+
+__all__ = ["health_report"]
+
+
+def _port_open(host: str, port: int | None) -> bool | None:
+    if port is None:
+        return None
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _services(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, Any]]:
+    specs = resolve_services(ctx, "all")
+    statuses = status_specs(specs)
+    usage = tree_usage({s.name: s.pid for s in statuses if s.running})
+    rows = []
+    for spec, s in zip(specs, statuses, strict=True):
+        row: dict[str, Any] = {
+            "name": s.name,
+            "app": spec.app,
+            "running": s.running,
+            "pid": s.pid,
+            "port": spec.port,
+            "port_open": _port_open(spec.host, spec.port) if s.running else None,
+            **usage.get(s.name, {"cpu": None, "rss_mb": None, "uptime_s": None, "processes": 0}),
+        }
+        row["grade"], row["reasons"] = grade_service(row, th)
+        rows.append(row)
+    return rows
+
+
+def _release(ctx: StackContext) -> dict[str, Any]:
+    live = current_release(ctx)
+    records = load_history(ctx)
+    last = next((r for r in reversed(records) if r.status != "building"), None)
+    age = None
+    if live:
+        created = datetime.strptime(live[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        age = (datetime.now(UTC) - created).total_seconds()
+    return {
+        "live": live,
+        "age_s": age,
+        "last_deploy": {"release": last.id, "status": last.status, "note": last.note}
+        if last
+        else None,
+    }
+
+
+def health_report(ctx: StackContext) -> dict[str, Any]:
+    """One sweep of everything, graded; `exit` is 0 healthy, 1 degraded, 2 down."""
+    th = ctx.stack.health.thresholds.model_dump()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        checks_job = pool.submit(sweep, ctx)  # the probes wait on the network meanwhile
+        services = _services(ctx, th)
+        results = checks_job.result()
+    checks = []
+    for r in results:
+        row = {"name": r.name, "ok": r.ok, "ms": r.ms, "detail": r.detail}
+        row["grade"], row["reasons"] = grade_check(row, th)
+        checks.append(row)
+    paths = {"deploy root": ctx.root}
+    for name, svc in ctx.stack.services.items():
+        if svc.creates:  # an infrastructure service's data dir (the database's)
+            paths[f"{name} data"] = Path(ctx.render(svc.creates, f"services.{name}.creates"))
+    host = host_usage(paths)
+    host["grade"], host["reasons"] = grade_host(host, th)
+    grades = [r["grade"] for r in services + checks] + [host["grade"]]
+    verdict, code = overall(grades)
+    return {
+        "verdict": verdict,
+        "exit": code,
+        "services": services,
+        "checks": checks,
+        "host": host,
+        "release": _release(ctx),
+        "thresholds": th,
+    }

@@ -1,0 +1,46 @@
+"""`deployflow health` on the deployed example: real processes, ports, probes and psutil
+readings; a crossed threshold is degraded (exit 1), a stopped service is down (exit 2)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.conftest import Stack
+
+
+def _health(stack: Stack, *args: str) -> tuple[int, dict]:
+    proc = stack.cli("health", "--json", *args, check=False)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_health_table_grades_and_exit_codes(stack: Stack) -> None:
+    stack.cli("run", "full")
+    code, report = _health(stack)
+    assert code == 0 and report["verdict"] == "ok", report
+    services = {s["name"]: s for s in report["services"]}
+    web = services["backend-api"]
+    assert web["running"] and web["pid"] and web["port_open"] is True
+    assert web["rss_mb"] > 5 and web["uptime_s"] >= 0 and web["processes"] >= 1
+    assert services["db"]["port_open"] is True  # infrastructure too
+    assert report["checks"] and all(c["ok"] for c in report["checks"])
+    assert {"deploy root", "db data"} <= set(report["host"]["disk_free_gb"])
+    assert report["release"]["live"] == stack.current()
+    assert report["release"]["last_deploy"]["status"] == "live"
+
+    # a threshold crossed: degraded, the row says why
+    stack.edit("backup: {", "health: {thresholds: {memory_mb: 1}}\nbackup: {")
+    code, report = _health(stack)
+    assert code == 1 and report["verdict"] == "degraded"
+    assert any("memory" in r for s in report["services"] for r in s["reasons"])
+
+    # a service stopped: down, and the table says so
+    stack.cli("services", "stop", "pwa-web")
+    code, report = _health(stack)
+    assert code == 2 and report["verdict"] == "down"
+    assert [c for c in report["checks"] if not c["ok"]]  # the PWA's checks fail
+    assert not {s["name"]: s for s in report["services"]}["pwa-web"]["running"]
+    table = stack.cli("health", check=False)
+    assert table.returncode == 2 and "DOWN" in table.stdout and "stopped" in table.stdout
+
+    assert stack.cli("health", "--interval", "0", check=False).returncode == 2
