@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EXIT", "grade_check", "grade_host", "grade_service", "overall"]
+__all__ = ["EXIT", "grade_changes", "grade_check", "grade_host", "grade_service", "overall"]
 
 OK, DEGRADED, DOWN = "ok", "degraded", "down"
 EXIT = {OK: 0, DEGRADED: 1, DOWN: 2}
@@ -53,3 +53,18 @@ def grade_host(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, l
 def overall(grades: list[str]) -> tuple[str, int]:
     worst = _worst(grades)
     return worst, EXIT[worst]
+
+
+def grade_changes(
+    before: dict[str, str] | None, now: dict[str, str]
+) -> dict[str, list[str]] | None:
+    """What crossed since the last sweep: rows gone down, gone degraded, or back to ok. None
+    when nothing changed (and on a first sweep where all is well): alert on crossings only."""
+    if before is None:
+        before = {name: OK for name in now}
+    changes = {
+        "down": [n for n, g in now.items() if g == DOWN and before.get(n, OK) != DOWN],
+        "degraded": [n for n, g in now.items() if g == DEGRADED and before.get(n, OK) != DEGRADED],
+        "recovered": [n for n, g in now.items() if g == OK and before.get(n, OK) != OK],
+    }
+    return changes if any(changes.values()) else None

@@ -1,5 +1,6 @@
-"""`health-watch`: one sweep of every app's checks on a schedule; a table artifact per sweep,
-a notification only when the state changes (down, or recovered)."""
+"""`health-watch`: on a schedule, the same report `deployflow health` shows (services, checks,
+host, graded by `health.thresholds`); a table artifact per sweep, a notification only when a row
+crosses (down, degraded, or recovered), never on every sweep."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from deployflow.loading import load_stack
-from deployflow.ops.health import health_change, sweep
+from deployflow.ops.health import health_change
+from deployflow.ops.healthview import health_report, report_rows
 from deployflow.stages.notify import send_notifications
 
 __all__ = ["health_watch"]
@@ -17,25 +19,24 @@ __all__ = ["health_watch"]
 
 @flow(name="health-watch", flow_run_name="health-watch-{stack_name}")
 def health_watch(stack: str, root: str | None = None, stack_name: str = "stack") -> dict[str, Any]:
-    """Probe every app's health checks once; notify when something goes down or recovers."""
+    """Sweep services, health checks and the host once; notify when a row crosses a threshold,
+    goes down or recovers."""
     ctx = load_stack(stack, root)
     log = get_run_logger()
-    results = sweep(ctx)
-    for r in results:
-        log.info(ctx.redact(f"health {'ok' if r.ok else 'FAIL'} {r.name}: {r.detail}"))
+    report = health_report(ctx)
+    rows = report_rows(report)
+    for row in rows:
+        log.info(ctx.redact(f"health {row['grade']} {row['row']}: {row['detail']}"))
     create_table_artifact(
         key=f"{ctx.stack.project}-health",
-        table=[
-            {"check": r.name, "ok": r.ok, "ms": round(r.ms), "detail": ctx.redact(r.detail)}
-            for r in results
-        ],
-        description=f"{ctx.stack.project} health sweep",
+        table=[{**row, "detail": ctx.redact(row["detail"])} for row in rows],
+        description=f"{ctx.stack.project} health sweep: {report['verdict']}",
     )
-    change = health_change(ctx, results)
+    change = health_change(ctx, {row["row"]: row["grade"] for row in rows})
     sent: list[str] = []
     if change:
         title = f"{ctx.stack.project} health: " + "; ".join(
             f"{k}: {', '.join(v)}" for k, v in change.items() if v
         )
         sent = send_notifications(ctx, title, ctx.redact(title), lambda m: log.info(m))
-    return {"healthy": all(r.ok for r in results), "change": change, "notify": sent}
+    return {"verdict": report["verdict"], "change": change, "notify": sent}

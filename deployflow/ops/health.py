@@ -10,6 +10,7 @@ from typing import Any
 from deployflow.backends.files import atomic_write
 from deployflow.backends.history import current_release
 from deployflow.core.context import StackContext
+from deployflow.core.healthgrade import grade_changes
 from deployflow.probes import ProbeResult, probe_for
 from deployflow.stages.assemble import load_snapshot
 
@@ -27,17 +28,17 @@ def sweep(ctx: StackContext) -> list[ProbeResult]:
         return list(pool.map(lambda c: probe_for(c, ctx.database)(), checks))
 
 
-def health_change(ctx: StackContext, results: list[ProbeResult]) -> dict[str, Any] | None:
-    """Record this sweep's verdict; return what changed since the last one (None: nothing)."""
+def health_change(ctx: StackContext, grades: dict[str, str]) -> dict[str, Any] | None:
+    """Record this sweep's grade per row (ok | degraded | down); return what crossed since the
+    last sweep (None: nothing)."""
     path = ctx.layout.state / "health.json"
-    now = {r.name: r.ok for r in results}
     try:
-        before = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
+        saved = json.loads(path.read_text())
+        # older sweeps saved ok as true/false
+        before = {
+            k: (v if isinstance(v, str) else ("ok" if v else "down")) for k, v in saved.items()
+        }
+    except (FileNotFoundError, ValueError, AttributeError):
         before = None
-    atomic_write(path, json.dumps(now))
-    if before is None:
-        return None if all(now.values()) else {"down": [n for n, ok in now.items() if not ok]}
-    down = [n for n, ok in now.items() if not ok and before.get(n, True)]
-    recovered = [n for n, ok in now.items() if ok and before.get(n) is False]
-    return {"down": down, "recovered": recovered} if down or recovered else None
+    atomic_write(path, json.dumps(grades))
+    return grade_changes(before, grades)

@@ -20,7 +20,7 @@ from deployflow.ops.health import sweep
 from deployflow.ops.services import resolve_services
 from deployflow.stages.services import status_specs
 
-__all__ = ["health_report"]
+__all__ = ["health_report", "report_rows"]
 
 
 def _port_open(host: str, port: int | None) -> bool | None:
@@ -99,3 +99,22 @@ def health_report(ctx: StackContext) -> dict[str, Any]:
         "release": _release(ctx),
         "thresholds": th,
     }
+
+
+def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One flat row per service, check and the host: name, grade and why (artifacts, alerts)."""
+    rows = [
+        {"row": f"service {s['name']}", "grade": s["grade"], "detail": "; ".join(s["reasons"])}
+        for s in report["services"]
+    ]
+    rows += [
+        {
+            "row": f"check {c['name']}",
+            "grade": c["grade"],
+            "detail": "; ".join(c["reasons"]) or f"{c['ms']:.0f} ms",
+        }
+        for c in report["checks"]
+    ]
+    host = report["host"]
+    rows.append({"row": "host", "grade": host["grade"], "detail": "; ".join(host["reasons"])})
+    return rows

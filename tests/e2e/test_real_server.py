@@ -109,7 +109,9 @@ def test_scheduled_flow_runs_once_per_slot_with_two_workers(real: tuple[Stack, s
     assert len(slots) == len(set(slots))  # exactly once per slot
     spans = sorted((r["start_time"], r["end_time"]) for r in runs)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never two at the same time
-    assert Path(stack.root / ".deployflow" / "health.json").is_file()
+    grades = json.loads(Path(stack.root / ".deployflow" / "health.json").read_text())
+    assert "host" in grades and any(k.startswith("service ") for k in grades)
+    assert set(grades.values()) <= {"ok", "degraded", "down"}
 
 
 def test_a_crashed_deploy_run_is_recovered_by_an_automation(real: tuple[Stack, str]) -> None:
