@@ -128,9 +128,18 @@ def test_a_crashed_deploy_run_is_recovered_by_an_automation(real: tuple[Stack, s
         "parameters": {**dep["parameters"], "root": str(stack.root)},
         "job_variables": {"env": {"DEPLOYFLOW_FAILPOINTS": "verify=hang"}},
     }
-    run = httpx.post(
-        f"{url}/deployments/{dep['id']}/create_flow_run", json=body, headers=headers
-    ).json()
+    watch = httpx.get(f"{url}/deployments/name/health-watch/woosoo-local", headers=headers)
+    pause = {"paused": True}  # the 6 s schedule of the test before: quiet, for SQLite's sake
+    httpx.patch(f"{url}/deployments/{watch.json()['id']}", json=pause, headers=headers)
+    for _attempt in range(5):  # a busy SQLite server may answer 5xx ("database is locked")
+        created = httpx.post(
+            f"{url}/deployments/{dep['id']}/create_flow_run", json=body, headers=headers
+        )
+        if created.status_code < 500:
+            break
+        time.sleep(1)
+    assert created.status_code == 201, created.text
+    run = created.json()
     journal = stack.root / ".deployflow" / "journal.json"
     ends = time.monotonic() + 180
     while not (journal.exists() and '"phase": "verify"' in journal.read_text()):
