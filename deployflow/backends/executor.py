@@ -122,7 +122,7 @@ def _feed(stream: IO[bytes], source: Iterable[bytes], failed: list[BaseException
         for block in source:
             stream.write(block)
     except BrokenPipeError:
-        pass  # the command stopped reading: its exit code says why
+        return  # the command stopped reading: its exit code says why (stdin closed below)
     except BaseException as exc:  # an unreadable input: reported by run() once the command ends
         failed.append(exc)
     finally:

@@ -6,18 +6,24 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["IGNORED", "build_key", "file_sha256", "tree_hash"]
+__all__ = ["IGNORED", "build_key", "file_sha256", "stream_sha256", "tree_hash"]
 
 IGNORED = frozenset({".git", "__pycache__", "node_modules", ".venv", "dist", ".pytest_cache"})
 
 
-def file_sha256(path: Path) -> str:
+def stream_sha256(handle: BinaryIO) -> str:
+    """SHA-256 of what `handle` reads to its end (a file, or a sealed file decrypting)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
+    for block in iter(lambda: handle.read(1 << 16), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return stream_sha256(handle)
 
 
 def tree_hash(root: Path, ignore: frozenset[str] = IGNORED) -> str:

@@ -23,7 +23,7 @@ from deployflow.core.backupdiff import (
     changed_only,
     compare,
 )
-from deployflow.core.checksums import file_sha256
+from deployflow.core.checksums import file_sha256, stream_sha256
 from deployflow.core.context import StackContext
 from deployflow.errors import BackupError
 from deployflow.ops.backup_verify import check_integrity, recorded_databases
@@ -79,14 +79,6 @@ def _live_files(ctx: StackContext) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _plain_sha256(path: Path, key: bytes | None) -> str:
-    digest = hashlib.sha256()
-    with opened(path, key) as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _chosen(meta: dict[str, Any], only: str | None) -> list[str]:
     if only is not None and only not in PARTS:
         raise BackupError(f"--only {only!r}: pick one of {', '.join(PARTS)}")
@@ -112,7 +104,10 @@ def restore_plan(ctx: StackContext, backup_id: str, only: str | None) -> list[Ch
     for part in _chosen(meta, only):
         if part == "configs":
             targets = _config_targets(ctx, path)
-            backup = {str(t): _plain_sha256(path / rel, key) for rel, t in targets.items()}
+            backup = {}
+            for rel, target in targets.items():
+                with opened(path / rel, key) as handle:
+                    backup[str(target)] = stream_sha256(handle)
             live = {str(t): file_sha256(t) for t in targets.values() if t.is_file()}
             changes += compare("configs", backup, live)
         elif part == "database":
