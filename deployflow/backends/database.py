@@ -18,7 +18,15 @@ from deployflow.errors import DatabaseError
 if TYPE_CHECKING:
     import pymysql
 
-__all__ = ["apply_migrations", "connect", "dump", "dump_command", "provision", "split_sql"]
+__all__ = [
+    "apply_migrations",
+    "connect",
+    "count_rows",
+    "dump",
+    "dump_command",
+    "provision",
+    "split_sql",
+]
 
 
 def connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Connection:
@@ -46,6 +54,24 @@ def connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Co
         raise DatabaseError(
             f"database {db.name}: cannot connect to {where} ({exc.args[-1]}); is it running?"
         ) from exc
+
+
+def count_rows(db: ResolvedDatabase, tables: list[str]) -> dict[str, int]:
+    """Rows in each table (names validated as SQL identifiers by the stack), as the app's user."""
+    import pymysql
+
+    conn = connect(db)
+    try:
+        with conn.cursor() as cur:
+            counts = {}
+            for table in tables:
+                cur.execute(f"SELECT COUNT(*) FROM `{table}`")
+                counts[table] = int(cur.fetchone()[0])
+            return counts
+    except pymysql.MySQLError as exc:
+        raise DatabaseError(f"counting rows in {db.name}: {exc.args[-1]}") from None
+    finally:
+        conn.close()
 
 
 def provision(db: ResolvedDatabase) -> None:

@@ -41,8 +41,9 @@ def render(report: dict[str, Any]) -> Table:
         f"{last.get('status', '-')}"
     )
     table = Table(title=title, title_justify="left", expand=False)
-    for column in ("kind", "name", "state", "pid", "cpu %", "memory MB", "up", "port", "detail"):
-        table.add_column(column, justify="right" if column in ("cpu %", "memory MB") else "left")
+    columns = ("kind", "name", "state", "pid", "cpu %", "memory MB", "up", "restarts", "port")
+    for column in (*columns, "detail"):
+        table.add_column(column, justify="right" if column in columns[4:8] else "left")
     for s in report["services"]:
         port = "-" if s["port"] is None else f"{s['port']} {'open' if s['port_open'] else 'shut'}"
         table.add_row(
@@ -53,6 +54,7 @@ def render(report: dict[str, Any]) -> Table:
             _num(s["cpu"], ".0f"),
             _num(s["rss_mb"], ".0f"),
             _age(s["uptime_s"]),
+            "-" if s["restarts"] is None else str(s["restarts"]),
             port,
             "; ".join(s["reasons"]),
             style=COLOUR[s["grade"]],
@@ -66,9 +68,21 @@ def render(report: dict[str, Any]) -> Table:
             "",
             "",
             "",
+            "",
             f"{c['ms']:.0f} ms",
             "; ".join(c["reasons"]) or c["detail"],
             style=COLOUR[c["grade"]],
+        )
+    for q in report["queues"]:
+        pending = "-" if q["pending"] is None else f"{q['pending']} pending"
+        failed = "-" if q["failed"] is None else f"{q['failed']} failed"
+        table.add_row(
+            "queue",
+            q["app"],
+            pending,
+            *[""] * 6,
+            "; ".join(q["reasons"]) or failed,
+            style=COLOUR[q["grade"]],
         )
     host = report["host"]
     disks = ", ".join(f"{k} {v:.1f} GB free" for k, v in host["disk_free_gb"].items())
@@ -79,6 +93,7 @@ def render(report: dict[str, Any]) -> Table:
         "",
         f"{host['cpu']:.0f}",
         f"{host['ram_used_mb']:.0f}/{host['ram_total_mb']:.0f}",
+        "",
         "",
         "",
         "; ".join(host["reasons"]) or disks,

@@ -4,9 +4,19 @@ crossed: yellow) or down (a check failing, a service stopped: red), and the exit
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-__all__ = ["EXIT", "grade_changes", "grade_check", "grade_host", "grade_service", "overall"]
+__all__ = [
+    "EXIT",
+    "grade_changes",
+    "grade_check",
+    "grade_host",
+    "grade_queue",
+    "grade_service",
+    "overall",
+    "restarts_since",
+]
 
 OK, DEGRADED, DOWN = "ok", "degraded", "down"
 EXIT = {OK: 0, DEGRADED: 1, DOWN: 2}
@@ -37,6 +47,28 @@ def grade_check(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, 
     if limit is not None and row["ms"] > limit:
         return DEGRADED, [f"{row['ms']:.0f} ms > {limit:.0f} ms"]
     return OK, []
+
+
+def grade_queue(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, list[str]]:
+    """A queue row (pending, failed, error): degraded when it cannot be counted or when more
+    jobs failed than `failed_jobs` allows."""
+    if row.get("error"):
+        return DEGRADED, [row["error"]]
+    limit = th.get("failed_jobs")
+    if limit is not None and row["failed"] > limit:
+        return DEGRADED, [f"{row['failed']} failed jobs > {limit:.0f}"]
+    return OK, []
+
+
+def restarts_since(starts: list[str] | None, since: str | None) -> int | None:
+    """How many of a service's starts (ISO times) came after `since` (when the live release
+    went live: the deploy's own starts come before it); None when the backend cannot say."""
+    if starts is None:
+        return None
+    if since is None:
+        return max(len(starts) - 1, 0)
+    after = datetime.fromisoformat(since)  # whole seconds: compare starts at that grain
+    return sum(datetime.fromisoformat(s).replace(microsecond=0) > after for s in starts)
 
 
 def grade_host(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, list[str]]:

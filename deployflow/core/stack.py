@@ -117,6 +117,18 @@ class HealthCheck(_Model):
         return str(getattr(self, self.kind))
 
 
+SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class Queue(_Model):
+    """A database-backed job queue (Laravel's `jobs` / `failed_jobs`): `deployflow health`
+    counts its pending and failed rows."""
+
+    database: str
+    pending: Annotated[str, Field(pattern=SQL_NAME)] = "jobs"
+    failed: Annotated[str, Field(pattern=SQL_NAME)] = "failed_jobs"
+
+
 class Hooks(_Model):
     """Commands run in the new release with its configs: `before_start` after the stop stage
     and SQL migrations (e.g. `flask db upgrade`), `after_start` once it is verified."""
@@ -138,6 +150,7 @@ class App(_Model):
     migrations: Migrations | None = None
     services: list[str] = []
     health: list[HealthCheck] = []
+    queue: Queue | None = None
     url: str | None = None
 
     @model_validator(mode="after")
@@ -245,6 +258,7 @@ class Thresholds(_Model):
     memory_mb: Annotated[float | None, Field(gt=0)] = None
     response_ms: Annotated[float | None, Field(gt=0)] = 1000.0
     disk_gb: Annotated[float | None, Field(ge=0)] = 1.0  # free under the root and data dirs
+    failed_jobs: Annotated[int | None, Field(ge=0)] = None  # rows in an app's failed queue
 
 
 class Health(_Model):
@@ -296,6 +310,10 @@ class Stack(_Model):
                 raise ValueError(
                     f"apps.{app_name}.migrations.database: unknown database "
                     f"{app.migrations.database!r}"
+                )
+            if app.queue and app.queue.database not in self.databases:
+                raise ValueError(
+                    f"apps.{app_name}.queue.database: unknown database {app.queue.database!r}"
                 )
             for i, check in enumerate(app.health):
                 if check.mysql and check.mysql not in self.databases:

@@ -4,39 +4,24 @@ concurrently, each with its timeout), and the state change since the last sweep.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from deployflow.backends.files import atomic_write
 from deployflow.backends.history import current_release
-from deployflow.core.context import ResolvedDatabase, StackContext
+from deployflow.core.context import StackContext
 from deployflow.core.healthgrade import grade_changes
-from deployflow.core.healthplan import CheckSpec
-from deployflow.probes import ProbeResult, probe_for
+from deployflow.probes import ProbeResult
+from deployflow.probes.sweep import sweep_checks
 from deployflow.stages.assemble import load_snapshot
 
-__all__ = ["MAX_PARALLEL", "health_change", "probe_all", "sweep"]
-
-
-MAX_PARALLEL = 64  # probes mostly wait on the network: a sweep costs about one timeout
+__all__ = ["health_change", "sweep"]
 
 
 def sweep(ctx: StackContext) -> list[ProbeResult]:
     live = current_release(ctx)
     if live is None:
         return [ProbeResult("release", False, "nothing is live", 0.0)]
-    return probe_all(load_snapshot(ctx, live).checks(), ctx.database)
-
-
-def probe_all(
-    checks: list[CheckSpec], database: Callable[[str], ResolvedDatabase]
-) -> list[ProbeResult]:
-    """Every check at once (up to MAX_PARALLEL), each bounded by its own timeout."""
-    if not checks:
-        return []
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(checks))) as pool:
-        return list(pool.map(lambda c: probe_for(c, database)(), checks))
+    return sweep_checks(load_snapshot(ctx, live).checks(), ctx.database)
 
 
 def health_change(ctx: StackContext, grades: dict[str, str]) -> dict[str, Any] | None:

@@ -1,5 +1,6 @@
 """Everything `deployflow health` shows, gathered at once: each service (state, pid, CPU and
-memory of its process tree, uptime, its port open), each health check of the live release
+memory of its process tree, uptime, restarts since the release went live, its port open), each
+app's job queue (pending and failed rows), each health check of the live release
 (probed concurrently, each with its own timeout), the host (CPU, RAM, load, free disk under the
 deploy root and the database data dir), the live release and the last deploy; graded against
 `health.thresholds`."""
@@ -12,10 +13,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from deployflow.backends.database import count_rows
 from deployflow.backends.history import current_release, load_history
 from deployflow.backends.metrics import host_usage, tree_usage
+from deployflow.backends.services import get_backend
 from deployflow.core.context import StackContext
-from deployflow.core.healthgrade import grade_check, grade_host, grade_service, overall
+from deployflow.core.healthgrade import (
+    grade_check,
+    grade_host,
+    grade_queue,
+    grade_service,
+    overall,
+    restarts_since,
+)
+from deployflow.errors import DeployflowError
 from deployflow.ops.health import sweep
 from deployflow.ops.services import resolve_services
 from deployflow.stages.services import status_specs
@@ -33,8 +44,15 @@ def _port_open(host: str, port: int | None) -> bool | None:
         return False
 
 
+def _live_since(ctx: StackContext) -> str | None:
+    """When the live release went live (its services' deploy starts come before it)."""
+    live = current_release(ctx)
+    return next((r.updated for r in load_history(ctx) if r.id == live), None)
+
+
 def _services(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, Any]]:
     specs = resolve_services(ctx, "all")
+    since = _live_since(ctx)
     statuses = status_specs(specs)
     usage = tree_usage({s.name: s.pid for s in statuses if s.running})
     rows = []
@@ -46,9 +64,27 @@ def _services(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, 
             "pid": s.pid,
             "port": spec.port,
             "port_open": _port_open(spec.host, spec.port) if s.running else None,
+            "restarts": restarts_since(get_backend(spec.backend).starts(spec), since),
             **usage.get(s.name, {"cpu": None, "rss_mb": None, "uptime_s": None, "processes": 0}),
         }
         row["grade"], row["reasons"] = grade_service(row, th)
+        rows.append(row)
+    return rows
+
+
+def _queues(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, Any]]:
+    rows = []
+    for app_name, app in ctx.stack.apps.items():
+        if app.queue is None:
+            continue
+        q = app.queue
+        row: dict[str, Any] = {"app": app_name, "pending": None, "failed": None, "error": None}
+        try:
+            counts = count_rows(ctx.database(q.database), [q.pending, q.failed])
+            row["pending"], row["failed"] = counts[q.pending], counts[q.failed]
+        except DeployflowError as exc:
+            row["error"] = str(exc)
+        row["grade"], row["reasons"] = grade_queue(row, th)
         rows.append(row)
     return rows
 
@@ -75,8 +111,10 @@ def health_report(ctx: StackContext) -> dict[str, Any]:
     th = ctx.stack.health.thresholds.model_dump()
     with ThreadPoolExecutor(max_workers=2) as pool:
         checks_job = pool.submit(sweep, ctx)  # the probes wait on the network meanwhile
+        queues_job = pool.submit(_queues, ctx, th)
         services = _services(ctx, th)
         results = checks_job.result()
+        queues = queues_job.result()
     checks = []
     for r in results:
         row = {"name": r.name, "ok": r.ok, "ms": r.ms, "detail": r.detail}
@@ -88,13 +126,14 @@ def health_report(ctx: StackContext) -> dict[str, Any]:
             paths[f"{name} data"] = Path(ctx.render(svc.creates, f"services.{name}.creates"))
     host = host_usage(paths)
     host["grade"], host["reasons"] = grade_host(host, th)
-    grades = [r["grade"] for r in services + checks] + [host["grade"]]
+    grades = [r["grade"] for r in services + checks + queues] + [host["grade"]]
     verdict, code = overall(grades)
     return {
         "verdict": verdict,
         "exit": code,
         "services": services,
         "checks": checks,
+        "queues": queues,
         "host": host,
         "release": _release(ctx),
         "thresholds": th,
@@ -114,6 +153,10 @@ def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             "detail": "; ".join(c["reasons"]) or f"{c['ms']:.0f} ms",
         }
         for c in report["checks"]
+    ]
+    rows += [
+        {"row": f"queue {q['app']}", "grade": q["grade"], "detail": "; ".join(q["reasons"])}
+        for q in report["queues"]
     ]
     host = report["host"]
     rows.append({"row": "host", "grade": host["grade"], "detail": "; ".join(host["reasons"])})

@@ -17,14 +17,17 @@ from deployflow.probes.base import ProbeResult
 __all__ = [
     "database_probe",
     "http_probe",
+    "judge_http",
     "mysql_probe",
     "probe_for",
     "tcp_probe",
+    "timed",
+    "tls_context",
     "ws_probe",
 ]
 
 
-def _timed(name: str, fn: Callable[[], tuple[bool, str]]) -> ProbeResult:
+def timed(name: str, fn: Callable[[], tuple[bool, str]]) -> ProbeResult:
     started = time.monotonic()
     try:
         ok, detail = fn()
@@ -34,12 +37,31 @@ def _timed(name: str, fn: Callable[[], tuple[bool, str]]) -> ProbeResult:
 
 
 @functools.cache
-def _tls() -> Any:
+def tls_context() -> Any:
     """One TLS context for every probe: building it (loading the CA bundle) costs ~50 ms of CPU,
     which a sweep of many endpoints would otherwise pay per endpoint."""
     import httpx
 
     return httpx.create_ssl_context()
+
+
+def judge_http(
+    response: Any, status: int, json_subset: Mapping[str, Any] | None, contains: str | None
+) -> tuple[bool, str]:
+    """(ok, detail) of an HTTP response against what the check expects."""
+    if response.status_code != status:
+        return False, f"HTTP {response.status_code} (want {status})"
+    if contains is not None and contains not in response.text:
+        return False, f"body lacks {contains!r}"
+    if json_subset:
+        try:
+            body = response.json()
+        except json.JSONDecodeError:
+            return False, "body is not JSON"
+        for key, want in json_subset.items():
+            if str(body.get(key)) != str(want):
+                return False, f"{key}={body.get(key)!r} (want {want!r})"
+    return True, f"HTTP {response.status_code}"
 
 
 def http_probe(
@@ -53,22 +75,10 @@ def http_probe(
     import httpx
 
     def check() -> tuple[bool, str]:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True, verify=_tls())
-        if response.status_code != status:
-            return False, f"HTTP {response.status_code} (want {status})"
-        if contains is not None and contains not in response.text:
-            return False, f"body lacks {contains!r}"
-        if json_subset:
-            try:
-                body = response.json()
-            except json.JSONDecodeError:
-                return False, "body is not JSON"
-            for key, want in json_subset.items():
-                if str(body.get(key)) != str(want):
-                    return False, f"{key}={body.get(key)!r} (want {want!r})"
-        return True, f"HTTP {response.status_code}"
+        response = httpx.get(url, timeout=timeout, follow_redirects=True, verify=tls_context())
+        return judge_http(response, status, json_subset, contains)
 
-    return _timed(f"http {url}", check)
+    return timed(f"http {url}", check)
 
 
 def ws_probe(
@@ -90,7 +100,7 @@ def ws_probe(
         finally:
             conn.close()
 
-    return _timed(f"ws {url}", check)
+    return timed(f"ws {url}", check)
 
 
 def tcp_probe(host: str, port: int, *, timeout: float = 3.0) -> ProbeResult:
@@ -98,7 +108,7 @@ def tcp_probe(host: str, port: int, *, timeout: float = 3.0) -> ProbeResult:
         with socket.create_connection((host, port), timeout=timeout):
             return True, "port open"
 
-    return _timed(f"tcp {host}:{port}", check)
+    return timed(f"tcp {host}:{port}", check)
 
 
 def mysql_probe(
@@ -124,7 +134,7 @@ def mysql_probe(
         finally:
             conn.close()
 
-    return _timed(f"mysql {user}@{host}:{port}/{database}", check)
+    return timed(f"mysql {user}@{host}:{port}/{database}", check)
 
 
 def probe_for(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from deployflow.core.healthgrade import grade_check, grade_host, grade_service, overall
+from deployflow.core.healthgrade import (
+    grade_check,
+    grade_host,
+    grade_queue,
+    grade_service,
+    overall,
+    restarts_since,
+)
 
 TH = {"cpu": 90.0, "memory_mb": 100.0, "response_ms": 500.0, "disk_gb": 1.0}
 
@@ -29,3 +36,23 @@ def test_overall_is_the_worst_row() -> None:
     assert overall([]) == ("ok", 0)
     assert overall(["ok", "degraded"]) == ("degraded", 1)
     assert overall(["degraded", "down", "ok"]) == ("down", 2)
+
+
+def test_queues() -> None:
+    row = {"pending": 3, "failed": 2, "error": None}
+    assert grade_queue(row, TH) == ("ok", [])  # no failed_jobs limit: counted, not graded
+    assert grade_queue(row, {**TH, "failed_jobs": 1}) == ("degraded", ["2 failed jobs > 1"])
+    assert grade_queue(row, {**TH, "failed_jobs": 2}) == ("ok", [])
+    broken = {"pending": None, "failed": None, "error": "no table failed_jobs"}
+    assert grade_queue(broken, TH) == ("degraded", ["no table failed_jobs"])
+
+
+def test_restarts_after_going_live() -> None:
+    live = "2026-11-26T10:00:00+00:00"
+    deploy_start = "2026-11-26T10:00:00.400000+00:00"  # same second as going live: the deploy's
+    later = ["2026-11-26T10:05:00.100000+00:00", "2026-11-26T11:00:00.900000+00:00"]
+    assert restarts_since(None, live) is None  # the backend cannot say
+    assert restarts_since([deploy_start], live) == 0
+    assert restarts_since([deploy_start, *later], live) == 2
+    assert restarts_since(["2026-11-25T09:00:00+00:00", *later], live) == 2  # infrastructure
+    assert restarts_since(later, None) == 1  # nothing live: every start after the first

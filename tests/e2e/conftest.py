@@ -87,6 +87,21 @@ class Stack:
         url = f"http://127.0.0.1:{self.var('BACKEND_PORT')}/api/health"
         return httpx.get(url, timeout=5).json()
 
+    def sql(self, query: str) -> list[tuple]:
+        """One statement as the database's root (socket auth) in the app's database."""
+        import pymysql
+
+        sock = self.root / "shared" / "mysql" / "mysqld.sock"
+        conn = pymysql.connect(
+            unix_socket=str(sock), user="root", database=self.var("DB_DATABASE"), autocommit=True
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query)
+                return list(cur.fetchall())
+        finally:
+            conn.close()
+
     def releases(self) -> list[dict]:
         return json.loads(self.cli("releases", "--json").stdout)
 

@@ -17,23 +17,9 @@ import sys
 import tarfile
 from pathlib import Path
 
-import pymysql
 import zstandard
 
 from tests.e2e.conftest import Stack
-
-
-def _sql(stack: Stack, query: str) -> list[tuple]:
-    sock = stack.root / "shared" / "mysql" / "mysqld.sock"
-    conn = pymysql.connect(
-        unix_socket=str(sock), user="root", database=stack.var("DB_DATABASE"), autocommit=True
-    )
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
 
 
 def _state(stack: Stack) -> dict[str, object]:
@@ -46,8 +32,8 @@ def _state(stack: Stack) -> dict[str, object]:
     }
     config = stack.root / "current" / "pwa" / "dist" / "config.json"
     return {
-        "devices": _sql(stack, "CHECKSUM TABLE devices")[0][1],
-        "rows": _sql(stack, "SELECT COUNT(*) FROM devices")[0][0],
+        "devices": stack.sql("CHECKSUM TABLE devices")[0][1],
+        "rows": stack.sql("SELECT COUNT(*) FROM devices")[0][0],
         "files": files,
         "config": hashlib.sha256(config.read_bytes()).hexdigest(),
     }
@@ -112,8 +98,8 @@ def test_create_change_restore_verify_and_refuse(stack: Stack) -> None:
     assert "DB_PASSWORD" not in (folder / "metadata.json").read_text()
 
     # change rows, shared files and a live config
-    _sql(stack, "INSERT INTO devices (name) VALUES ('tablet-99')")
-    _sql(stack, "DELETE FROM devices WHERE name = 'tablet-01'")
+    stack.sql("INSERT INTO devices (name) VALUES ('tablet-99')")
+    stack.sql("DELETE FROM devices WHERE name = 'tablet-01'")
     (storage / "uploads" / "menu.bin").write_bytes(b"overwritten")
     (storage / "uploads" / "new.txt").write_text("added after the backup\n")
     config = stack.root / "current" / "pwa" / "dist" / "config.json"
@@ -215,7 +201,7 @@ def test_create_change_restore_verify_and_refuse(stack: Stack) -> None:
     dump = (stack.root / "backups" / sealed["id"] / "database" / "main.sql.gz").read_bytes()
     assert dump.startswith(b"DFSEAL1") and b"tablet" not in dump
     assert "ok" in stack.cli("backup", "verify", sealed["id"], "--restore-test").stdout
-    _sql(stack, "DELETE FROM devices")
+    stack.sql("DELETE FROM devices")
     stack.cli("backup", "restore", sealed["id"], "--only", "database", "--force")
     assert _state(stack) == before
     wrong = {**stack.env, "WOOSOO_BACKUP_KEY": base64.b64encode(os.urandom(32)).decode()}

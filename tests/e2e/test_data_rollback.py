@@ -9,12 +9,11 @@ import signal
 import time
 
 from tests.e2e.conftest import Stack
-from tests.e2e.test_backups import _sql
 
 
 def _tables(stack: Stack) -> dict[str, int]:
-    names = [row[0] for row in _sql(stack, "SHOW TABLES")]
-    return {name: _sql(stack, f"CHECKSUM TABLE `{name}`")[0][1] for name in names}
+    names = [row[0] for row in stack.sql("SHOW TABLES")]
+    return {name: stack.sql(f"CHECKSUM TABLE `{name}`")[0][1] for name in names}
 
 
 def _error(proc) -> str:
@@ -51,7 +50,7 @@ def test_database_goes_back_with_the_code(stack: Stack) -> None:
     stack.cli("run", "full")
     v2 = stack.current()
     assert "orders" in _tables(stack)
-    _sql(stack, "INSERT INTO orders VALUES (2, 20)")
+    stack.sql("INSERT INTO orders VALUES (2, 20)")
 
     # the guard: code may not go back across the schema change with the data left as it is
     line = _error(stack.cli("rollback", check=False))

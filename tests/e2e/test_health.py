@@ -1,5 +1,6 @@
 """`deployflow health` on the deployed example: real processes, ports, probes and psutil
-readings; a crossed threshold is degraded (exit 1), a stopped service is down (exit 2)."""
+readings, restarts counted, a real job queue counted; a crossed threshold is degraded (exit 1),
+a stopped service is down (exit 2)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,35 @@ def test_health_table_grades_and_exit_codes(stack: Stack) -> None:
     assert {"deploy root", "db data"} <= set(report["host"]["disk_free_gb"])
     assert report["release"]["live"] == stack.current()
     assert report["release"]["last_deploy"]["status"] == "live"
+    assert web["restarts"] == 0 and report["queues"] == []
+
+    # a restart after the release went live is counted; a job queue is counted and graded
+    stack.cli("services", "restart", "backend-api")
+    stack.sql("CREATE TABLE jobs (id INT PRIMARY KEY)")
+    stack.sql("CREATE TABLE failed_jobs (id INT PRIMARY KEY)")
+    stack.sql("INSERT INTO jobs VALUES (1), (2), (3)")
+    stack.sql("INSERT INTO failed_jobs VALUES (1)")
+    stack.edit(
+        "    migrations: {database: main",
+        "    queue: {database: main}\n    migrations: {database: main",
+    )
+    code, report = _health(stack)
+    assert code == 0, report
+    assert {s["name"]: s for s in report["services"]}["backend-api"]["restarts"] == 1
+    assert report["queues"] == [
+        {"app": "backend", "pending": 3, "failed": 1, "error": None, "grade": "ok", "reasons": []}
+    ]
+    stack.edit("backup: {", "health: {thresholds: {failed_jobs: 0}}\nbackup: {")
+    code, report = _health(stack)
+    assert code == 1 and report["queues"][0]["reasons"] == ["1 failed jobs > 0"]
+    wide = {**stack.env, "COLUMNS": "200"}
+    assert "3 pending" in stack.cli_env(wide, "health", check=False).stdout
+    stack.sql("DROP TABLE failed_jobs")
+    code, report = _health(stack)
+    assert code == 1 and "failed_jobs" in report["queues"][0]["error"]
 
     # a threshold crossed: degraded, the row says why
-    stack.edit("backup: {", "health: {thresholds: {memory_mb: 1}}\nbackup: {")
+    stack.edit("health: {thresholds: {failed_jobs: 0}}", "health: {thresholds: {memory_mb: 1}}")
     code, report = _health(stack)
     assert code == 1 and report["verdict"] == "degraded"
     assert any("memory" in r for s in report["services"] for r in s["reasons"])
@@ -40,7 +67,7 @@ def test_health_table_grades_and_exit_codes(stack: Stack) -> None:
     assert code == 2 and report["verdict"] == "down"
     assert [c for c in report["checks"] if not c["ok"]]  # the PWA's checks fail
     assert not {s["name"]: s for s in report["services"]}["pwa-web"]["running"]
-    table = stack.cli("health", check=False)
+    table = stack.cli_env(wide, "health", check=False)
     assert table.returncode == 2 and "DOWN" in table.stdout and "stopped" in table.stdout
 
     assert stack.cli("health", "--interval", "0", check=False).returncode == 2

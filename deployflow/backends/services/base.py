@@ -57,6 +57,10 @@ class ServiceBackend(ABC):
             run(Command.of(argv, timeout=spec.start_timeout), error=ServiceError)
         return self.status(spec)
 
+    def starts(self, spec: ServiceSpec) -> list[str] | None:
+        """When each start happened (ISO times, oldest first); None: this backend cannot say."""
+        return None
+
     def stop(self, spec: ServiceSpec) -> ServiceStatus:
         self._require()
         for argv in self.stop_argv(spec):

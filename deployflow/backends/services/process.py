@@ -112,6 +112,7 @@ class ProcessBackend(ServiceBackend):
             self._terminate(spec, old_pid)
             info["previous"] = None
             atomic_write(spec.pid_file, json.dumps(info))
+        _note_start(spec)
         return ServiceStatus(spec.name, self.name, True, proc.pid, detail=f"pid {proc.pid}")
 
     @staticmethod
@@ -131,6 +132,13 @@ class ProcessBackend(ServiceBackend):
         if spec.port:
             return f"did not open port {spec.port} on {spec.host} in {spec.start_timeout:.0f}s"
         return None
+
+    def starts(self, spec: ServiceSpec) -> list[str] | None:
+        assert spec.pid_file is not None
+        try:
+            return list(json.loads(_starts_file(spec).read_text()))
+        except (FileNotFoundError, ValueError, TypeError):
+            return []
 
     def stop(self, spec: ServiceSpec) -> ServiceStatus:
         assert spec.pid_file is not None
@@ -166,6 +174,24 @@ class ProcessBackend(ServiceBackend):
     def _alive(pgid: int) -> bool:
         reap(pgid)
         return bool(group_members(pgid))
+
+
+KEEP_STARTS = 100
+
+
+def _starts_file(spec: ServiceSpec) -> Path:
+    assert spec.pid_file is not None
+    return spec.pid_file.with_suffix(".starts")
+
+
+def _note_start(spec: ServiceSpec) -> None:
+    """Each successful start's time, kept beside the pidfile across stops (for restart counts)."""
+    try:
+        starts = json.loads(_starts_file(spec).read_text())
+    except (FileNotFoundError, ValueError):
+        starts = []
+    stamp = datetime.now(UTC).isoformat()
+    atomic_write(_starts_file(spec), json.dumps([*starts, stamp][-KEEP_STARTS:]))
 
 
 def _port_open(host: str, port: int) -> bool:
