@@ -6,9 +6,19 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["append_line", "atomic_write", "copy_tree", "fsync_dir", "read_link", "switch_symlink"]
+__all__ = [
+    "append_line",
+    "atomic_file",
+    "atomic_write",
+    "copy_tree",
+    "fsync_dir",
+    "read_link",
+    "switch_symlink",
+]
 
 
 def fsync_dir(path: Path) -> None:
@@ -19,15 +29,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
-    """Write `data` to `path` so readers see the old file or the new one, never half of it."""
+@contextlib.contextmanager
+def atomic_file(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A file to stream into that appears at `path` whole when the block ends (temp file,
+    fsync, rename), and never if the block fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -36,6 +47,12 @@ def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
+    """Write `data` to `path` so readers see the old file or the new one, never half of it."""
+    with atomic_file(path, mode) as handle:
+        handle.write(data.encode() if isinstance(data, str) else data)
 
 
 def append_line(path: Path, line: str) -> None:

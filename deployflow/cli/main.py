@@ -17,6 +17,7 @@ from deployflow.cli import (
     config,
     deployments,
     health,
+    logs,
     preflight,
     releases,
     run,
@@ -41,6 +42,7 @@ app.command("rollback")(releases.rollback)
 app.command("releases")(releases.releases)
 app.command("recover")(releases.recover)
 app.command("health")(health.health)
+app.command("logs")(logs.logs)
 app.add_typer(backup.app, name="backup")
 app.add_typer(config.app, name="config")
 app.add_typer(services.app, name="services")

@@ -151,6 +151,7 @@ class App(_Model):
     services: list[str] = []
     health: list[HealthCheck] = []
     queue: Queue | None = None
+    logs: list[str] = []  # log files (globs) inside the app's live dir: storage/logs/*.log
     url: str | None = None
 
     @model_validator(mode="after")
@@ -165,9 +166,10 @@ class App(_Model):
         ):
             if any(not step for step in steps):
                 raise ValueError(f"{key}: every step is a non-empty argv list")
-        for entry in self.shared:
-            if entry.startswith("/") or ".." in entry.split("/"):
-                raise ValueError(f"shared: {entry!r} must be relative, without '..'")
+        for key, entries in (("shared", self.shared), ("logs", self.logs)):
+            for entry in entries:
+                if entry.startswith("/") or ".." in entry.split("/"):
+                    raise ValueError(f"{key}: {entry!r} must be relative, without '..'")
         return self
 
 
@@ -181,6 +183,7 @@ class Service(_Model):
     port: str | int | None = None
     host: str | None = None  # where it listens; default: its --host/--bind option or 127.0.0.1
     reuse_port: bool = False  # it binds with SO_REUSEPORT: start the new one, then stop the old
+    logs: list[str] = []  # log files (globs) it writes itself, e.g. nginx's access and error logs
     prepare: list[str] = []
     creates: str | None = None
     stop_grace: Annotated[float, Field(gt=0, le=300)] = 10.0

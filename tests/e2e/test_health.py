@@ -30,6 +30,12 @@ def test_health_table_grades_and_exit_codes(stack: Stack) -> None:
     assert report["release"]["last_deploy"]["status"] == "live"
     assert web["restarts"] == 0 and report["queues"] == []
 
+    # the running services' own output, through the log viewer
+    logs = stack.cli("logs", "all", "--json", "-n", "0").stdout.splitlines()
+    entries = [json.loads(line) for line in logs]
+    assert {"db", "backend-api", "relay-ws"} <= {e["source"] for e in entries}
+    assert any(e["kind"] == "deployflow" and e["source"] == "pwa-web" for e in entries)
+
     # a restart after the release went live is counted; a job queue is counted and graded
     stack.cli("services", "restart", "backend-api")
     stack.sql("CREATE TABLE jobs (id INT PRIMARY KEY)")

@@ -1,0 +1,90 @@
+"""Following a log file as it grows, across rotation: a rename + new file (the old one is read
+to its end, then the new one from its start) and copytruncate (the file shrinks: read it again
+from the start). A file that does not exist yet is waited for. Each poll returns the entries
+completed since the last; an entry is complete when the next begins or when a poll finds
+nothing new (so a lone line shows within two polls)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from deployflow.backends.logread import MAX_LINE
+from deployflow.core.logparse import Entry, Grouper
+
+__all__ = ["FileFollower"]
+
+
+class FileFollower:
+    def __init__(self, path: Path, source: str, from_end: bool = True) -> None:
+        self.path = path
+        self.grouper = Grouper(source)
+        self.handle: BinaryIO | None = None
+        self.partial = b""
+        self.skipping = False  # the rest of an over-long line, already shown cut
+        self._open(at_end=from_end)
+
+    def _open(self, at_end: bool) -> None:
+        try:
+            self.handle = open(self.path, "rb")  # noqa: SIM115 (kept open while following)
+        except FileNotFoundError:
+            self.handle = None
+            return
+        if at_end:
+            self.handle.seek(0, os.SEEK_END)
+
+    def _rotated(self) -> bool:
+        """The path now names another file (renamed away and recreated)."""
+        assert self.handle is not None
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return False  # renamed, the new one not there yet: keep reading the old
+        mine = os.fstat(self.handle.fileno())
+        return (now.st_ino, now.st_dev) != (mine.st_ino, mine.st_dev)
+
+    def _read(self) -> bytes:
+        assert self.handle is not None
+        if os.fstat(self.handle.fileno()).st_size < self.handle.tell():  # copytruncate
+            self.handle.seek(0)
+            self.partial = b""
+        return self.handle.read()
+
+    def poll(self) -> list[Entry]:
+        if self.handle is None:
+            self._open(at_end=False)  # created since: read it all
+            if self.handle is None:
+                return []
+        data = self._read()
+        if self._rotated():
+            data += self._read()  # the old file's last lines, then the new file from its start
+            self.handle.close()
+            self._open(at_end=False)
+            if self.handle is not None:
+                data += self._read()
+        done: list[Entry] = []
+        if data and self.skipping:
+            nl = data.find(b"\n")
+            self.skipping = nl < 0
+            data = b"" if nl < 0 else data[nl + 1 :]
+            if not data:
+                return done
+        if data:
+            *complete, self.partial = (self.partial + data).split(b"\n")
+            for raw in complete:
+                line = raw[:MAX_LINE].decode("utf-8", errors="replace")
+                if entry := self.grouper.feed(line):
+                    done.append(entry)
+            if len(self.partial) > MAX_LINE:  # a huge line still being written: show its head
+                line = self.partial[:MAX_LINE].decode("utf-8", errors="replace")
+                self.partial, self.skipping = b"", True
+                if entry := self.grouper.feed(line):
+                    done.append(entry)
+        elif last := self.grouper.flush():
+            done.append(last)
+        return done
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
