@@ -10,11 +10,11 @@ import gzip
 import shutil
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from deployflow.backends.executor import Command, resolve_program, run
+from deployflow.backends.executor import Command, metered, resolve_program, run
 from deployflow.backends.sealed import SealedWriter, opened
 from deployflow.errors import BackupError
 
@@ -23,8 +23,15 @@ __all__ = ["archived_files", "check_members", "pack", "read_to_end", "unpack", "
 ZSTD = "zstd -1 -T0"  # shared dirs hold uploads (mostly compressed already): speed over ratio
 
 
-def pack(base: Path, names: list[str], dest: Path, key: bytes | None) -> str:
-    """Write `dest` (0600): a zstd tar of `names` (paths under `base`); returns its SHA-256."""
+def pack(
+    base: Path,
+    names: list[str],
+    dest: Path,
+    key: bytes | None,
+    progress: Callable[[int], None] | None = None,
+) -> str:
+    """Write `dest` (0600): a zstd tar of `names` (paths under `base`); returns its SHA-256.
+    `progress` hears the archive's bytes written now and then."""
     if resolve_program("tar") is None or resolve_program("zstd") is None:
         raise BackupError("tar and zstd are needed to archive files; scripts/install installs them")
     present = [n for n in names if (base / n).exists() or (base / n).is_symlink()]
@@ -33,7 +40,8 @@ def pack(base: Path, names: list[str], dest: Path, key: bytes | None) -> str:
         argv = ["tar", "-I", ZSTD, "-cf", "-", "-C", str(base), "--", *present]
         if not present:  # an empty archive still says "no files" when restored
             argv = ["tar", "-I", ZSTD, "-cf", "-", "-T", "/dev/null"]
-        run(Command.of(argv, timeout=None), sink=writer.write, error=BackupError)
+        sink = metered(writer.write, progress)
+        run(Command.of(argv, timeout=None), sink=sink, error=BackupError)
     finally:
         digest = writer.close()
     return digest

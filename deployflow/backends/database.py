@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deployflow.backends.executor import Command, resolve_program, run
+from deployflow.backends.executor import Command, metered, resolve_program, run
 from deployflow.backends.sealed import SealedWriter
 from deployflow.core.context import ResolvedDatabase
 from deployflow.errors import DatabaseError
@@ -177,9 +177,15 @@ def dump_command(db: ResolvedDatabase, tool: str) -> Command:
     return Command.of(argv, env={"MYSQL_PWD": password}, timeout=3600, secrets=(password,))
 
 
-def dump(db: ResolvedDatabase, dest: Path, key: bytes | None = None) -> str:
+def dump(
+    db: ResolvedDatabase,
+    dest: Path,
+    key: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> str:
     """Dump the database into `dest` (gzip, 0600, sealed when a key is given) through a temp
-    file renamed when complete, in one pass. Returns the stored file's SHA-256."""
+    file renamed when complete, in one pass; `progress` hears the dumped bytes now and then.
+    Returns the stored file's SHA-256."""
     tool = resolve_program("mariadb-dump") or resolve_program("mysqldump")
     if tool is None:
         raise DatabaseError("mysqldump not found; install mariadb-client (scripts/install does)")
@@ -189,7 +195,8 @@ def dump(db: ResolvedDatabase, dest: Path, key: bytes | None = None) -> str:
     try:
         try:
             with gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=1) as out:  # type: ignore[arg-type]
-                run(dump_command(db, tool), sink=out.write, error=DatabaseError)
+                sink = metered(out.write, progress)
+                run(dump_command(db, tool), sink=sink, error=DatabaseError)
         except DatabaseError as exc:
             raise DatabaseError(f"database {db.name}: dump failed ({exc})") from None
         finally:

@@ -28,6 +28,7 @@ __all__ = [
     "become",
     "kill_group",
     "kill_running",
+    "metered",
     "resolve_program",
     "run",
     "spawn",
@@ -240,6 +241,25 @@ def run(
         last = tail[-1] if tail else "no output"
         raise error(f"{command.display} exited {code} in {command.cwd or '.'}: {last}")
     return result
+
+
+def metered(
+    sink: Callable[[bytes], object], report: Callable[[int], None] | None, every: float = 1.0
+) -> Callable[[bytes], None]:
+    """`sink`, telling `report` the bytes through it so far at most once per `every` seconds
+    (progress of a long dump or archive)."""
+    total = 0
+    last = time.monotonic()
+
+    def write(block: bytes) -> None:
+        nonlocal total, last
+        sink(block)
+        total += len(block)
+        if report is not None and time.monotonic() - last >= every:
+            last = time.monotonic()
+            report(total)
+
+    return write
 
 
 def spawn(command: Command, log_file: Path) -> subprocess.Popen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -27,6 +28,10 @@ Background = Annotated[
     typer.Option(
         "--background", help="Start it on the target's worker and return the run id at once."
     ),
+]
+Plain = Annotated[
+    bool,
+    typer.Option("--plain", help="Log lines instead of the live view (always so off a terminal)."),
 ]
 Target = Annotated[
     str | None, typer.Option("--target", help="The target to run on (default: the only one).")
@@ -81,7 +86,12 @@ def _background(
 
 
 def _deploy(
-    stack: str, root: str | None, apps: list[str] | None, as_json: bool, **options: bool
+    stack: str,
+    root: str | None,
+    apps: list[str] | None,
+    as_json: bool,
+    plain: bool,
+    **options: bool,
 ) -> None:
     from deployflow.cli.flows import print_summary, run_flow
     from deployflow.errors import DeployFailed
@@ -89,10 +99,19 @@ def _deploy(
 
     ctx = load(stack, root)
     select_apps(ctx, apps)  # bad input fails here, before Prefect starts
-    try:
-        summary = run_flow(
+
+    def work() -> dict:
+        return run_flow(
             "deploy", stack=stack, root=root, apps=apps, project=ctx.stack.project, **options
         )
+
+    try:
+        if plain or as_json or not sys.stdout.isatty():
+            summary = work()
+        else:
+            from deployflow.cli.deployview import watched
+
+            summary = watched(work)
     except DeployFailed as exc:
         if exc.summary:
             print_summary(exc.summary, as_json)
@@ -112,6 +131,7 @@ def full(
     sequential: Sequential = False,
     rollback: Rollback = True,
     as_json: Json = False,
+    plain: Plain = False,
     background: Background = False,
     target: Target = None,
 ) -> None:
@@ -131,6 +151,7 @@ def full(
         root,
         None,
         as_json,
+        plain,
         force=force,
         sequential=sequential,
         auto_rollback=rollback,
@@ -150,6 +171,7 @@ def app_(
     force: Force = False,
     rollback: Rollback = True,
     as_json: Json = False,
+    plain: Plain = False,
     background: Background = False,
     target: Target = None,
 ) -> None:
@@ -172,7 +194,15 @@ def app_(
         )
         return
     _deploy(
-        stack, root, [name], as_json, force=force, sequential=True, auto_rollback=rollback, **flags
+        stack,
+        root,
+        [name],
+        as_json,
+        plain,
+        force=force,
+        sequential=True,
+        auto_rollback=rollback,
+        **flags,
     )
 
 

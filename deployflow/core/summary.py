@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +14,23 @@ from deployflow.core.context import StackContext
 __all__ = ["Summary"]
 
 
+def _nobody(_kind: str, _entry: dict[str, Any]) -> None:
+    return None
+
+
 class Summary:
-    def __init__(self, ctx: StackContext, flow: str, apps: list[str], release: str) -> None:
+    def __init__(
+        self,
+        ctx: StackContext,
+        flow: str,
+        apps: list[str],
+        release: str,
+        watch: Callable[[str, dict[str, Any]], None] = _nobody,
+    ) -> None:
+        """`watch(kind, entry)` hears each stage start and end (kind: start, ok, failed,
+        skipped): the CLI's live view."""
         self._t0 = time.monotonic()
+        self._watch = watch
         self.data: dict[str, Any] = {
             "flow": flow,
             "project": ctx.stack.project,
@@ -47,6 +61,7 @@ class Summary:
         """Time a stage; it is recorded as ok, or failed with the error, which propagates."""
         entry: dict[str, Any] = {"name": name, "status": "ok", "seconds": 0.0, "detail": ""}
         started = time.monotonic()
+        self._watch("start", entry)
         try:
             yield entry
         except BaseException as exc:
@@ -56,11 +71,12 @@ class Summary:
         finally:
             entry["seconds"] = round(time.monotonic() - started, 3)
             self.data["stages"].append(entry)
+            self._watch(entry["status"], entry)
 
     def skip(self, name: str, why: str) -> None:
-        self.data["stages"].append(
-            {"name": name, "status": "skipped", "seconds": 0.0, "detail": why}
-        )
+        entry = {"name": name, "status": "skipped", "seconds": 0.0, "detail": why}
+        self.data["stages"].append(entry)
+        self._watch("skipped", entry)
 
     def warn(self, message: str) -> None:
         self.data["warnings"].append(message)

@@ -20,6 +20,7 @@ from deployflow.ops.failpoints import failpoint
 from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
 from deployflow.ops.pipeline import STAGES
+from deployflow.ops.progress import Progress, publish, stage_event
 from deployflow.ops.putback import put_back, recover
 from deployflow.ops.runner import Runner
 from deployflow.stages.assemble import load_snapshot, release_complete
@@ -137,7 +138,9 @@ def deploy(
         recover(ctx, runner.log)
         run = new_run(ctx, options, runner)
         on_release(run.release_id)
-        summary = Summary(ctx, "app" if options.apps else "full", run.apps, run.release_id)
+        flow = "app" if options.apps else "full"
+        summary = Summary(ctx, flow, run.apps, run.release_id, watch=stage_event)
+        publish(Progress("plan", stages=tuple(s.name for s in STAGES)))
         summary["previous"] = summary["live"] = run.live
         summary["revision"] = options.revision
         journal = Journal("deploy", run.release_id, run.live)

@@ -9,6 +9,7 @@ from pathlib import Path
 from deployflow.core.configs import RenderedConfig
 from deployflow.core.context import StackContext
 from deployflow.core.snapshot import Snapshot
+from deployflow.ops.progress import Progress, publish
 from deployflow.ops.runner import Runner
 from deployflow.probes import ProbeResult
 
@@ -47,3 +48,4 @@ class DeployRun:
 
     def say(self, message: str) -> None:
         self.runner.log(message)
+        publish(Progress("line", text=self.ctx.redact(message)))

@@ -122,7 +122,9 @@ def _databases(
         db = ctx.database(name)
         path = tmp / "database" / f"{name}.sql.gz"
         stats = table_stats(db)  # before the dump: a deploy's backup runs under the lock
-        sums[path] = dump(db, path, key)
+        sums[path] = dump(
+            db, path, key, lambda n, db_name=name: log(f"database {db_name}: {n >> 20} MB dumped")
+        )
         recorded[name] = {"tables": stats, "schema": schema_fingerprint(db)}
         size = path.stat().st_size
         log(f"backup {backup_id}: database {name} dumped ({size} bytes, {len(stats)} tables)")
@@ -166,7 +168,9 @@ def create_backup(
         def archive() -> None:
             if "files" in include:
                 dirs = sorted(shared_dirs(ctx))
-                sums[tmp / FILES] = pack(lay.shared, dirs, tmp / FILES, key)
+                sums[tmp / FILES] = pack(
+                    lay.shared, dirs, tmp / FILES, key, lambda n: log(f"files: {n >> 20} MB")
+                )
                 log(f"backup {backup_id}: shared dirs archived ({', '.join(dirs) or 'none'})")
 
         def databases() -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deployflow.backends.database import dump_command
-from deployflow.backends.executor import Command, run
+from deployflow.backends.executor import Command, metered, run
 from deployflow.core.context import ResolvedDatabase
 from deployflow.errors import CommandError
 
@@ -92,3 +92,15 @@ def test_a_source_feeds_stdin() -> None:
     out = []
     run(Command.of(["wc", "-c"]), source=iter([b"x" * 1000] * 5), on_line=out.append)
     assert out == ["5000"]
+
+
+def test_metered_sink_reports_now_and_then() -> None:
+    got: list[bytes] = []
+    heard: list[int] = []
+    sink = metered(got.append, heard.append, every=0.0)
+    for _ in range(3):
+        sink(b"x" * 10)
+    assert got == [b"x" * 10] * 3 and heard == [10, 20, 30]
+    quiet = metered(got.append, heard.append, every=3600)
+    quiet(b"y")
+    assert heard == [10, 20, 30] and got[-1] == b"y"  # data through, no report yet
