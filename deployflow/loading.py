@@ -19,7 +19,7 @@ from deployflow.core.stack import Stack
 from deployflow.core.variables import ENV_FILE_KEY, resolve_vars, validate_vars
 from deployflow.errors import DeployflowError, StackError
 
-__all__ = ["DEFAULT_STACK", "format_validation_error", "load_stack"]
+__all__ = ["DEFAULT_STACK", "format_validation_error", "load_stack", "stack_targets"]
 
 DEFAULT_STACK = "deployflow.yaml"
 
@@ -67,13 +67,24 @@ def _read_secrets(path: Path) -> dict[str, str]:
     return parse_env(path.read_text(encoding="utf-8"), str(path))
 
 
+def stack_targets(stack_path: str | Path) -> list[str]:
+    """The stack's target names (the file validated, nothing resolved)."""
+    path = Path(stack_path).expanduser().resolve()
+    try:
+        return list(Stack.model_validate(_read_yaml(path)).targets)
+    except ValidationError as exc:
+        raise StackError(format_validation_error(exc, path.name)) from None
+
+
 def load_stack(
     stack_path: str | Path,
     root: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     persist_generated: bool = True,
+    target: str | None = None,
 ) -> StackContext:
-    """Load and validate a stack; generated secrets are stored 0600 under the deploy root."""
+    """Load and validate a stack for one target (default: its only one; its deploy root and
+    vars apply); generated secrets are stored 0600 under the deploy root."""
     env = os.environ if environ is None else environ
     path = Path(stack_path).expanduser().resolve()
     data = _read_yaml(path)
@@ -81,8 +92,16 @@ def load_stack(
         stack = Stack.model_validate(data)
     except ValidationError as exc:
         raise StackError(format_validation_error(exc, path.name)) from None
+    if target is None and len(stack.targets) == 1:
+        target = next(iter(stack.targets))
+    if target is not None and target not in stack.targets:
+        known = ", ".join(stack.targets)
+        raise StackError(f"unknown target {target!r}; the stack has: {known}")
+    where = stack.targets[target] if target else None
     given = root or env.get("DEPLOYFLOW_ROOT")
-    if given:  # from the command line or the environment: relative to where the user is
+    if where is not None and where.root and not root:  # the target's own root comes first
+        root_dir = (path.parent / Path(where.root).expanduser()).resolve()
+    elif given:  # from the command line or the environment: relative to where the user is
         root_dir = Path(given).expanduser().resolve()
     else:  # paths.root in the stack file: relative to the stack file
         root_dir = (path.parent / Path(stack.paths.root).expanduser()).resolve()
@@ -95,8 +114,9 @@ def load_stack(
             raise StackError(f"vars.env_file: {env_path} not found")
         file_values = parse_env(env_path.read_text(encoding="utf-8"), str(env_path))
     stored = _read_secrets(layout.secrets)
+    raw_vars = {**stack.vars, **(where.vars if where else {})}
     resolved = resolve_vars(
-        stack.vars, file_values, env, stored, str(layout.secrets), read_secret_block
+        raw_vars, file_values, env, stored, str(layout.secrets), read_secret_block
     )
     problems = validate_vars(resolved.all_values(), stack.environment)
     if problems:
@@ -115,7 +135,7 @@ def load_stack(
                 f"apps.{name}.source: {source} is outside the stack's directory; move it inside "
                 "or set allow_outside: true on the app"
             )
-    ctx = StackContext(stack, path, root_dir, resolved.plain, resolved.secret)
+    ctx = StackContext(stack, path, root_dir, resolved.plain, resolved.secret, target)
     for name in stack.databases:
         db = ctx.database(name)
         empty = [f for f in ("database", "user") if not getattr(db, f)]

@@ -23,6 +23,7 @@ class FileFollower:
         self.handle: BinaryIO | None = None
         self.partial = b""
         self.skipping = False  # the rest of an over-long line, already shown cut
+        self.mark = b""  # the last bytes read: gone from their place means the file was cut
         self._open(at_end=from_end)
 
     def _open(self, at_end: bool) -> None:
@@ -31,8 +32,10 @@ class FileFollower:
         except FileNotFoundError:
             self.handle = None
             return
+        self.mark = b""
         if at_end:
-            self.handle.seek(0, os.SEEK_END)
+            end = self.handle.seek(0, os.SEEK_END)
+            self.mark = os.pread(self.handle.fileno(), min(64, end), max(end - 64, 0))
 
     def _rotated(self) -> bool:
         """The path now names another file (renamed away and recreated)."""
@@ -44,12 +47,26 @@ class FileFollower:
         mine = os.fstat(self.handle.fileno())
         return (now.st_ino, now.st_dev) != (mine.st_ino, mine.st_dev)
 
+    def _truncated(self) -> bool:
+        """The file was cut (copytruncate): shorter than where we are, or, when it grew back
+        past that point between two polls, no longer holding the bytes we read last."""
+        assert self.handle is not None
+        pos = self.handle.tell()
+        if os.fstat(self.handle.fileno()).st_size < pos:
+            return True
+        if not self.mark:
+            return False
+        return os.pread(self.handle.fileno(), len(self.mark), pos - len(self.mark)) != self.mark
+
     def _read(self) -> bytes:
         assert self.handle is not None
-        if os.fstat(self.handle.fileno()).st_size < self.handle.tell():  # copytruncate
+        if self._truncated():
             self.handle.seek(0)
-            self.partial = b""
-        return self.handle.read()
+            self.partial = self.mark = b""
+        data = self.handle.read()
+        if data:
+            self.mark = (self.mark + data)[-64:]
+        return data
 
     def poll(self) -> list[Entry]:
         if self.handle is None:

@@ -50,6 +50,10 @@ def _flow(name: str) -> Any:
         from deployflow.flows.rollback import rollback
 
         return rollback
+    if name == "rollout":
+        from deployflow.flows.rollout import rollout
+
+        return rollout
     from deployflow.flows import backup
 
     return {"backup": backup.backup, "backup-verify": backup.backup_verify}.get(

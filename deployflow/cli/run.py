@@ -33,6 +33,18 @@ Plain = Annotated[
     bool,
     typer.Option("--plain", help="Log lines instead of the live view (always so off a terminal)."),
 ]
+Targets = Annotated[
+    str | None,
+    typer.Option("--targets", help="Deploy to these targets (a,b or all) as a rollout."),
+]
+Strategy = Annotated[
+    str | None,
+    typer.Option("--strategy", help="all-at-once | rolling | canary (default: rollout:)."),
+]
+Batch = Annotated[str | None, typer.Option("--batch", help="Targets per batch: 2 or 50%.")]
+MaxFail = Annotated[
+    str | None, typer.Option("--max-fail", help="Failed targets that stop the rollout: 34%.")
+]
 Target = Annotated[
     str | None, typer.Option("--target", help="The target to run on (default: the only one).")
 ]
@@ -85,6 +97,53 @@ def _background(
     typer.echo(f"follow it: deployflow runs logs -f {row['id']}")
 
 
+def _rollout(
+    stack: str,
+    root: str | None,
+    as_json: bool,
+    targets: str | None,
+    settings: dict[str, str | None],
+    **options: bool,
+) -> None:
+    from pydantic import ValidationError
+
+    from deployflow.cli.flows import run_flow
+    from deployflow.core.rollout import parse_targets
+    from deployflow.core.stack import Rollout
+    from deployflow.errors import DeployFailed, UsageError
+
+    ctx = load(stack, root, read_only=True)
+    chosen = parse_targets(targets, list(ctx.stack.targets))  # bad input fails before Prefect
+    given = {k: v for k, v in settings.items() if v is not None}
+    try:
+        Rollout(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "--" + str(first["loc"][0]).replace("_", "-")
+        raise UsageError(f"{where} {given.get(str(first['loc'][0]))!r}: {first['msg']}") from None
+    try:
+        summary = run_flow(
+            "rollout", stack=stack, project=ctx.stack.project, targets=chosen, **given, **options
+        )
+    except DeployFailed as exc:
+        if exc.summary:
+            _print_rollout(exc.summary, as_json)
+        raise
+    _print_rollout(summary, as_json)
+
+
+def _print_rollout(summary: dict, as_json: bool) -> None:
+    if as_json:
+        echo_json(summary)
+        return
+    typer.echo(f"rollout ({summary['strategy']}): {summary['result']} in {summary['seconds']:.1f}s")
+    for row in summary["targets"]:
+        typer.echo(
+            f"  batch {row['batch']}  {row['target']:12} {row['state']:16} "
+            f"{row['seconds']:6.1f}s  {row['detail']}".rstrip()
+        )
+
+
 def _deploy(
     stack: str,
     root: str | None,
@@ -134,10 +193,21 @@ def full(
     plain: Plain = False,
     background: Background = False,
     target: Target = None,
+    targets: Targets = None,
+    strategy: Strategy = None,
+    batch: Batch = None,
+    max_fail: MaxFail = None,
 ) -> None:
     """Deploy every app: preflight, backup, build, assemble, test, stop, migrate, switch,
-    start, verify, after-start; then report and notify."""
+    start, verify, after-start; then report and notify. With several targets (or --targets),
+    a rollout: each target's worker deploys it, batch by batch."""
     flags = {"skip_backup": skip_backup, "skip_build": skip_build, "skip_tests": skip_tests}
+    if targets is not None or (not background and not dry_run and _several_targets(stack)):
+        settings = {"strategy": strategy, "batch": batch, "max_fail": max_fail}
+        _rollout(
+            stack, root, as_json, targets, settings, force=force, auto_rollback=rollback, **flags
+        )
+        return
     if dry_run:
         _print_plan(stack, root, None, **flags)
         return
@@ -204,6 +274,12 @@ def app_(
         auto_rollback=rollback,
         **flags,
     )
+
+
+def _several_targets(stack: str) -> bool:
+    from deployflow.loading import stack_targets
+
+    return len(stack_targets(stack)) > 1
 
 
 def plan(

@@ -37,6 +37,7 @@ class StackContext:
     root: Path
     plain: dict[str, str]
     secrets: dict[str, SecretStr]
+    target: str | None = None  # the target this context deploys (its root and vars applied)
 
     @property
     def stack_dir(self) -> Path:

@@ -53,8 +53,24 @@ class Paths(_Model):
 
 
 class Target(_Model):
+    """A host deployflow deploys to through the Prefect worker on its work pool."""
+
     host: str = "localhost"
     work_pool: str | None = None
+    root: str | None = None  # its deploy root (default: paths.root; relative to the stack file)
+    vars: dict[str, str | int] = {}  # its own values over the stack's (bind address, ports)
+
+
+class Rollout(_Model):
+    """How `run full` goes over several targets: all at once, in batches (`rolling`), or one
+    target first watched for `watch` seconds (`canary`); more than `max_fail` percent failed
+    stops it and rolls back the targets done."""
+
+    strategy: Literal["all-at-once", "rolling", "canary"] = "all-at-once"
+    batch: Annotated[str, Field(pattern=r"^([1-9]\d*|([1-9]\d?|100)%)$")] = "1"
+    max_fail: Annotated[str, Field(pattern=r"^(\d{1,2}|100)%$")] = "0%"
+    watch: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    start_timeout: Annotated[float, Field(gt=0, le=3600)] = 60.0  # no worker took it: unreachable
 
 
 class Database(_Model):
@@ -289,6 +305,7 @@ class Stack(_Model):
     notifications: list[Notification] = []
     schedules: Schedules = Schedules()
     webhooks: Webhooks = Webhooks()
+    rollout: Rollout = Rollout()
 
     @model_validator(mode="after")
     def _references(self) -> Stack:

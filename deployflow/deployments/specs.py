@@ -100,7 +100,7 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
     specs = []
     for target in ctx.stack.targets:
         for kind in FLOWS:
-            params = dict(base)
+            params = {**base, "target": target}
             if kind == "deploy-app":
                 params["apps"] = [next(iter(ctx.stack.apps))]
             specs.append(

@@ -21,13 +21,14 @@ __all__ = ["backup", "backup_verify", "restore"]
 def backup(
     stack: str,
     root: str | None = None,
+    target: str | None = None,
     database: bool = True,
     files: bool | None = None,
     description: str = "",
     stack_name: str = "stack",
 ) -> dict[str, Any]:
     """Back up configs, the live release, each database and (with `files`) the shared dirs."""
-    ctx = load_stack(stack, root)
+    ctx = load_stack(stack, root, target=target)
     log = get_run_logger()
     options = BackupOptions(description=description, kind="manual", database=database, files=files)
     return redacted(new_backup, ctx.redact)(ctx, lambda m: log.info(ctx.redact(m)), options)
@@ -38,12 +39,13 @@ def backup_verify(
     stack: str,
     backup_id: str,
     root: str | None = None,
+    target: str | None = None,
     restore_test: bool = False,
     stack_name: str = "stack",
 ) -> dict[str, Any]:
     """Checksums, archives readable to the end; with `restore_test`, each dump restored into a
     scratch database and compared table by table with what was recorded."""
-    ctx = load_stack(stack, root)
+    ctx = load_stack(stack, root, target=target)
     log = get_run_logger()
     run = redacted(verify_backup, ctx.redact)
     return run(ctx, backup_id, restore_test, lambda m: log.info(ctx.redact(m)))
@@ -54,11 +56,12 @@ def restore(
     stack: str,
     backup_id: str,
     root: str | None = None,
+    target: str | None = None,
     only: str | None = None,
     stack_name: str = "stack",
 ) -> dict[str, Any]:
     """Restore a backup (or `only` configs, database or files) after a safety backup."""
-    ctx = load_stack(stack, root)
+    ctx = load_stack(stack, root, target=target)
     log = get_run_logger()
     run = redacted(restore_backup, ctx.redact)
     return run(ctx, backup_id, only, lambda m: log.info(ctx.redact(m)))

@@ -53,10 +53,14 @@ def delete_old_runs(older_than: timedelta, tags: list[str], dry_run: bool = Fals
 
 @flow(name="cleanup", flow_run_name="cleanup-{stack_name}")
 def cleanup(
-    stack: str, root: str | None = None, runs_older_than_days: int = 30, stack_name: str = "stack"
+    stack: str,
+    root: str | None = None,
+    target: str | None = None,
+    runs_older_than_days: int = 30,
+    stack_name: str = "stack",
 ) -> dict[str, Any]:
     """Prune releases and builds (keep_releases), backups (backup policy) and old flow runs."""
-    ctx = load_stack(stack, root)
+    ctx = load_stack(stack, root, target=target)
     log = get_run_logger()
     pruned: dict[str, Any] = cleanup_op(ctx, lambda m: log.info(ctx.redact(m)))
     pruned["flow_runs"] = delete_old_runs(

@@ -21,6 +21,7 @@ __all__ = ["deploy"]
 def deploy(
     stack: str,
     root: str | None = None,
+    target: str | None = None,
     apps: list[str] | None = None,
     stack_name: str = "stack",
     skip_backup: bool = False,
@@ -34,7 +35,7 @@ def deploy(
 ) -> dict[str, Any]:
     """Deploy the stack (or some of its apps) as a new release; roll back on failure. With
     `dry_run`, return the plan (every stage with what it would do) and change nothing."""
-    ctx = load_stack(stack, root)
+    ctx = load_stack(stack, root, target=target)
     options = DeployOptions(
         apps=tuple(apps or ()),
         skip_backup=skip_backup,

@@ -9,6 +9,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from deployflow.errors import HealthCheckError
 from deployflow.loading import load_stack
 from deployflow.ops.health import health_change
 from deployflow.ops.healthview import health_report, report_rows
@@ -18,10 +19,16 @@ __all__ = ["health_watch"]
 
 
 @flow(name="health-watch", flow_run_name="health-watch-{stack_name}")
-def health_watch(stack: str, root: str | None = None, stack_name: str = "stack") -> dict[str, Any]:
+def health_watch(
+    stack: str,
+    root: str | None = None,
+    target: str | None = None,
+    stack_name: str = "stack",
+    fail_when_down: bool = False,
+) -> dict[str, Any]:
     """Sweep services, health checks and the host once; notify when a row crosses a threshold,
-    goes down or recovers."""
-    ctx = load_stack(stack, root)
+    goes down or recovers. With `fail_when_down` (a canary's watch) a down row fails the run."""
+    ctx = load_stack(stack, root, target=target)
     log = get_run_logger()
     report = health_report(ctx)
     rows = report_rows(report)
@@ -39,4 +46,7 @@ def health_watch(stack: str, root: str | None = None, stack_name: str = "stack")
             f"{k}: {', '.join(v)}" for k, v in change.items() if v
         )
         sent = send_notifications(ctx, title, ctx.redact(title), lambda m: log.info(m))
+    if fail_when_down and report["verdict"] == "down":
+        down = [row["row"] for row in rows if row["grade"] == "down"]
+        raise HealthCheckError(f"{ctx.stack.project} down on {target or 'its host'}: {down}")
     return {"verdict": report["verdict"], "change": change, "notify": sent}

@@ -15,9 +15,11 @@ __all__ = ["recover"]
 
 
 @flow(name="recover", flow_run_name="recover-{stack_name}")
-def recover(stack: str, root: str | None = None, stack_name: str = "stack") -> dict[str, Any]:
+def recover(
+    stack: str, root: str | None = None, target: str | None = None, stack_name: str = "stack"
+) -> dict[str, Any]:
     """Put the last good release back (configs, `current`, services, checks) if a run died."""
-    ctx = load_stack(stack, root)
+    ctx = load_stack(stack, root, target=target)
     log = get_run_logger()
     result = recover_root(ctx, lambda m: log.info(ctx.redact(m)))
     return {k: v for k, v in asdict(result).items() if k != "health"}

@@ -19,6 +19,7 @@ __all__ = ["rollback"]
 def rollback(
     stack: str,
     root: str | None = None,
+    target: str | None = None,
     to: str | None = None,
     with_database: bool = False,
     force: bool = False,
@@ -26,8 +27,8 @@ def rollback(
 ) -> dict[str, Any]:
     """Switch back to an earlier good release, with its own configs, services and checks;
     `with_database` restores the dump taken before the release being undone."""
-    ctx = load_stack(stack, root)
-    _current, target = target_for(ctx, to)
-    rename_run(f"rollback-{ctx.stack.project}-to-{target}")
+    ctx = load_stack(stack, root, target=target)
+    _current, release = target_for(ctx, to)
+    rename_run(f"rollback-{ctx.stack.project}-to-{release}")
     run = redacted(rollback_op, ctx.redact)
     return run(ctx, to, PrefectRunner(ctx.redact), with_database, force)

@@ -85,7 +85,7 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
             journal.data_backup = run.release_id  # from here a failure restores its dump
         journal.enter(lay, stage.name, stage.live)
         with summary.stage(stage.name) as entry:
-            failpoint(stage.name)
+            failpoint(stage.name, run.ctx.target)
             if stage.task:
                 entry["detail"] = run.runner.call(stage.name, stage.execute, run)
             else:

@@ -1,7 +1,7 @@
 """Failpoints: named places where a fault can be injected on purpose, for the fault suite and
 for anyone who wants to see what a deploy does when a stage dies. Off unless set:
 `DEPLOYFLOW_FAILPOINTS="verify=exit,rollback=hang"` (exit: the stage fails; hang: it stops
-there until killed)."""
+there until killed); `verify@web2=exit` only on target web2 (one host failing in a rollout)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from deployflow.errors import DeployflowError
 __all__ = ["failpoint"]
 
 
-def failpoint(name: str) -> None:
+def failpoint(name: str, target: str | None = None) -> None:
     for item in os.environ.get("DEPLOYFLOW_FAILPOINTS", "").split(","):
         point, _, action = item.strip().partition("=")
-        if point != name:
+        if point not in (name, f"{name}@{target}"):
             continue
         if action == "exit":
             raise DeployflowError(f"failpoint {name}: injected failure")

@@ -65,3 +65,16 @@ def test_a_file_that_appears_later(tmp_path: Path) -> None:
     _write(log, "2026-11-25 10:00:00,000 WARNING started late\n")
     seen = _until(follower, 1)
     assert seen == ["2026-11-25 10:00:00,000 WARNING started late"]
+
+
+def test_copytruncate_that_grew_back_between_polls(tmp_path: Path) -> None:
+    """The file is cut and written past the old read position before the next poll: the
+    bytes last read are gone from their place, so it is read again from the start."""
+    log = tmp_path / "app.log"
+    log.write_text("")
+    follower = FileFollower(log, "app")
+    _write(log, "INFO:     short\n")
+    assert _until(follower, 1) == ["INFO:     short"]
+    os.truncate(log, 0)
+    _write(log, "INFO:     a longer line after the cut\n")
+    assert _until(follower, 1) == ["INFO:     a longer line after the cut"]
