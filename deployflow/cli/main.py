@@ -20,6 +20,7 @@ from deployflow.cli import (
     logs,
     preflight,
     releases,
+    rollouts,
     run,
     runs,
     server,
@@ -38,6 +39,8 @@ app = typer.Typer(
 )
 app.add_typer(run.app, name="run")
 app.command("plan")(run.plan)
+app.command("approve")(rollouts.approve)
+app.command("execute")(rollouts.execute)
 app.command("rollback")(releases.rollback)
 app.command("releases")(releases.releases)
 app.command("recover")(releases.recover)

@@ -97,53 +97,6 @@ def _background(
     typer.echo(f"follow it: deployflow runs logs -f {row['id']}")
 
 
-def _rollout(
-    stack: str,
-    root: str | None,
-    as_json: bool,
-    targets: str | None,
-    settings: dict[str, str | None],
-    **options: bool,
-) -> None:
-    from pydantic import ValidationError
-
-    from deployflow.cli.flows import run_flow
-    from deployflow.core.rollout import parse_targets
-    from deployflow.core.stack import Rollout
-    from deployflow.errors import DeployFailed, UsageError
-
-    ctx = load(stack, root, read_only=True)
-    chosen = parse_targets(targets, list(ctx.stack.targets))  # bad input fails before Prefect
-    given = {k: v for k, v in settings.items() if v is not None}
-    try:
-        Rollout(**given)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = "--" + str(first["loc"][0]).replace("_", "-")
-        raise UsageError(f"{where} {given.get(str(first['loc'][0]))!r}: {first['msg']}") from None
-    try:
-        summary = run_flow(
-            "rollout", stack=stack, project=ctx.stack.project, targets=chosen, **given, **options
-        )
-    except DeployFailed as exc:
-        if exc.summary:
-            _print_rollout(exc.summary, as_json)
-        raise
-    _print_rollout(summary, as_json)
-
-
-def _print_rollout(summary: dict, as_json: bool) -> None:
-    if as_json:
-        echo_json(summary)
-        return
-    typer.echo(f"rollout ({summary['strategy']}): {summary['result']} in {summary['seconds']:.1f}s")
-    for row in summary["targets"]:
-        typer.echo(
-            f"  batch {row['batch']}  {row['target']:12} {row['state']:16} "
-            f"{row['seconds']:6.1f}s  {row['detail']}".rstrip()
-        )
-
-
 def _deploy(
     stack: str,
     root: str | None,
@@ -203,10 +156,11 @@ def full(
     a rollout: each target's worker deploys it, batch by batch."""
     flags = {"skip_backup": skip_backup, "skip_build": skip_build, "skip_tests": skip_tests}
     if targets is not None or (not background and not dry_run and _several_targets(stack)):
+        from deployflow.cli.rollouts import run_rollout
+
         settings = {"strategy": strategy, "batch": batch, "max_fail": max_fail}
-        _rollout(
-            stack, root, as_json, targets, settings, force=force, auto_rollback=rollback, **flags
-        )
+        options = {"force": force, "auto_rollback": rollback, **flags}
+        run_rollout(stack, root, as_json, targets, settings, options)
         return
     if dry_run:
         _print_plan(stack, root, None, **flags)
@@ -289,8 +243,23 @@ def plan(
         str | None, typer.Option("--apps", help="Comma-separated apps (default all).")
     ] = None,
     as_json: Json = False,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help="Store a rollout plan (DRAFT) to approve, then execute."),
+    ] = False,
+    targets: Targets = None,
+    strategy: Strategy = None,
+    batch: Batch = None,
+    max_fail: MaxFail = None,
 ) -> None:
-    """Print what a deploy would do, with resolved commands and config diffs; runs nothing."""
+    """Print what a deploy would do, with resolved commands and config diffs; runs nothing.
+    With --save: a rollout plan over the targets, stored as DRAFT for `deployflow approve`."""
+    if save:
+        from deployflow.cli.rollouts import save_plan
+
+        settings = {"strategy": strategy, "batch": batch, "max_fail": max_fail}
+        save_plan(stack, targets, settings, as_json)
+        return
     chosen = [a.strip() for a in apps.split(",")] if apps else None
     if as_json:
         _ctx, _run, stages, _changes = _plan(stack, root, chosen)

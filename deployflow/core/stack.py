@@ -306,6 +306,7 @@ class Stack(_Model):
     schedules: Schedules = Schedules()
     webhooks: Webhooks = Webhooks()
     rollout: Rollout = Rollout()
+    approval: Literal["none", "required"] = "none"  # required: a rollout waits to be approved
 
     @model_validator(mode="after")
     def _references(self) -> Stack:

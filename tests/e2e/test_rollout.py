@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,6 +136,10 @@ def test_rolling_then_a_failing_host_rolls_back_the_finished_one(fleet: Fleet) -
     assert _states(summary) == dict.fromkeys(HOSTS, "completed")
     assert all(fleet.version(h) == "v1" for h in HOSTS)
     assert all((fleet.host(h) / "current").is_symlink() for h in HOSTS)  # each its own root
+    api = fleet.env["PREFECT_API_URL"]
+    for row in summary["targets"]:  # each host's deploy is a subflow of the rollout in the UI
+        run = httpx.get(f"{api}/flow_runs/{row['run']}", timeout=10).json()
+        assert run["parent_task_run_id"] and row["target"] in run["tags"], run
 
     (fleet.dir / "app" / "VERSION").write_text("v2\n")
     fleet.write({"web2": {"BROKEN": "1"}})  # web2's health fails once v2 starts there
@@ -173,6 +179,49 @@ def test_canary_failing_its_watch_and_an_unreachable_host(fleet: Fleet) -> None:
     states = {row["target"]: row for row in summary["targets"]}
     assert states["web4"]["state"] == "unreachable" and "fleet-web4" in states["web4"]["detail"]
     assert states["web1"]["state"] == "rolled back"  # 1 of 2 failed > max_fail 0%
+
+
+def _approval_line(proc: subprocess.Popen) -> str:
+    """The run id a paused rollout asks to approve, from its log on stderr."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+    while True:
+        line = lines.get(timeout=120)
+        if "waiting for approval: deployflow approve " in line:
+            return line.split("deployflow approve ")[1].split()[0]
+
+
+def test_plan_approve_execute_and_approval_required(fleet: Fleet) -> None:
+    (fleet.dir / "app" / "VERSION").write_text("v4\n")
+    fleet.write()
+    plan = json.loads(fleet.cli("plan", "--save", "--targets", "web1,web2", "--json").stdout)
+    assert plan["id"].startswith("p-") and plan["state"] == "DRAFT"
+    assert plan["batches"] == [["web1"], ["web2"]] and plan["strategy"] == "rolling"
+    stages = [s["name"] for s in plan["per_target"]["web2"]["stages"]]
+    assert stages[:3] == ["preflight", "backup", "build"]
+    early = fleet.cli("execute", plan["id"], check=False, stack=False)
+    assert early.returncode == 2 and "approve it first" in early.stderr
+    assert "APPROVED" in fleet.cli("approve", plan["id"], stack=False).stdout
+
+    (fleet.dir / "app" / "VERSION").write_text("v5\n")  # sources changed after approval
+    stale = fleet.cli("execute", plan["id"], check=False, stack=False)
+    assert stale.returncode == 2 and "is stale" in stale.stderr
+    (fleet.dir / "app" / "VERSION").write_text("v4\n")
+    done = fleet.cli("execute", plan["id"], "--json", stack=False)
+    assert _states(json.loads(done.stdout)) == {"web1": "completed", "web2": "completed"}
+    assert [fleet.version(h) for h in HOSTS][:2] == ["v4", "v4"] and fleet.version("web3") != "v4"
+    saved = Path(fleet.env["DEPLOYFLOW_HOME"]) / "plans" / f"{plan['id']}.json"
+    assert json.loads(saved.read_text())["state"] == "COMPLETED"
+    assert oct(saved.stat().st_mode & 0o777) == "0o600"
+
+    fleet.write(more="\napproval: required")
+    proc = fleet.popen("run", "full", "--json", "--targets", "web3")
+    run_id = _approval_line(proc)
+    assert fleet.version("web3") != "v4"  # nothing happens before approval
+    assert "approved by" in fleet.cli("approve", run_id, "--note", "change 42", stack=False).stdout
+    out, _err = proc.communicate(timeout=180)
+    assert proc.returncode == 0 and _states(json.loads(out)) == {"web3": "completed"}
+    assert fleet.version("web3") == "v4"
 
 
 @pytest.mark.parametrize(
