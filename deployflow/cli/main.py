@@ -17,6 +17,7 @@ from deployflow.cli import (
     config,
     deployments,
     health,
+    history,
     logs,
     preflight,
     releases,
@@ -46,6 +47,8 @@ app.command("releases")(releases.releases)
 app.command("recover")(releases.recover)
 app.command("health")(health.health)
 app.command("logs")(logs.logs)
+app.command("history")(history.history)
+app.command("summary")(history.summary)
 app.add_typer(backup.app, name="backup")
 app.add_typer(config.app, name="config")
 app.add_typer(services.app, name="services")

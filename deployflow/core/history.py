@@ -31,6 +31,7 @@ class ReleaseRecord:
     updated: str
     note: str = ""
     version: dict[str, str] = field(default_factory=dict)
+    apps: list[str] = field(default_factory=list)  # the apps its deploy built
 
     @property
     def bad(self) -> bool:
@@ -69,6 +70,8 @@ def fold(events: list[dict]) -> list[ReleaseRecord]:
             rec.note = ev["note"]
         if ev.get("version"):
             rec.version = dict(ev["version"])
+        if ev.get("apps"):
+            rec.apps = list(ev["apps"])
     return sorted(records.values(), key=lambda r: r.id)
 
 

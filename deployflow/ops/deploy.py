@@ -144,7 +144,7 @@ def deploy(
         summary["previous"] = summary["live"] = run.live
         summary["revision"] = options.revision
         journal = Journal("deploy", run.release_id, run.live)
-        record(ctx, run.release_id, "building", f"{purpose}")
+        record(ctx, run.release_id, "building", purpose, apps=run.apps)
         journal.save(lay)
         error: BaseException | None = None
         try:

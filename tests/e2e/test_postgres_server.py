@@ -4,101 +4,21 @@ by `deployflow server start`, deployments applied, a background deploy run to co
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import free_port
 from tests.e2e.conftest import Stack, new_stack, stop_everything
-
-BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-
-
-def _as_postgres(argv: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run it as the postgres user when we are root."""
-    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+from tests.e2e.pgserver import BIN, postgres, prefect_server
 
 
 @pytest.fixture
-def postgres() -> Iterator[tuple[str, int]]:
-    # outside pytest's root-only tmp tree: the postgres user must be able to reach it
-    data = Path(tempfile.mkdtemp(prefix="deployflow-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres")
-    port = free_port()
-    subprocess.run(
-        _as_postgres([f"{BIN[-1]}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres"]),
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    log = data / "server.log"  # the server must not hold our pipes open
-    subprocess.run(
-        _as_postgres(
-            [f"{BIN[-1]}/pg_ctl", "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"]
-        ),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=60,
-    )
-    subprocess.run(
-        _as_postgres(
-            [f"{BIN[-1]}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "prefect"]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/prefect", port
-    subprocess.run(_as_postgres([f"{BIN[-1]}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"]))
-    shutil.rmtree(data, ignore_errors=True)
-
-
-@pytest.fixture
-def shared_server(postgres: tuple[str, int], tmp_path: Path) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_API_DATABASE_CONNECTION_URL=postgres[0], PREFECT_HOME=str(tmp_path / "ph"))
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    ends = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < ends and server.poll() is None, "the server did not start"
-        time.sleep(0.5)
-    yield url, postgres[1]
-    os.killpg(server.pid, 15)
-    server.wait(timeout=30)
+def shared_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    with postgres() as db, prefect_server(db, tmp_path / "ph") as server:
+        yield server
 
 
 @pytest.mark.skipif(not BIN, reason="PostgreSQL is not installed")

@@ -22,6 +22,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.e2e.conftest import Stack, stop_everything
+from tests.e2e.pgserver import postgres, prefect_server
 
 SERVER = """\
 import http.server, pathlib, sys
@@ -103,9 +104,18 @@ class Fleet(Stack):
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iterator[Fleet]:
+def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A shared server on PostgreSQL, as a team with several hosts runs: three workers polling a
+    SQLite server stall it for up to a minute at a time (a known Prefect limit)."""
+    with postgres() as db, prefect_server(db, tmp_path_factory.mktemp("ph")) as (url, _port):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory, team_server: str) -> Iterator[Fleet]:
     """Three hosts with their workers, shared by the tests of this module (in order)."""
     tmp_path = tmp_path_factory.mktemp("fleet")
+    prefect_api = team_server
     base = tmp_path / "fleet"
     (base / "app").mkdir(parents=True)
     (base / "app" / "server.py").write_text(SERVER)
@@ -222,6 +232,14 @@ def test_plan_approve_execute_and_approval_required(fleet: Fleet) -> None:
     out, _err = proc.communicate(timeout=180)
     assert proc.returncode == 0 and _states(json.loads(out)) == {"web3": "completed"}
     assert fleet.version("web3") == "v4"
+
+    rows = json.loads(fleet.cli("history", "--json", "--target", "web3", "--app", "web").stdout)
+    assert rows[0]["status"] == "live" and rows[0]["current"] and rows[0]["apps"] == ["web"]
+    summary = json.loads(fleet.cli("summary", "--json").stdout)
+    assert set(summary["live"]) == {"web1", "web2", "web3"} and summary["completed"] >= 3
+    assert summary["active"]["web3"]["web"]["release"] == summary["live"]["web3"]
+    failed = json.loads(fleet.cli("history", "--json", "--status", "failed").stdout)
+    assert all(r["outcome"] == "failed" for r in failed)
 
 
 @pytest.mark.parametrize(
