@@ -35,7 +35,10 @@ def free_port() -> int:
 
 def cli(env: dict[str, str], stack: Path, *args: str, check: bool = True) -> str:
     argv = [sys.executable, "-m", "deployflow", *args, "--stack", str(stack)]
-    return subprocess.run(argv, env=env, check=check, capture_output=True, text=True).stdout
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-2000:]}")
+    return proc.stdout
 
 
 def measure(
@@ -43,7 +46,8 @@ def measure(
 ) -> None:
     (stack.parent / "app" / "VERSION").write_text(version + "\n")
     started = time.perf_counter()
-    out = cli(env, stack, "run", "full", "--json", "--strategy", "rolling", "--batch", str(batch))
+    argv = ["run", "full", "--json", "--targets", "all", "--strategy", "rolling"]
+    out = cli(env, stack, *argv, "--batch", str(batch))
     wall = time.perf_counter() - started
     summary = json.loads(out)
     runs = [row["seconds"] for row in summary["targets"]]
