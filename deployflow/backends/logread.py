@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
+from typing import BinaryIO
 
 from deployflow.core.logparse import (
     Entry,
@@ -36,15 +37,15 @@ def _cut(raw: bytes, dropped: int = 0) -> str:
     return f"{text}… [{extra} more bytes]" if extra else text
 
 
-def _line_start(handle: object, start: int) -> int:
+def _line_start(handle: BinaryIO, start: int) -> int:
     """The first line start at or after `start`."""
     if start <= 0:
         return 0
-    handle.seek(start - 1)  # type: ignore[attr-defined]
-    if handle.read(1) == b"\n":  # type: ignore[attr-defined]
+    handle.seek(start - 1)
+    if handle.read(1) == b"\n":
         return start
     pos = start
-    while chunk := handle.read(CHUNK):  # type: ignore[attr-defined]
+    while chunk := handle.read(CHUNK):
         nl = chunk.find(b"\n")
         if nl >= 0:
             return pos + nl + 1
@@ -106,11 +107,11 @@ def last_entries(path: Path, source: str, count: int) -> list[Entry]:
         window *= 4
 
 
-def _first_time(handle: object, pos: int) -> datetime | None:
+def _first_time(handle: BinaryIO, pos: int) -> datetime | None:
     """The time of the first timed entry head after `pos` (within a few lines)."""
     start = _line_start(handle, pos)
-    handle.seek(start)  # type: ignore[attr-defined]
-    for raw in handle.read(256 * 1024).split(b"\n")[:64]:  # type: ignore[attr-defined]
+    handle.seek(start)
+    for raw in handle.read(256 * 1024).split(b"\n")[:64]:
         head = parse_head(raw[:MAX_LINE].decode("utf-8", errors="replace"))
         if head is not None and head.time is not None:
             return head.time

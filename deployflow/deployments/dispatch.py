@@ -25,21 +25,18 @@ class PrefectDispatcher:
         self.ctx = ctx
 
     def start(self, kind: str, target: str, parameters: dict[str, Any]) -> str:
-        from prefect.client.orchestration import get_client
         from prefect.deployments import run_deployment
         from prefect.exceptions import ObjectNotFound
 
         spec = deployment_spec(self.ctx, kind, target)
-        with get_client(sync_client=True) as client:
-            try:
-                client.read_deployment_by_name(spec.full_name)
-            except ObjectNotFound:
-                raise DeployflowError(
-                    f"no deployment {spec.full_name!r}; run `deployflow deployments apply` first"
-                ) from None
-        run = run_deployment(
-            spec.full_name, parameters={**spec.parameters, **parameters}, timeout=0
-        )
+        try:
+            run = run_deployment(
+                spec.full_name, parameters={**spec.parameters, **parameters}, timeout=0
+            )
+        except ObjectNotFound:
+            raise DeployflowError(
+                f"no deployment {spec.full_name!r}; run `deployflow deployments apply` first"
+            ) from None
         return str(run.id)
 
     def _unreachable(

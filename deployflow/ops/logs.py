@@ -107,17 +107,19 @@ def log_sources(ctx: StackContext, which: str) -> list[LogSource]:
     return sources
 
 
+def _refuse_unreadable(path: Path) -> None:
+    """A source that exists but cannot be read as a file is a usage error (a missing one is
+    not: the service has not written yet)."""
+    if path.exists() and (not path.is_file() or not os.access(path, os.R_OK)):
+        raise UsageError(f"cannot read {path}: check its permissions")
+
+
 def _check_readable(sources: list[LogSource]) -> list[LogSource]:
-    """The sources that exist; one that exists but cannot be read is a usage error."""
-    kept = []
+    """The sources there are to read now."""
     for source in sources:
-        if source.path is None:
-            kept.append(source)
-        elif source.path.exists():
-            if not os.access(source.path, os.R_OK) or not source.path.is_file():
-                raise UsageError(f"cannot read {source.path}: check its permissions")
-            kept.append(source)
-    return kept
+        if source.path is not None:
+            _refuse_unreadable(source.path)
+    return [s for s in sources if s.path is None or s.path.exists()]
 
 
 def _command_entries(source: LogSource, query: LogQuery, parse: bool) -> Iterator[Entry]:
@@ -199,8 +201,11 @@ def follow_logs(
 ) -> Iterator[Entry]:
     """Entries as they are written (after the last `query.lines` of each), until `stop`."""
     stop = stop or threading.Event()
+    for source in sources:
+        if source.path is not None:
+            _refuse_unreadable(source.path)
     files = [  # opened first: a line written while the tail is read is not lost
-        FileFollower(s.path, s.name) for s in sources if s.path is not None and _readable(s.path)
+        FileFollower(s.path, s.name) for s in sources if s.path is not None
     ]
     if query.lines:
         yield from read_logs(sources, query)
@@ -221,9 +226,3 @@ def follow_logs(
     finally:
         for follower in files:
             follower.close()
-
-
-def _readable(path: Path) -> bool:
-    if path.exists() and not os.access(path, os.R_OK):
-        raise UsageError(f"cannot read {path}: check its permissions")
-    return True
