@@ -45,7 +45,9 @@ def test_plan_resolves_and_writes_nothing(example_stack: Path, tmp_path: Path) -
         "start",
         "verify",
         "after-start",
+        "drain",
     ]
+    assert stages[-1]["lines"] == ["skipped (no blue-green slot to drain)"]
     assert any(line.startswith("backend: copy apps/backend") for line in stages[2]["lines"])
     assert not any(line.startswith("pwa") for line in stages[2]["lines"])
     assert not root.exists()

@@ -40,11 +40,13 @@ def run_rollout(
     """Check the input (exit 2 before Prefect), run the rollout flow, print its summary."""
     from deployflow.cli.flows import run_flow
     from deployflow.core.rollout import parse_targets
-    from deployflow.errors import DeployFailed
+    from deployflow.errors import DeployFailed, UsageError
 
     ctx = load(stack, root, read_only=True)
     chosen = parse_targets(targets, list(ctx.stack.targets))  # bad input fails before Prefect
     given = checked_settings(settings)
+    if given.get("strategy") == "blue-green" and ctx.stack.proxy is None:
+        raise UsageError("--strategy blue-green needs a proxy: in the stack routing to a service")
     try:
         summary = run_flow(
             "rollout", stack=stack, project=ctx.stack.project, targets=chosen, **given, **options

@@ -39,7 +39,9 @@ Targets = Annotated[
 ]
 Strategy = Annotated[
     str | None,
-    typer.Option("--strategy", help="all-at-once | rolling | canary (default: rollout:)."),
+    typer.Option(
+        "--strategy", help="all-at-once | rolling | canary | blue-green (default: rollout:)."
+    ),
 ]
 Batch = Annotated[str | None, typer.Option("--batch", help="Targets per batch: 2 or 50%.")]
 MaxFail = Annotated[

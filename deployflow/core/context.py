@@ -14,6 +14,7 @@ from deployflow.core.layout import Layout
 from deployflow.core.redact import Redactor
 from deployflow.core.render import render_string
 from deployflow.core.stack import Database, Stack
+from deployflow.errors import ConfigError
 
 __all__ = ["ResolvedDatabase", "StackContext"]
 
@@ -71,8 +72,21 @@ class StackContext:
             "app": {"name": app} if app else {},
         }
 
-    def render(self, text: str, where: str, release_id: str | None = None) -> str:
-        return render_string(text, self.variables(release_id), where)
+    def render(
+        self,
+        text: str,
+        where: str,
+        release_id: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        return render_string(text, {**self.variables(release_id), **(extra or {})}, where)
+
+    def port(self, value: str | int, where: str) -> int:
+        """A port from a number or a template of vars; anything else is a config error."""
+        text = self.render(str(value), where)
+        if not text.isdigit() or not 0 < int(text) < 65536:
+            raise ConfigError(f"{where}: {text!r} is not a port number (1-65535)")
+        return int(text)
 
     def database(self, name: str) -> ResolvedDatabase:
         spec: Database = self.stack.databases[name]

@@ -65,6 +65,11 @@ class Layout:
         return self.state / "run"
 
     @property
+    def proxy(self) -> Path:
+        """The blue-green proxy's nginx prefix: its config, upstream files, pid and temp."""
+        return self.root / "proxy"
+
+    @property
     def secrets(self) -> Path:
         return self.state / "secrets.env"
 

@@ -9,7 +9,7 @@ from deployflow.errors import UsageError
 
 __all__ = ["STRATEGIES", "batch_size", "batches", "parse_targets", "too_many_failed"]
 
-STRATEGIES = ("all-at-once", "rolling", "canary")
+STRATEGIES = ("all-at-once", "rolling", "canary", "blue-green")
 
 
 def batch_size(total: int, batch: str) -> int:
@@ -21,12 +21,13 @@ def batch_size(total: int, batch: str) -> int:
 
 def batches(targets: list[str], strategy: str, batch: str) -> list[list[str]]:
     """all-at-once: one batch; rolling: batches of `batch`; canary: the first target alone,
-    then the rest in batches of `batch`."""
+    then the rest in batches of `batch`; blue-green: batches as rolling, each target switching
+    its proxy between slots."""
     if strategy == "all-at-once":
         return [list(targets)] if targets else []
     if strategy == "canary":
         return [targets[:1], *batches(targets[1:], "rolling", batch)] if targets else []
-    if strategy != "rolling":
+    if strategy not in ("rolling", "blue-green"):
         raise UsageError(f"--strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     size = batch_size(len(targets), batch)
     return [targets[i : i + size] for i in range(0, len(targets), size)]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from deployflow.core.context import StackContext
+from deployflow.core.proxyconf import upstream_name
 
-__all__ = ["ServiceSpec", "service_spec", "spec_from_dict", "spec_to_dict"]
+__all__ = ["SLOTS", "ServiceSpec", "on_slot", "service_spec", "spec_from_dict", "spec_to_dict"]
+
+SLOTS = ("blue", "green")
+SLOT_PORT = "@deployflow-slot-port@"  # `{{ slot.port }}` until a slot is chosen
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,30 @@ class ServiceSpec:
     start_timeout: float = 30.0
     app: str | None = None
     reuse_port: bool = False
+    slots: list[int] = field(default_factory=list)  # blue-green: blue's and green's ports
+    slot: str | None = None  # the slot this spec runs on (set by `on_slot`)
+    check: str = "/"  # blue-green: the path probed on a slot before traffic switches to it
+    drain: float = 30.0
+    upstream: Path | None = None  # blue-green: the proxy's upstream file for this service
+
+
+def on_slot(spec: ServiceSpec, slot: str) -> ServiceSpec:
+    """The blue-green service as it runs on `slot`: that slot's port, pidfile and unit."""
+    port = spec.slots[SLOTS.index(slot)]
+
+    def bind(text: str) -> str:
+        return text.replace(SLOT_PORT, str(port))
+
+    assert spec.pid_file is not None
+    return replace(
+        spec,
+        command=[bind(a) for a in spec.command],
+        env={k: bind(v) for k, v in spec.env.items()},
+        port=port,
+        slot=slot,
+        unit=f"{spec.unit}-{slot}",
+        pid_file=spec.pid_file.with_name(f"{spec.name}.{slot}.pid"),
+    )
 
 
 def _bind_host(command: list[str], default: str) -> str:
@@ -57,8 +85,12 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         cwd = Path(rendered) if rendered.startswith("/") else base / rendered
     else:
         cwd = base / owner if owner else lay.root
+    bg = svc.blue_green
+    extra = {"slot": {"port": SLOT_PORT}} if bg else None
     command = (
-        shlex.split(ctx.render(svc.command, f"{where}.command", release_id)) if svc.command else []
+        shlex.split(ctx.render(svc.command, f"{where}.command", release_id, extra))
+        if svc.command
+        else []
     )
     host = ctx.render(svc.host, f"{where}.host") if svc.host else _bind_host(command, "127.0.0.1")
     return ServiceSpec(
@@ -66,7 +98,7 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         unit=svc.unit or f"{ctx.stack.project}-{name}",
         command=command,
         cwd=cwd,
-        env={k: ctx.render(v, f"{where}.env.{k}", release_id) for k, v in svc.env.items()},
+        env={k: ctx.render(v, f"{where}.env.{k}", release_id, extra) for k, v in svc.env.items()},
         image=ctx.render(svc.image, f"{where}.image", release_id) if svc.image else None,
         port=ctx.service_port(name),
         host="127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
@@ -77,18 +109,24 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         start_timeout=svc.start_timeout,
         app=owner,
         reuse_port=svc.reuse_port,
+        slots=[ctx.port(p, f"{where}.blue_green.ports") for p in bg.ports] if bg else [],
+        check=bg.check if bg else "/",
+        drain=bg.drain if bg else 30.0,
+        upstream=lay.proxy / "upstreams" / f"{upstream_name(ctx.stack.project, name)}.conf"
+        if bg
+        else None,
     )
 
 
 def spec_to_dict(spec: ServiceSpec) -> dict[str, Any]:
     data = asdict(spec)
-    for key in ("cwd", "log_file", "pid_file"):
+    for key in ("cwd", "log_file", "pid_file", "upstream"):
         data[key] = str(data[key]) if data[key] is not None else None
     return data
 
 
 def spec_from_dict(data: dict[str, Any]) -> ServiceSpec:
     values = dict(data)
-    for key in ("cwd", "log_file", "pid_file"):
+    for key in ("cwd", "log_file", "pid_file", "upstream"):
         values[key] = Path(values[key]) if values.get(key) else None
     return ServiceSpec(**values)

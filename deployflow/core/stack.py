@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = [
     "App",
     "Backup",
+    "BlueGreen",
     "ConfigTarget",
     "Database",
     "HealthCheck",
@@ -17,6 +18,7 @@ __all__ = [
     "Migrations",
     "Notification",
     "Paths",
+    "Proxy",
     "Schedules",
     "SecretRef",
     "Service",
@@ -66,7 +68,7 @@ class Rollout(_Model):
     target first watched for `watch` seconds (`canary`); more than `max_fail` percent failed
     stops it and rolls back the targets done."""
 
-    strategy: Literal["all-at-once", "rolling", "canary"] = "all-at-once"
+    strategy: Literal["all-at-once", "rolling", "canary", "blue-green"] = "all-at-once"
     batch: Annotated[str, Field(pattern=r"^([1-9]\d*|([1-9]\d?|100)%)$")] = "1"
     max_fail: Annotated[str, Field(pattern=r"^(\d{1,2}|100)%$")] = "0%"
     watch: Annotated[float, Field(ge=0, le=3600)] = 30.0
@@ -189,6 +191,28 @@ class App(_Model):
         return self
 
 
+Port = str | int  # a number, or a template of vars (per-target ports)
+
+
+class BlueGreen(_Model):
+    """Two slots (ports) for a service behind the stack's proxy: a new release starts on the
+    idle slot, answers `check` there, then traffic switches and the old slot drains and stops.
+    The command (or env) takes its slot's port as `{{ slot.port }}`."""
+
+    ports: Annotated[list[Port], Field(min_length=2, max_length=2)]
+    check: Annotated[str, Field(pattern=r"^/")] = "/"  # HTTP path that must answer 2xx/3xx
+    drain: Annotated[float, Field(ge=0, le=3600)] = 30.0  # at most, for in-flight requests
+
+
+class Proxy(_Model):
+    """nginx in front of blue-green services, run by deployflow's process backend under
+    `<root>/proxy`; `routes` maps a URL prefix to the service serving it."""
+
+    listen: Port
+    host: str = "127.0.0.1"
+    routes: Annotated[dict[str, str], Field(min_length=1)]
+
+
 class Service(_Model):
     backend: BackendName = "process"
     command: str | None = None
@@ -204,9 +228,12 @@ class Service(_Model):
     creates: str | None = None
     stop_grace: Annotated[float, Field(gt=0, le=300)] = 10.0
     start_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    blue_green: BlueGreen | None = None
 
     @model_validator(mode="after")
     def _needs(self) -> Service:
+        if self.blue_green and (self.backend != "process" or self.reuse_port):
+            raise ValueError("blue_green runs on the process backend, without reuse_port")
         if self.backend in ("process", "supervisor", "nssm") and not self.command:
             raise ValueError(f"the {self.backend} backend needs a command")
         if self.backend == "docker" and not self.image:
@@ -299,6 +326,7 @@ class Stack(_Model):
     configs: list[ConfigTarget] = []
     apps: dict[str, App]
     services: dict[str, Service] = {}
+    proxy: Proxy | None = None
     backup: Backup = Backup()
     verify: Verify = Verify()
     health: Health = Health()
@@ -345,7 +373,24 @@ class Stack(_Model):
                 if svc in owners:
                     raise ValueError(f"services.{svc}: used by apps {owners[svc]} and {app_name}")
                 owners[svc] = app_name
+        self._blue_green(owners)
         return self
+
+    def _blue_green(self, owners: dict[str, str]) -> None:
+        routed = set(self.proxy.routes.values()) if self.proxy else set()
+        for path, svc in self.proxy.routes.items() if self.proxy else ():
+            spec = self.services.get(svc)
+            if not path.startswith("/") or spec is None or spec.blue_green is None:
+                raise ValueError(
+                    f"proxy.routes.{path}: a path starting with '/' to a service with blue_green"
+                )
+        for name, svc in self.services.items():
+            if svc.blue_green and (name not in routed or name not in owners):
+                raise ValueError(
+                    f"services.{name}.blue_green: an app's service that proxy.routes names"
+                )
+        if self.rollout.strategy == "blue-green" and not routed:
+            raise ValueError("rollout.strategy blue-green needs a proxy routing to a service")
 
     def service_owner(self, service: str) -> str | None:
         """The app whose release a service runs from, or None for infrastructure services."""

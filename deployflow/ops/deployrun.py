@@ -8,6 +8,7 @@ from pathlib import Path
 
 from deployflow.core.configs import RenderedConfig
 from deployflow.core.context import StackContext
+from deployflow.core.servicespec import ServiceSpec
 from deployflow.core.snapshot import Snapshot
 from deployflow.ops.progress import Progress, publish
 from deployflow.ops.runner import Runner
@@ -45,6 +46,7 @@ class DeployRun:
     snapshot: Snapshot | None = None
     changed: list[str] = field(default_factory=list)  # apps whose services restart
     verified: list[ProbeResult] = field(default_factory=list)
+    retiring: list[ServiceSpec] = field(default_factory=list)  # blue-green slots traffic left
 
     def say(self, message: str) -> None:
         self.runner.log(message)

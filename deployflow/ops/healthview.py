@@ -30,6 +30,7 @@ from deployflow.errors import DeployflowError
 from deployflow.ops.health import sweep
 from deployflow.ops.services import resolve_services
 from deployflow.stages.services import status_specs
+from deployflow.stages.slots import serving
 
 __all__ = ["health_report", "report_rows"]
 
@@ -64,7 +65,7 @@ def _services(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, 
             "pid": s.pid,
             "port": spec.port,
             "port_open": _port_open(spec.host, spec.port) if s.running else None,
-            "restarts": restarts_since(get_backend(spec.backend).starts(spec), since),
+            "restarts": restarts_since(get_backend(spec.backend).starts(serving(spec)), since),
             **usage.get(s.name, {"cpu": None, "rss_mb": None, "uptime_s": None, "processes": 0}),
         }
         row["grade"], row["reasons"] = grade_service(row, th)

@@ -16,10 +16,12 @@ from deployflow.ops.stagework import (
     assemble,
     backup,
     build,
+    drain,
     migrate,
     plan_assemble,
     plan_backup,
     plan_build,
+    plan_drain,
     plan_hooks,
     plan_migrate,
     plan_preflight,
@@ -59,6 +61,13 @@ def _no_tests(run: DeployRun) -> str | None:
     return None
 
 
+def _no_slots(run: DeployRun) -> str | None:
+    """Skipped unless a blue-green slot lost its traffic (when planning: could lose it)."""
+    if run.retiring or (run.dry_run and plan_drain(run)):
+        return None
+    return "no blue-green slot to drain"
+
+
 def _service_lines(run: DeployRun, verb: str) -> list[str]:
     lines = []
     for app in run.changed or run.apps:
@@ -67,6 +76,13 @@ def _service_lines(run: DeployRun, verb: str) -> list[str]:
             backend = get_backend(spec.backend)
             if spec.reuse_port and verb == "stop":
                 lines.append(f"{name}: keeps running until its successor listens (reuse_port)")
+                continue
+            if spec.slots:
+                lines.append(
+                    f"{name}: keeps serving on its live slot"
+                    if verb == "stop"
+                    else f"{name}: start on the idle slot, probe {spec.check}, switch the proxy"
+                )
                 continue
             argvs = backend.stop_argv(spec) if verb == "stop" else backend.start_argv(spec)
             lines += [f"{name}: {' '.join(a)}" for a in argvs]
@@ -85,6 +101,7 @@ STAGES: list[Stage] = [
     Stage("start", start, lambda run: _service_lines(run, "start"), live=True),
     Stage("verify", verify, plan_verify, live=True),
     Stage("after-start", after_start, lambda run: plan_hooks(run, "after_start"), live=True),
+    Stage("drain", drain, plan_drain, live=True, skip=_no_slots),
 ]
 
 

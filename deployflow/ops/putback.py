@@ -18,6 +18,7 @@ from deployflow.stages import Log
 from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.release import switch_current
 from deployflow.stages.services import start_specs, stop_specs
+from deployflow.stages.slots import ensure_proxy
 from deployflow.stages.verify import verify_checks
 
 __all__ = ["Recovery", "put_back", "recover", "recover_root"]
@@ -46,7 +47,9 @@ def put_back(
     failpoint("rollback")
     specs = {s.name: s for s in _specs_of(ctx, failed, apps)}
     specs.update({s.name: s for s in _specs_of(ctx, target, apps)})
-    stop_specs(list(specs.values()), log)
+    # blue-green services switch slots without stopping, unless data is restored under them
+    downtime = data is not None or target is None
+    stop_specs([s for s in specs.values() if downtime or not s.slots], log)
     if data is not None:
         names = restore_databases(ctx, data, log, only_changed=True)
         if restored is not None:
@@ -58,6 +61,7 @@ def put_back(
         return []
     if current_release(ctx) != target:
         switch_current(ctx, target, log)
+    ensure_proxy(ctx, log)
     snap = load_snapshot(ctx, target)
     start_specs(snap.services(apps), log)
     return verify_checks(ctx, snap.checks(apps), log)

@@ -16,6 +16,7 @@ from deployflow.stages.preflight import run_preflight, verdict
 from deployflow.stages.release import migrate as apply_sql
 from deployflow.stages.release import switch_current
 from deployflow.stages.services import start_specs, stop_specs
+from deployflow.stages.slots import retire
 from deployflow.stages.verify import verify_checks
 
 __all__ = [
@@ -23,10 +24,12 @@ __all__ = [
     "assemble",
     "backup",
     "build",
+    "drain",
     "migrate",
     "plan_assemble",
     "plan_backup",
     "plan_build",
+    "plan_drain",
     "plan_hooks",
     "plan_migrate",
     "plan_preflight",
@@ -48,6 +51,8 @@ def preflight(run: DeployRun) -> str:
 def plan_preflight(run: DeployRun) -> list[str]:
     ctx = run.ctx
     lines = [f"ensure running: {name}" for name in ctx.stack.infrastructure_services()]
+    if ctx.stack.proxy:
+        lines.append(f"ensure running: proxy (nginx under {ctx.layout.proxy})")
     lines.append("check tools, ports, disk space, templates")
     return lines + [f"check database {name}" for name in ctx.stack.databases]
 
@@ -185,11 +190,12 @@ def plan_verify(run: DeployRun) -> list[str]:
 
 def _live_specs(run: DeployRun) -> list:
     """What the stop stage stops: the changed apps' running services, except those that can
-    run beside their successor (`reuse_port`), which the start stage replaces."""
+    run beside their successor (`reuse_port`, blue-green slots), which the start stage
+    replaces."""
     if run.live_snapshot is None:
         return []
     new = (
-        {s.name for s in run.snapshot.services(run.changed) if s.reuse_port}
+        {s.name for s in run.snapshot.services(run.changed) if s.reuse_port or s.slots}
         if run.snapshot
         else set()
     )
@@ -236,7 +242,7 @@ def switch(run: DeployRun) -> str:
 def start(run: DeployRun) -> str:
     assert run.snapshot is not None
     specs = run.snapshot.services(run.changed)
-    start_specs(specs, run.say, replace=True)
+    start_specs(specs, run.say, replace=True, retiring=run.retiring)
     return ", ".join(s.name for s in specs) or "nothing to start"
 
 
@@ -245,6 +251,22 @@ def verify(run: DeployRun) -> str:
     results = verify_checks(run.ctx, run.snapshot.checks(run.changed), run.say)
     run.verified = results
     return f"{len(results)} checks passed"
+
+
+def drain(run: DeployRun) -> str:
+    """Blue-green: the slots traffic left finish their requests and stop."""
+    for spec in run.retiring:
+        retire(spec, run.say)
+    return ", ".join(f"{s.name} {s.slot}" for s in run.retiring)
+
+
+def plan_drain(run: DeployRun) -> list[str]:
+    specs = run.snapshot.services(run.changed) if run.snapshot else []
+    return [
+        f"{s.name}: stop the slot traffic left, after at most {s.drain:.0f}s of draining"
+        for s in specs
+        if s.slots
+    ]
 
 
 def after_start(run: DeployRun) -> str:

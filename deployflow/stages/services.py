@@ -12,6 +12,7 @@ from deployflow.core.servicespec import ServiceSpec, service_spec
 from deployflow.errors import HealthCheckError, ServiceError
 from deployflow.probes import tcp_probe, wait_until_healthy
 from deployflow.stages import Log
+from deployflow.stages.slots import bring_live, ensure_proxy, retire, slot_status, stop_slots
 
 __all__ = ["ensure_infrastructure", "start_specs", "status_specs", "stop_specs"]
 
@@ -42,11 +43,26 @@ def _wait_for_port(spec: ServiceSpec) -> None:
         ) from None
 
 
-def start_specs(specs: list[ServiceSpec], log: Log, replace: bool = False) -> list[ServiceStatus]:
+def start_specs(
+    specs: list[ServiceSpec],
+    log: Log,
+    replace: bool = False,
+    retiring: list[ServiceSpec] | None = None,
+) -> list[ServiceStatus]:
     """Start each; with `replace`, a `reuse_port` service's running process is replaced only
-    once the new one listens (no refused connections)."""
+    once the new one listens (no refused connections). A blue-green service comes up on its
+    idle slot and takes the traffic; the slot it left drains and stops now, or is added to
+    `retiring` for the caller to retire later (after the new release is verified)."""
     statuses = []
     for spec in specs:
+        if spec.slots:
+            old = bring_live(spec, log)
+            if old is not None and retiring is not None:
+                retiring.append(old)
+            elif old is not None:
+                retire(old, log)
+            statuses.append(slot_status(spec))
+            continue
         status = get_backend(spec.backend).start(spec, replace=replace and spec.reuse_port)
         _wait_for_port(spec)
         log(f"{spec.name}: started ({status.detail})")
@@ -57,19 +73,24 @@ def start_specs(specs: list[ServiceSpec], log: Log, replace: bool = False) -> li
 def stop_specs(specs: list[ServiceSpec], log: Log) -> list[ServiceStatus]:
     statuses = []
     for spec in reversed(specs):
+        if spec.slots:
+            stop_slots(spec)
         statuses.append(get_backend(spec.backend).stop(spec))
         log(f"{spec.name}: stopped")
     return statuses
 
 
 def status_specs(specs: list[ServiceSpec]) -> list[ServiceStatus]:
-    return [get_backend(spec.backend).status(spec) for spec in specs]
+    return [slot_status(s) if s.slots else get_backend(s.backend).status(s) for s in specs]
 
 
 def ensure_infrastructure(ctx: StackContext, log: Log) -> list[ServiceStatus]:
-    """Start services no app owns (a private database, say) if they are down; never stop them."""
+    """Start services no app owns (a private database, say) and the blue-green proxy if they
+    are down; never stop them."""
     specs = [service_spec(ctx, name) for name in ctx.stack.infrastructure_services()]
     down = [s for s, st in zip(specs, status_specs(specs), strict=True) if not st.running]
     for spec in down:
         _prepare(ctx, spec.name, log)
-    return start_specs(down, log)
+    statuses = start_specs(down, log)
+    ensure_proxy(ctx, log)
+    return statuses

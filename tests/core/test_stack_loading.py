@@ -105,3 +105,62 @@ def test_config_dest_traversal_refused(example_stack: Path, tmp_path: Path) -> N
     _edit(example_stack, lambda d: d["apps"]["relay"]["configs"][0].update(dest="../../etc/x"))
     with pytest.raises(StackError, match="must be a relative path"):
         load_stack(example_stack, tmp_path, environ={})
+
+
+BLUE_GREEN = """
+project: bg
+paths: {root: ./root}
+apps:
+  web: {source: ., services: [web]}
+services:
+  web:
+    command: "serve {{ slot.port }}"
+    env: {PORT: "{{ slot.port }}"}
+    blue_green: {ports: ["{{ BLUE }}", 8102], check: /health}
+vars: {BLUE: "8101"}
+proxy: {listen: 8080, routes: {"/": web}}
+"""
+
+
+def test_blue_green_service_on_its_slots(tmp_path: Path) -> None:
+    from deployflow.core.servicespec import on_slot, service_spec
+
+    (tmp_path / "deployflow.yaml").write_text(BLUE_GREEN)
+    ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root", environ={})
+    spec = service_spec(ctx, "web", "r1")
+    assert spec.slots == [8101, 8102] and spec.upstream is not None
+    assert spec.upstream.name == "bg_web.conf"
+    green = on_slot(spec, "green")
+    assert green.command == ["serve", "8102"] and green.env == {"PORT": "8102"}
+    assert green.port == 8102 and green.pid_file is not None
+    assert green.pid_file.name == "web.green.pid" and green.unit == "bg-web-green"
+
+
+PROXY_LINE = 'proxy: {listen: 8080, routes: {"/": web}}'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('routes: {"/": web}', 'routes: {"/": nope}', "proxy.routes./: a path starting"),
+        ('routes: {"/": web}', 'routes: {"api": web}', "proxy.routes.api: a path starting"),
+        (PROXY_LINE, "", "an app's service that proxy.routes"),
+        ("8102]", "8102, 8103]", "blue_green.ports"),
+        ("check: /health", "check: health", "check"),
+        (PROXY_LINE, "rollout: {strategy: blue-green}", "an app's service that proxy.routes"),
+    ],
+)
+def test_bad_blue_green(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = BLUE_GREEN.replace(old, new)
+    assert text != BLUE_GREEN
+    (tmp_path / "deployflow.yaml").write_text(text)
+    with pytest.raises(StackError, match=message.replace(".", r"\.")):
+        load_stack(tmp_path / "deployflow.yaml", tmp_path / "root", environ={})
+
+
+def test_blue_green_strategy_needs_a_proxy(tmp_path: Path) -> None:
+    text = BLUE_GREEN.replace(PROXY_LINE, "rollout: {strategy: blue-green}")
+    text = text.replace('    blue_green: {ports: ["{{ BLUE }}", 8102], check: /health}\n', "")
+    (tmp_path / "deployflow.yaml").write_text(text)
+    with pytest.raises(StackError, match=r"rollout\.strategy blue-green needs a proxy"):
+        load_stack(tmp_path / "deployflow.yaml", tmp_path / "root", environ={})

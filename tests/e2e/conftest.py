@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,3 +153,21 @@ def stop_everything(root: Path) -> None:
     for pid_file in sorted((root / ".deployflow" / "run").glob("*.pid")):
         spec = ServiceSpec(name=pid_file.stem, unit=pid_file.stem, pid_file=pid_file, stop_grace=10)
         get_backend("process").stop(spec)
+
+
+def kill_at(stack: Stack, point: str, env: dict[str, str]) -> None:
+    """Start `run full`, SIGKILL its process group once the journal says it is at `point`."""
+    proc = stack.popen_env(env, "run", "full")
+    journal = stack.root / ".deployflow" / "journal.json"
+    ends = time.monotonic() + 120
+    while time.monotonic() < ends:
+        if journal.exists() and f'"phase": "{point}"' in journal.read_text():
+            break
+        if proc.poll() is not None:
+            raise AssertionError(f"the deploy ended before {point}: {proc.stderr.read()[-2000:]}")
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"the deploy never reached {point}")
+    time.sleep(0.3)  # inside the stage
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)

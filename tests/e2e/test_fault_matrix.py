@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from deployflow.ops.pipeline import STAGES
-from tests.e2e.conftest import Stack, new_stack, stop_everything
+from tests.e2e.conftest import Stack, kill_at, new_stack, stop_everything
 
-FAULTS = [(stage.name, kind) for stage in STAGES for kind in ("exit", "kill")]
+# drain runs only for blue-green services (tests/e2e/test_blue_green.py injects its faults)
+FAULTS = [(s.name, kind) for s in STAGES if s.name != "drain" for kind in ("exit", "kill")]
 
 
 @pytest.fixture(scope="module")
@@ -50,23 +48,6 @@ def _assert_previous_live(stack: Stack, release: str, sums: dict[str, str]) -> N
     assert not (stack.root / ".deployflow" / "journal.json").exists()
 
 
-def _kill_at(stack: Stack, point: str, env: dict[str, str]) -> None:
-    proc = stack.popen_env(env, "run", "full")
-    journal = stack.root / ".deployflow" / "journal.json"
-    ends = time.monotonic() + 120
-    while time.monotonic() < ends:
-        if journal.exists() and f'"phase": "{point}"' in journal.read_text():
-            break
-        if proc.poll() is not None:
-            raise AssertionError(f"the deploy ended before {point}: {proc.stderr.read()[-2000:]}")
-        time.sleep(0.05)
-    else:
-        raise AssertionError(f"the deploy never reached {point}")
-    time.sleep(0.3)  # inside the stage
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-
-
 @pytest.mark.parametrize(("stage", "kind"), FAULTS)
 def test_fault_leaves_previous_release_live(live: Stack, stage: str, kind: str) -> None:
     before, sums = live.current(), _fingerprint(live)
@@ -77,7 +58,7 @@ def test_fault_leaves_previous_release_live(live: Stack, stage: str, kind: str) 
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert f"failpoint {stage}: injected failure" in proc.stderr
     else:
-        _kill_at(live, stage, env)
+        kill_at(live, stage, env)
         assert "was interrupted" in live.cli("releases").stderr
         live.cli("recover")
     _assert_previous_live(live, before, sums)
@@ -97,7 +78,7 @@ def test_health_that_never_passes_and_a_kill_during_rollback(live: Stack) -> Non
     _assert_previous_live(live, before, sums)
     # the same failure, and the deploy is killed while it puts the previous release back
     env = {**live.env, "DEPLOYFLOW_FAILPOINTS": "rollback=hang"}
-    _kill_at(live, "verify", env)  # the journal stays at verify while the rollback hangs
+    kill_at(live, "verify", env)  # the journal stays at verify while the rollback hangs
     live.cli("recover")
     _assert_previous_live(live, before, sums)
     app_py.write_text(original)

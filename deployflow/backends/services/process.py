@@ -54,6 +54,17 @@ class ProcessBackend(ServiceBackend):
         except (FileNotFoundError, ValueError):
             return None
 
+    def runs(self, spec: ServiceSpec) -> bool:
+        """Its pidfile names a live process started with this very command in this dir."""
+        record = self._record(spec)
+        cwd = str(spec.cwd) if spec.cwd else None
+        return bool(
+            record
+            and self._live(record)
+            and record.get("argv") == spec.command
+            and record.get("cwd") == cwd
+        )
+
     def _pid(self, spec: ServiceSpec) -> int | None:
         return self._live(self._record(spec))
 

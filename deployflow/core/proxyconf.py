@@ -1,0 +1,64 @@
+"""The blue-green proxy's nginx configuration as text: the main file (everything under the
+proxy's own prefix, in the foreground) and one upstream file per service, which deployflow
+rewrites to switch a service between its slots. Pure functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["nginx_conf", "upstream_conf", "upstream_name", "upstream_port"]
+
+_TEMP = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+def upstream_name(project: str, service: str) -> str:
+    return f"{project}_{service}".replace("-", "_")
+
+
+def upstream_conf(name: str, host: str, port: int) -> str:
+    return f"upstream {name} {{\n    server {host}:{port};\n}}\n"
+
+
+def upstream_port(text: str) -> int | None:
+    """The port an upstream file sends traffic to (None: not a file we wrote)."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("server ") and line.endswith(";"):
+            port = line[len("server ") : -1].rsplit(":", 1)[-1]
+            return int(port) if port.isdigit() else None
+    return None
+
+
+def nginx_conf(
+    prefix: Path, host: str, listen: int, routes: dict[str, str], user: str | None = None
+) -> str:
+    """`routes` maps a URL prefix to an upstream name; `user` only when nginx starts as root
+    (its workers then drop to that user)."""
+    temp = "".join(f"    {kind}_temp_path {prefix}/tmp/{kind};\n" for kind in _TEMP)
+    locations = "".join(
+        f"        location {path} {{\n"
+        f"            proxy_pass http://{upstream};\n"
+        "            proxy_set_header Host $host;\n"
+        "            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+        "            proxy_set_header X-Forwarded-Proto $scheme;\n"
+        "        }\n"
+        for path, upstream in sorted(routes.items(), key=lambda item: -len(item[0]))
+    )
+    return (
+        "# written by deployflow; edits are replaced on the next deploy\n"
+        + (f"user {user};\n" if user else "")
+        + "daemon off;\n"
+        "worker_processes 1;\n"
+        f"pid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/error.log warn;\n"
+        "events {\n    worker_connections 1024;\n}\n"
+        "http {\n"
+        f"    access_log {prefix}/access.log;\n"
+        f"{temp}"
+        f"    include {prefix}/upstreams/*.conf;\n"
+        "    server {\n"
+        f"        listen {host}:{listen};\n"
+        f"{locations}"
+        "    }\n"
+        "}\n"
+    )

@@ -1,0 +1,193 @@
+"""Blue-green services: the proxy in front of them, and a release brought live on the idle
+slot (started, probed there, traffic switched) while the other slot drains and stops. Which
+slot is live is what the service's upstream file says; nothing else is recorded."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import time
+
+import httpx
+import psutil
+
+from deployflow.backends.files import atomic_write
+from deployflow.backends.proxy import (
+    nginx_program,
+    read_upstream,
+    reload_proxy,
+    retiring_workers,
+    switch_upstream,
+)
+from deployflow.backends.services import ServiceStatus
+from deployflow.backends.services.process import ProcessBackend
+from deployflow.core.context import StackContext
+from deployflow.core.proxyconf import nginx_conf, upstream_conf
+from deployflow.core.servicespec import SLOTS, ServiceSpec, on_slot, service_spec
+from deployflow.errors import ServiceError
+from deployflow.stages import Log
+
+__all__ = [
+    "bring_live",
+    "ensure_proxy",
+    "proxy_spec",
+    "retire",
+    "serving",
+    "slot_status",
+    "stop_slots",
+]
+
+_BACKEND = ProcessBackend()
+
+
+def live_slot(spec: ServiceSpec) -> str | None:
+    """The slot the proxy sends the service's traffic to."""
+    assert spec.upstream is not None
+    port = read_upstream(spec.upstream)
+    return SLOTS[spec.slots.index(port)] if port in spec.slots else None
+
+
+def serving(spec: ServiceSpec) -> ServiceSpec:
+    """The spec that serves traffic: a blue-green service's live slot, else itself."""
+    return on_slot(spec, live_slot(spec) or SLOTS[0]) if spec.slots else spec
+
+
+def slot_status(spec: ServiceSpec) -> ServiceStatus:
+    live = serving(spec)
+    status = _BACKEND.status(live)
+    detail = f"{status.detail} on slot {live.slot}"
+    return ServiceStatus(spec.name, status.backend, status.running, status.pid, detail)
+
+
+def _probe(spec: ServiceSpec) -> None:
+    """The slot answers its check path with 2xx/3xx before any traffic goes to it."""
+    url = f"http://{spec.host}:{spec.port}{spec.check}"
+    deadline, last = time.monotonic() + spec.start_timeout, "no answer"
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.get(url, timeout=2.0)
+            if answer.status_code < 400:
+                return
+            last = f"HTTP {answer.status_code}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(0.1)
+    raise ServiceError(
+        f"service {spec.name}: slot {spec.slot} did not pass {url} in "
+        f"{spec.start_timeout:.0f}s ({last}); traffic stays on the live slot"
+    )
+
+
+def bring_live(spec: ServiceSpec, log: Log) -> ServiceSpec | None:
+    """Make `spec` serve: start it on the idle slot (or reuse that slot when it already runs
+    this very spec, as after a failed deploy), probe it, switch the upstream. Returns the slot
+    traffic left, still running, for `retire`; None when nothing else was serving."""
+    live = live_slot(spec)
+    current = on_slot(spec, live) if live else None
+    if current is not None and _BACKEND.runs(current):
+        idle = on_slot(spec, SLOTS[1 - SLOTS.index(current.slot or SLOTS[0])])
+        if _BACKEND.status(idle).running:  # left by a run that died before it switched
+            retire(idle, log)
+        return None  # it serves already
+    running = current is not None and _BACKEND.status(current).running
+    slot = SLOTS[1 - SLOTS.index(live)] if running and live else (live or SLOTS[0])
+    new = on_slot(spec, slot)
+    if _BACKEND.runs(new):
+        log(f"{spec.name}: slot {slot} runs this release already")
+    else:
+        _BACKEND.stop(new)  # a leftover on the idle slot
+        _BACKEND.start(new)
+        try:
+            _probe(new)
+        except ServiceError:
+            _BACKEND.stop(new)
+            raise
+        log(f"{spec.name}: started on slot {slot} (port {new.port}), {spec.check} answers")
+    switch_upstream(new, log)
+    return current if running else None
+
+
+def retire(spec: ServiceSpec, log: Log) -> None:
+    """Stop a slot traffic has left once nginx's old workers and its connections are done
+    (at most `drain` seconds)."""
+    assert spec.upstream is not None
+    deadline = time.monotonic() + spec.drain
+    while time.monotonic() < deadline:
+        if not retiring_workers(spec.upstream) and not _connections(spec.port or 0):
+            break
+        time.sleep(0.05)
+    else:
+        log(f"{spec.name}: slot {spec.slot} still busy after {spec.drain:.0f}s; stopping it")
+    _BACKEND.stop(spec)
+    log(f"{spec.name}: slot {spec.slot} drained and stopped")
+
+
+def _connections(port: int) -> int:
+    return sum(
+        1
+        for c in psutil.net_connections("tcp")
+        if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    )
+
+
+def stop_slots(spec: ServiceSpec) -> None:
+    for slot in SLOTS:
+        _BACKEND.stop(on_slot(spec, slot))
+
+
+def proxy_spec(ctx: StackContext) -> ServiceSpec | None:
+    """The proxy as a process-backend service (None: the stack declares no proxy)."""
+    proxy = ctx.stack.proxy
+    if proxy is None:
+        return None
+    lay = ctx.layout
+    return ServiceSpec(
+        name="proxy",
+        unit=f"{ctx.stack.project}-proxy",
+        command=[nginx_program(), "-p", str(lay.proxy), "-c", str(lay.proxy / "nginx.conf")],
+        cwd=lay.proxy,
+        port=ctx.port(proxy.listen, "proxy.listen"),
+        host=ctx.render(proxy.host, "proxy.host"),
+        log_file=lay.logs / "proxy.log",
+        pid_file=lay.run / "proxy.pid",
+    )
+
+
+def _prefix_dirs(ctx: StackContext) -> str | None:
+    """The proxy's dirs; started as root, its workers run as nobody, who writes the temp dirs."""
+    prefix = ctx.layout.proxy
+    nobody = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
+    (prefix / "upstreams").mkdir(parents=True, exist_ok=True)
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / "tmp" / kind).mkdir(parents=True, exist_ok=True)
+        if nobody is not None:
+            os.chown(prefix / "tmp" / kind, nobody.pw_uid, nobody.pw_gid)
+    return f"{nobody.pw_name} {grp.getgrgid(nobody.pw_gid).gr_name}" if nobody else None
+
+
+def ensure_proxy(ctx: StackContext, log: Log) -> None:
+    """Write the proxy's config (and an upstream per routed service, first to its blue slot)
+    and start nginx, or reload it when its config changed. No proxy declared: nothing."""
+    spec, proxy = proxy_spec(ctx), ctx.stack.proxy
+    if spec is None or proxy is None:
+        return
+    user = _prefix_dirs(ctx)
+    routes = {}
+    for path, name in proxy.routes.items():
+        svc = service_spec(ctx, name)
+        assert svc.upstream is not None
+        routes[path] = svc.upstream.stem
+        if read_upstream(svc.upstream) is None:
+            atomic_write(svc.upstream, upstream_conf(svc.upstream.stem, svc.host, svc.slots[0]))
+    conf = nginx_conf(ctx.layout.proxy, spec.host, spec.port or 0, routes, user)
+    path = ctx.layout.proxy / "nginx.conf"
+    changed = not path.is_file() or path.read_text() != conf
+    if changed:
+        atomic_write(path, conf)
+    if not _BACKEND.status(spec).running:
+        _BACKEND.start(spec)
+        log(f"proxy: nginx listening on {spec.host}:{spec.port}")
+    elif changed:
+        reload_proxy(ctx.layout.proxy)
+        log("proxy: nginx reloaded with its new config")
