@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import uuid
 from dataclasses import dataclass
@@ -19,11 +21,12 @@ __all__ = [
     "known_pools",
     "start_worker",
     "stop_worker",
+    "wake_worker",
     "worker_command",
     "worker_status",
 ]
 
-POLL_SECONDS = "1"  # how often a worker asks for scheduled runs (Prefect's default is 10 s)
+POLL_SECONDS = "0.3"  # how often a worker asks for runs (Prefect's default is 10 s; +-30% jitter)
 HEARTBEAT_SECONDS = "30"  # its flow runs' heartbeats (a silent run is a dead one: see apply.py)
 
 
@@ -44,10 +47,10 @@ def _paths(pool: str) -> tuple[Path, Path]:
 
 
 def worker_command(pool: str, api_url: str) -> Command:
-    """The worker as data: a Prefect process worker polling `pool` every POLL_SECONDS."""
-    argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool]
+    """The worker as data: deployflow's warm process worker polling `pool` every POLL_SECONDS
+    (and at once on SIGUSR1, which `run` and the webhook receiver send after creating a run)."""
     name = f"deployflow-{pool}-{os.uname().nodename}-{uuid.uuid4().hex[:6]}"  # one per process
-    argv += ["--type", "process", "--name", name]
+    argv = [sys.executable, "-m", "deployflow.warm.worker", "--pool", pool, "--name", name]
     env = {
         "PREFECT_API_URL": api_url,
         "PREFECT_WORKER_QUERY_SECONDS": POLL_SECONDS,
@@ -72,6 +75,14 @@ def start_worker(pool: str, api_url: str) -> WorkerInfo:
     stop_daemon(state_file)
     pid = start_daemon(worker_command(pool, api_url), state_file, log, pool=pool, url=api_url)
     return WorkerInfo(pool, pid, str(log))
+
+
+def wake_worker(pool: str) -> None:
+    """Tell the pool's local worker (if one runs here) to look for runs now (SIGUSR1)."""
+    pid = worker_status(pool).pid
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGUSR1)
 
 
 def stop_worker(pool: str) -> WorkerInfo:

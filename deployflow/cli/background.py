@@ -30,6 +30,6 @@ def start_in_background(
         apply_deployments(ctx)
         row = start_run(spec.full_name, parameters)
     if spec.target in local_targets(ctx):
-        start_worker(spec.pool, url)
+        start_worker(spec.pool, url)  # when it was down (a running one was woken)
     row["ui"] = f"{url.removesuffix('/api')}/runs/flow-run/{row['id']}"
     return row

@@ -113,6 +113,10 @@ def _deploy(
 
     ctx = load(stack, root)
     select_apps(ctx, apps)  # bad input fails here, before Prefect starts
+    from deployflow.cli.warmrun import run_warm
+
+    if run_warm(ctx, "deploy-app" if apps else "deploy", {"apps": apps, **options}, as_json):
+        return
 
     def work() -> dict:
         return run_flow(

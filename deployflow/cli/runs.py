@@ -89,10 +89,14 @@ def logs(
     stack: MaybeStack = None,
 ) -> None:
     """The run's log lines in order; with -f, follow until it ends (exit 1 if it failed)."""
-    from deployflow.deployments.runs import follow_logs, run_status
+    import os
 
-    _checked(run, stack)
-    for line in follow_logs(run, follow, tail):
+    from deployflow.deployments.rest import PrefectRest
+    from deployflow.deployments.runlogs import RunLogs
+    from deployflow.deployments.runs import run_status
+
+    _checked(run, stack)  # an unknown run fails here with one clear line
+    for line in RunLogs(PrefectRest(os.environ["PREFECT_API_URL"]), run).lines(follow, tail):
         typer.echo(line)
     if follow and run_status(run)["state"] != "COMPLETED":
         raise typer.Exit(1)

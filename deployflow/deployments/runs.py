@@ -1,19 +1,17 @@
 """Flow runs through the Prefect API: start one from a deployment (in the background), list,
-read, follow the logs of, and cancel runs."""
+read and cancel runs (their logs: runlogs.py)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from deployflow.deployments.rest import FINAL
 from deployflow.errors import DeployflowError
 
-__all__ = ["STATUSES", "cancel_run", "follow_logs", "list_runs", "run_status", "start_run"]
-
-FINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
-DRAIN_SECONDS = 2.0
+__all__ = ["STATUSES", "cancel_run", "list_runs", "run_status", "start_run"]
 
 
 def _run_id(run: str) -> UUID:
@@ -24,23 +22,27 @@ def _run_id(run: str) -> UUID:
 
 
 def start_run(deployment: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Create a run of `deployment` ("flow/name") for its worker to pick up; returns at once."""
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
+    """Create a run of `deployment` ("flow/name") for its worker to pick up, and wake that
+    worker when it runs here; returns at once. Over REST: no Prefect import."""
+    from deployflow.backends.workers import wake_worker
+    from deployflow.deployments.rest import PrefectRest
 
-    with get_client(sync_client=True) as client:
-        try:
-            dep = client.read_deployment_by_name(deployment)
-        except ObjectNotFound:
+    rest = PrefectRest(os.environ["PREFECT_API_URL"])
+    try:
+        dep = rest.deployment(deployment)
+        if dep is None:
             raise DeployflowError(
                 f"no deployment {deployment!r}; run `deployflow deployments apply` first"
-            ) from None
-        run = client.create_flow_run_from_deployment(dep.id, parameters=parameters)
+            )
+        run = rest.create_run(dep["id"], parameters)
+    finally:
+        rest.close()
+    wake_worker(dep["work_pool_name"])
     return {
-        "id": str(run.id),
-        "name": run.name,
+        "id": run["id"],
+        "name": run["name"],
         "deployment": deployment,
-        "pool": dep.work_pool_name,
+        "pool": dep["work_pool_name"],
     }
 
 
@@ -110,44 +112,6 @@ def _by_id(run_id: UUID) -> Any:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     return FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
-
-
-def follow_logs(
-    run: str, follow: bool, tail: int | None = None, poll: float = 0.5
-) -> Iterator[str]:
-    """The run's log lines in order, none twice; with `follow`, until the run ends."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-    from prefect.client.schemas.sorting import LogSort
-
-    run_id = _run_id(run)
-    run_status(run)  # an unknown run fails here with one clear line
-    offset, first, quiet_since = 0, True, None
-    with get_client(sync_client=True) as client:
-        while True:
-            state = client.read_flow_run(run_id).state_type
-            batch = client.read_logs(
-                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
-                limit=200,
-                offset=offset,
-                sort=LogSort.TIMESTAMP_ASC,
-            )
-            offset += len(batch)
-            lines = [f"{log.timestamp:%H:%M:%S} {log.message}" for log in batch]
-            if first and tail is not None:
-                lines = lines[-tail:] if tail else []
-            first = False
-            yield from lines
-            if len(batch) == 200:
-                continue
-            if not follow:
-                return
-            if state is not None and state.value in FINAL:
-                # the run's last lines reach the API just after its final state: drain them
-                quiet_since = quiet_since if not batch and quiet_since else time.monotonic()
-                if time.monotonic() - quiet_since >= DRAIN_SECONDS:
-                    return
-            time.sleep(poll)
 
 
 def cancel_run(run: str, say: Callable[[str], None]) -> dict[str, Any]:

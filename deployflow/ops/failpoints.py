@@ -10,16 +10,22 @@ import time
 
 from deployflow.errors import DeployflowError
 
-__all__ = ["failpoint"]
+__all__ = ["failpoint", "failpoint_action"]
+
+
+def failpoint_action(name: str, target: str | None = None) -> str | None:
+    """The action set for `name` (or `name@target`), if any."""
+    for item in os.environ.get("DEPLOYFLOW_FAILPOINTS", "").split(","):
+        point, _, action = item.strip().partition("=")
+        if point in (name, f"{name}@{target}"):
+            return action
+    return None
 
 
 def failpoint(name: str, target: str | None = None) -> None:
-    for item in os.environ.get("DEPLOYFLOW_FAILPOINTS", "").split(","):
-        point, _, action = item.strip().partition("=")
-        if point not in (name, f"{name}@{target}"):
-            continue
-        if action == "exit":
-            raise DeployflowError(f"failpoint {name}: injected failure")
-        if action == "hang":
-            while True:
-                time.sleep(3600)
+    action = failpoint_action(name, target)
+    if action == "exit":
+        raise DeployflowError(f"failpoint {name}: injected failure")
+    if action == "hang":
+        while True:
+            time.sleep(3600)

@@ -1,0 +1,85 @@
+"""Foreground runs through the warm worker: when this host's server and the target's worker
+are up and the deployment exists, `run full` (or `run app`) creates the run over the REST API
+(no Prefect import here), wakes the worker, streams the run's log lines, prints its report and
+exits with its outcome. Ctrl-C cancels the run (which puts the last release back); a second
+Ctrl-C stops following. Otherwise (or with DEPLOYFLOW_WARM=0) the caller runs the flow itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from deployflow.core.context import StackContext
+
+__all__ = ["run_warm"]
+
+
+def _report(ctx: StackContext, since: float) -> dict[str, Any] | None:
+    """The report this run wrote (the newest one, written after it started)."""
+    reports = ctx.layout.reports
+    fresh = [p for p in reports.glob("*.json") if p.stat().st_mtime >= since - 1]
+    if not fresh:
+        return None
+    newest = max(fresh, key=lambda p: p.stat().st_mtime)
+    summary = json.loads(newest.read_text())
+    summary["report"] = str(newest.with_suffix(".md"))  # written beside it, after it
+    return summary
+
+
+def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool) -> bool:
+    """True when the run went through the warm worker (and succeeded: else DeployFailed)."""
+    from deployflow.backends.prefect_server import server_status
+    from deployflow.backends.workers import wake_worker, worker_status
+    from deployflow.deployments.rest import PrefectRest
+    from deployflow.deployments.runlogs import RunLogs
+    from deployflow.deployments.specs import deployment_spec, local_targets
+    from deployflow.errors import DeployFailed
+
+    if os.environ.get("DEPLOYFLOW_WARM") == "0":
+        return False
+    spec = deployment_spec(ctx, kind, None)
+    worker = worker_status(spec.pool)
+    if spec.target not in local_targets(ctx) or worker.pid is None:
+        return False
+    server = server_status()
+    if not server.running:
+        return False
+    rest = PrefectRest(server.url)
+    deployment = rest.deployment(spec.full_name)
+    if deployment is None:
+        return False
+    since = time.time()
+    run = rest.create_run(deployment["id"], {**spec.parameters, "root": str(ctx.root), **params})
+    wake_worker(spec.pool)  # look for it now, not at the next poll
+    typer.echo(f"run {run['name']} ({run['id']}) on the warm worker of {spec.pool}", err=True)
+    follower = RunLogs(rest, run["id"])
+    try:
+        _follow(follower, rest, run["id"])
+    finally:
+        rest.close()
+    state = follower.state.get("type")
+    summary = _report(ctx, since)
+    if summary is not None:
+        from deployflow.cli.flows import print_summary
+
+        print_summary(summary, as_json)
+    if state != "COMPLETED":
+        why = (summary or {}).get("error") or follower.state.get("message") or state
+        raise DeployFailed(f"run {run['name']} ended {state}: {why}", summary)
+    return True
+
+
+def _follow(follower: Any, rest: Any, run_id: str) -> None:
+    try:
+        for line in follower.lines(follow=True, poll=0.1):
+            typer.echo(line, err=True)
+    except KeyboardInterrupt:
+        typer.echo("cancelling the run; it puts the last release back", err=True)
+        rest.cancel(run_id)
+        for line in follower.lines(follow=True, poll=0.1):
+            typer.echo(line, err=True)

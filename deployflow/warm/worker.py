@@ -1,0 +1,188 @@
+"""The warm worker: Prefect's process worker whose runs start as forks of a warm zygote
+(Prefect and deployflow imported once) instead of a fresh `python -m prefect.engine`. The run's
+environment, output, control channel (cancel intents), process-group kill and crash handling
+are the process worker's own; only the start differs. With no warm zygote (warming up, dead,
+or a thread in it) a run starts the normal way, and the worker log says why.
+
+Run: python -m deployflow.warm.worker --pool POOL --name NAME (`deployflow worker start`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+from prefect.client.schemas.objects import FlowRun
+from prefect.flows import load_flow_from_flow_run
+from prefect.runner._flow_run_executor import FlowRunExecutionResult, FlowRunExecutorContext
+from prefect.runner._process_manager import ProcessHandle, create_isolated_termination_scope
+from prefect.runner._starter_engine import EngineCommandStarter
+from prefect.settings import get_current_settings
+from prefect.utilities.processutils import sanitize_subprocess_env
+from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
+
+from deployflow.warm.zygote_client import Cold, Zygote
+
+__all__ = ["WarmWorker", "main"]
+
+
+@dataclass
+class _Forked:
+    """What Prefect's process handle reads of a process: its pid and, once ended, its code."""
+
+    pid: int
+    returncode: int | None = None
+
+
+class WarmStarter:
+    """A `ProcessStarter` that forks the run from the zygote (else starts it cold)."""
+
+    def __init__(self, zygote: Zygote, cold: EngineCommandStarter, **how: Any) -> None:
+        self._zygote, self._cold, self._how = zygote, cold, how
+
+    def _env(self, flow_run: FlowRun, control: dict[str, str]) -> dict[str, str]:
+        """The environment `python -m prefect.engine` would get from the process worker."""
+        env: dict[str, str | None] = {**os.environ, **self._how["env"]}
+        env.update(get_current_settings().to_environment_variables(exclude_unset=True))
+        env.update(
+            {
+                "PREFECT__FLOW_RUN_ID": str(flow_run.id),
+                "PREFECT__ENABLE_CANCELLATION_AND_CRASHED_HOOKS": "false",
+                "PREFECT__DEPLOYMENT_NAME": self._how["env"].get("PREFECT__DEPLOYMENT_NAME"),
+                **control,
+            }
+        )
+        return {k: v for k, v in sanitize_subprocess_env(env).items() if v is not None}
+
+    async def start(
+        self,
+        flow_run: FlowRun,
+        task_status: anyio.abc.TaskStatus[ProcessHandle] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        channel, control = self._how["control_channel"], {}
+        with contextlib.suppress(RuntimeError):  # no channel: cancel by signal only
+            port, token = channel.register(flow_run.id)
+            control = {"PREFECT__CONTROL_PORT": str(port), "PREFECT__CONTROL_TOKEN": token}
+        try:
+            pid = await self._zygote.fork(self._env(flow_run, control), str(self._how["cwd"]))
+        except Cold as why:
+            if control:
+                channel.unregister(flow_run.id)
+            self._how["logger"].info("warm runner: %s; starting the run the normal way", why)
+            await self._cold.start(flow_run, task_status=task_status)
+            return
+        process = _Forked(pid)
+        scope = create_isolated_termination_scope(pid)  # its own session: cancel kills the tree
+        task_status.started(ProcessHandle(process, termination_scope=scope))  # type: ignore[arg-type]
+        process.returncode = await self._zygote.wait(pid)
+
+
+warnings.filterwarnings("ignore", message="Type 'WarmWorker'", category=UserWarning)
+
+
+class WarmWorker(ProcessWorker):
+    """A process worker (same pools, same job template) with a warm zygote. It keeps the
+    type `process`, so pools and the UI see a process worker."""
+
+    _description = "Process worker whose runs start as forks of a warm, pre-imported process."
+
+    async def __aenter__(self) -> WarmWorker:
+        await super().__aenter__()
+        self._zygote = Zygote(self._logger)
+        await self._zygote.start()
+        self._polls: set[asyncio.Task] = set()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self._poll_now)
+        return self
+
+    def _poll_now(self) -> None:
+        """SIGUSR1: a run was just created for this pool; look now, not at the next poll."""
+        task = asyncio.ensure_future(self.get_and_submit_flow_runs())
+        self._polls.add(task)
+        task.add_done_callback(self._polls.discard)
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        try:
+            await self._zygote.close()
+        finally:
+            await super().__aexit__(*exc_info)
+
+    async def run(
+        self,
+        flow_run: FlowRun,
+        configuration: ProcessJobConfiguration,
+        task_status: anyio.abc.TaskStatus[int] | None = None,
+    ) -> ProcessWorkerResult:
+        task_status = task_status or anyio.TASK_STATUS_IGNORED
+        with contextlib.ExitStack() as stack:
+            cwd = configuration.working_dir or Path(
+                stack.enter_context(tempfile.TemporaryDirectory(suffix="prefect"))
+            )
+            async with FlowRunExecutorContext() as ctx:
+                how = {
+                    "cwd": Path(cwd).resolve(),
+                    "env": configuration.env,
+                    "stream_output": configuration.stream_output,
+                    "control_channel": ctx.control_channel,
+                }
+                cold = EngineCommandStarter(command=configuration.command, **how)
+                starter = WarmStarter(self._zygote, cold, logger=self._logger, **how)
+                executor = ctx.create_executor(
+                    flow_run,
+                    starter,  # type: ignore[arg-type]
+                    resolve_flow=load_flow_from_flow_run,
+                    propose_submitting=False,
+                )
+                execution: FlowRunExecutionResult | None = None
+
+                async def execute(
+                    *, task_status: anyio.abc.TaskStatus[ProcessHandle] = anyio.TASK_STATUS_IGNORED
+                ) -> None:
+                    nonlocal execution
+                    execution = await executor.submit(task_status=task_status)
+
+                async with anyio.create_task_group() as group:
+                    handle = await group.start(execute)
+                    if handle.pid is None:
+                        raise RuntimeError("Flow run process has no PID")
+                    task_status.started(handle.pid)
+        if execution is None or execution.status_code is None:
+            raise RuntimeError("Failed to start flow run process.")
+        return ProcessWorkerResult(
+            status_code=execution.status_code, identifier=str(execution.handle.pid)
+        )
+
+
+async def _serve(pool: str, name: str) -> None:
+    from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS
+
+    worker = WarmWorker(
+        name=name,
+        work_pool_name=pool,
+        heartbeat_interval_seconds=int(PREFECT_WORKER_HEARTBEAT_SECONDS.value()),
+    )
+    await worker.start(with_healthcheck=False, printer=print)
+
+
+def main() -> None:
+    from prefect.utilities.processutils import setup_signal_handlers_worker
+
+    parser = argparse.ArgumentParser(description="deployflow's warm Prefect worker")
+    parser.add_argument("--pool", required=True)
+    parser.add_argument("--name", required=True)
+    args = parser.parse_args()
+    setup_signal_handlers_worker(os.getpid(), "the warm worker", print)
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_serve(args.pool, args.name))
+
+
+if __name__ == "__main__":
+    main()
