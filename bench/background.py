@@ -1,12 +1,13 @@
 """Benchmark (not a test): how soon a run started in the background begins its first stage.
 
-A. `deployflow run full` in the foreground: from the command's start to its first task run
-   starting (the baseline: no worker, no queue).
+A. `deployflow run full` in the foreground, run in the CLI process (DEPLOYFLOW_WARM=0): from the
+   command's start to its first task run starting (the baseline: no worker, no queue).
 B. `deployflow run full --background`: from the command's start to the first task run starting
    on the worker.
 C. A signed GitHub push to `deployflow webhook serve`: from the POST to the first task run.
+D. `deployflow run full` in the foreground through the warm worker (the default when it runs).
 The worker's poll interval and the flow process start-up (run picked up -> flow running) are
-the floor of B and C; they are printed next to the ratios. Runs alternate A B C.
+the floor of B and C; they are printed next to the ratios. Runs alternate A B C D.
 Usage: .venv/bin/python bench/background.py [--runs N]
 """
 
@@ -80,9 +81,12 @@ def main() -> None:
     env.pop("PREFECT_API_URL", None)
     df = [sys.executable, "-m", "deployflow"]
 
-    def cli(*a: str) -> str:
+    def cli(*a: str, warm: bool = True) -> str:
         proc = subprocess.run(
-            [*df, *a, "--stack", str(stack)], env=env, capture_output=True, text=True
+            [*df, *a, "--stack", str(stack)],
+            env=env if warm else {**env, "DEPLOYFLOW_WARM": "0"},
+            capture_output=True,
+            text=True,
         )
         if proc.returncode != 0:
             raise SystemExit(f"{a} failed: {proc.stderr[-2000:]}")
@@ -106,11 +110,11 @@ def main() -> None:
         )
         stack.write_text(stack.read_text())
         time.sleep(3)
-        fg, bg, wh, pickup = [], [], [], []
+        fg, bg, wh, wf, pickup = [], [], [], [], []
         for i in range(args.runs):
             (stack_dir / "apps" / "backend" / "VERSION").write_text(f"bench-{i}-a\n")
             t0 = time.time()
-            cli("run", "full", "--skip-backup", "--json")
+            cli("run", "full", "--skip-backup", "--json", warm=False)
             fg.append(first_task_start(api_url, newest_deploy_run(api_url)) - t0)
 
             (stack_dir / "apps" / "backend" / "VERSION").write_text(f"bench-{i}-b\n")
@@ -142,6 +146,11 @@ def main() -> None:
             wh.append(first_task_start(api_url, run_id) - t0)
             wait_done(api_url, run_id)
 
+            (stack_dir / "apps" / "backend" / "VERSION").write_text(f"bench-{i}-d\n")
+            t0 = time.time()
+            cli("run", "full", "--skip-backup", "--json")
+            wf.append(first_task_start(api_url, newest_deploy_run(api_url)) - t0)
+
         def line(name: str, values: list[float]) -> str:
             runs = ", ".join(f"{v:.2f}" for v in values)
             return f"  {name:34} median {statistics.median(values):5.2f} s   runs {runs}"
@@ -150,6 +159,7 @@ def main() -> None:
         print(line("A foreground run full (baseline)", fg))
         print(line("B run full --background", bg))
         print(line("C webhook POST", wh))
+        print(line("D foreground run full, warm worker", wf))
         print(
             f"  ratio B/A: {statistics.median(bg) / statistics.median(fg):.2f}x   "
             f"ratio C/A: {statistics.median(wh) / statistics.median(fg):.2f}x"

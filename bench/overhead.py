@@ -3,6 +3,9 @@
 1. A full deploy of the example stack (every app rebuilt) through `deployflow run full`, against a
    shell script that runs the same build steps, links, migrations, service starts and health waits.
 2. `deployflow rollback` against one bare restart of the app services (stop, start, wait healthy).
+3. Both again through the warm runner (the local worker up: the CLI creates the run over REST and
+   the worker forks it from its zygote), against the same shell baselines.
+Start latency (run full --background, a webhook POST -> the first stage): bench/background.py.
 
 Runs alternate A B A B in the same session and the ratio is printed per pair and as the median.
 Usage: .venv/bin/python bench/overhead.py [--runs N]
@@ -135,6 +138,26 @@ def report(name: str, ours: list[float], base: list[float]) -> None:
     )
 
 
+def warm_runner(runs: int, cli, env: dict[str, str], pair, ctx, stack: Path) -> None:
+    """Section 3: the same deploys and rollbacks through the warm worker."""
+    timed(cli("server", "start"), env)
+    timed(cli("deployments", "apply"), env)
+    log = Path(env["DEPLOYFLOW_HOME"]) / "workers" / f"{ctx.stack.project}-local.log"
+    while "is warm" not in (log.read_text() if log.is_file() else ""):
+        time.sleep(0.2)
+    deploys: tuple[list[float], list[float]] = ([], [])
+    for i in range(runs):
+        for app in ctx.stack.apps:
+            (stack.parent / "apps" / app / "VERSION").write_text(f"warm-{i}\n")
+        pair(cli("run", "full", "--skip-backup", "--json"), "deploy.sh", deploys)
+    report("full deploy on the warm worker (run full in the foreground) vs shell script", *deploys)
+    rollbacks: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        timed(cli("run", "full", "--skip-build"), env)
+        pair(cli("rollback", "--json"), "restart.sh", rollbacks)
+    report("rollback on the warm worker vs one bare restart of the app services", *rollbacks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -185,6 +208,7 @@ def main() -> None:
             timed(cli("run", "full", "--skip-build"), env)
             pair(cli("rollback", "--json"), "restart.sh", rollbacks)
         report("rollback (deployflow rollback) vs one bare restart of the app services", *rollbacks)
+        warm_runner(args.runs, cli, env, pair, ctx, stack)
     finally:
         stop_shell_services(root)
         subprocess.run(cli("services", "stop", "all"), env=env, capture_output=True)

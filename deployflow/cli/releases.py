@@ -85,8 +85,12 @@ def rollback(
         )
         return
     from deployflow.cli.flows import print_summary, run_flow
+    from deployflow.cli.warmrun import run_warm
     from deployflow.errors import DeployFailed
 
+    params = {"to": target, "with_database": with_database, "force": force}
+    if run_warm(ctx, "rollback", params, as_json):  # this host's worker runs it, warm
+        return
     try:
         summary = run_flow(
             "rollback",

@@ -1,9 +1,10 @@
 """The warm runner for real: deployflow's worker (started by `server start` against a real
 Prefect API) forks each run from its zygote. A foreground `run full` goes through it over the
-REST API and prints the run's lines and report; a failing deploy exits 1, rolled back; Ctrl-C
-cancels the run and the previous release stays live; a zygote killed between runs is replaced;
-a zygote with a thread in it falls back to normal starts, and those runs log the same stages and
-publish the same artifacts. A small one-service app, not the bundled example."""
+REST API (the CLI never imports Prefect) and prints the run's lines and report; a failing
+deploy exits 1, rolled back; Ctrl-C cancels the run and the previous release stays live; a
+zygote killed between runs is replaced; a zygote with a thread in it falls back to normal
+starts, and those runs log the same stages and publish the same artifacts. A small
+one-service app, not the bundled example."""
 
 from __future__ import annotations
 
@@ -124,8 +125,10 @@ def test_foreground_runs_fork_from_the_zygote(warm: Warm) -> None:
     warm.start_workers()
     zygote = warm.zygote()
     assert zygote is not None
-    done = warm.cli("run", "full")
+    done = warm.cli_env({**warm.env, "PYTHONPROFILEIMPORTTIME": "1"}, "run", "full")
     assert "on the warm worker" in done.stderr and "[verify-" in done.stderr
+    imported = [ln.split("|")[-1].strip() for ln in done.stderr.splitlines() if "|" in ln]
+    assert "typer" in imported and not [m for m in imported if m.startswith("prefect")]
     assert "- **Result:** success" in done.stdout and warm.version() == "v1"
     assert "the normal way" not in warm.worker_log()
 
