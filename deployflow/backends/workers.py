@@ -26,7 +26,7 @@ __all__ = [
     "worker_status",
 ]
 
-POLL_SECONDS = "0.3"  # how often a worker asks for runs (Prefect's default is 10 s; +-30% jitter)
+POLL_SECONDS = "1"  # how often a worker asks for runs (Prefect's default is 10 s; +-30% jitter)
 HEARTBEAT_SECONDS = "30"  # its flow runs' heartbeats (a silent run is a dead one: see apply.py)
 
 

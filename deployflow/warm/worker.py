@@ -111,9 +111,9 @@ class WarmWorker(ProcessWorker):
 
     async def __aexit__(self, *exc_info: Any) -> None:
         try:
-            await self._zygote.close()
+            await super().__aexit__(*exc_info)  # runs still going are stopped the usual way
         finally:
-            await super().__aexit__(*exc_info)
+            await self._zygote.close()  # then the zygote (a forked run dies with it)
 
     async def run(
         self,

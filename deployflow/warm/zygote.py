@@ -12,6 +12,7 @@ Run: python -m deployflow.warm.zygote FD (by the warm worker)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import runpy
@@ -25,6 +26,8 @@ from typing import Any
 from deployflow.ops.failpoints import failpoint_action
 
 __all__ = ["main"]
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _warm_imports() -> None:
@@ -47,8 +50,13 @@ def _send(sock: socket.socket, message: dict[str, Any]) -> None:
 
 
 def _child(request: dict[str, Any]) -> None:
-    """In the forked child: become the run's process and run the engine. Never returns."""
+    """In the forked child: become the run's process and run the engine. Never returns. It
+    dies with the zygote (as a process worker's run dies with its worker's process group)."""
+    zygote = os.getppid()
     os.setsid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != zygote:  # the zygote died before the line above
+        os._exit(1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGUSR1, signal.SIG_DFL)
     signal.set_wakeup_fd(-1)
