@@ -38,6 +38,7 @@ class RunLogs:
         self.state: dict[str, Any] = {}
         self._tasks: dict[str, str] = {}
         self._held_since: float | None = None
+        self._ended = False  # the flow run logged its final "Finished in state ..."
 
     def _named(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The lines of `batch` that can go out now: up to the first unnamed task's."""
@@ -63,6 +64,10 @@ class RunLogs:
             batch = self.rest.logs(self.run_id, self.offset)
             ready = self._named(batch)
             self.offset += len(ready)
+            self._ended = self._ended or any(
+                not log.get("task_run_id") and log["message"].startswith("Finished in state")
+                for log in ready
+            )
             lines = [log_line(log, self._tasks.get(log.get("task_run_id") or "")) for log in ready]
             if first and tail is not None:
                 lines = lines[-tail:] if tail else []
@@ -76,6 +81,8 @@ class RunLogs:
                 time.sleep(poll)  # a held line: its task's name comes in a moment
                 continue
             if self.state.get("type") in FINAL:
+                if not batch and self._ended:
+                    return  # the flow's own last line is in: nothing more will come
                 quiet_since = quiet_since if not batch and quiet_since else time.monotonic()
                 if time.monotonic() - quiet_since >= DRAIN_SECONDS:
                     return
