@@ -73,6 +73,8 @@ def _apply(client: Any, spec: DeploymentSpec) -> str:
         entrypoint=spec.entrypoint,
         path=None,
         pull_steps=[],
+        # the run imports its flow from the installed package: no deployment read, no pull
+        job_variables={"env": {"PREFECT__FLOW_ENTRYPOINT": spec.entrypoint}},
         parameters=spec.parameters,
         parameter_openapi_schema=_schema(flow, spec),
         tags=spec.tags,

@@ -14,6 +14,7 @@ from deployflow.deployments.rest import FINAL, PrefectRest
 __all__ = ["DRAIN_SECONDS", "RunLogs", "log_line"]
 
 DRAIN_SECONDS = 2.0
+STATE_EVERY = 1.0
 NAME_WAIT = 2.0
 PAGE = 200
 
@@ -58,9 +59,10 @@ class RunLogs:
         return ready
 
     def lines(self, follow: bool, tail: int | None = None, poll: float = 0.5) -> Iterator[str]:
-        first, quiet_since = True, None
+        """The run's lines; following, the logs are read every `poll` s and the run's state
+        every STATE_EVERY s, or at once when the flow's own last line is in."""
+        first, quiet_since, state_read = True, None, 0.0
         while True:
-            self.state = self.rest.run(self.run_id).get("state") or {}
             batch = self.rest.logs(self.run_id, self.offset)
             ready = self._named(batch)
             self.offset += len(ready)
@@ -80,8 +82,11 @@ class RunLogs:
                     return
                 time.sleep(poll)  # a held line: its task's name comes in a moment
                 continue
+            if self._ended or time.monotonic() - state_read >= STATE_EVERY:
+                self.state = self.rest.run(self.run_id).get("state") or {}
+                state_read = time.monotonic()
             if self.state.get("type") in FINAL:
-                if not batch and self._ended:
+                if self._ended and len(ready) == len(batch):
                     return  # the flow's own last line is in: nothing more will come
                 quiet_since = quiet_since if not batch and quiet_since else time.monotonic()
                 if time.monotonic() - quiet_since >= DRAIN_SECONDS:

@@ -30,6 +30,7 @@ from prefect.settings import get_current_settings
 from prefect.utilities.processutils import sanitize_subprocess_env
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
+from deployflow.warm.heartbeats import beat
 from deployflow.warm.zygote_client import Cold, Zygote
 
 __all__ = ["WarmWorker", "main"]
@@ -83,7 +84,15 @@ class WarmStarter:
         process = _Forked(pid)
         scope = create_isolated_termination_scope(pid)  # its own session: cancel kills the tree
         task_status.started(ProcessHandle(process, termination_scope=scope))  # type: ignore[arg-type]
-        process.returncode = await self._zygote.wait(pid)
+        seconds = get_current_settings().flows.heartbeat_frequency
+        beats = seconds and asyncio.create_task(
+            beat(self._how["client"], flow_run, seconds, self._how["logger"])
+        )
+        try:
+            process.returncode = await self._zygote.wait(pid)
+        finally:
+            if beats:
+                beats.cancel()
 
 
 warnings.filterwarnings("ignore", message="Type 'WarmWorker'", category=UserWarning)
@@ -134,7 +143,9 @@ class WarmWorker(ProcessWorker):
                     "control_channel": ctx.control_channel,
                 }
                 cold = EngineCommandStarter(command=configuration.command, **how)
-                starter = WarmStarter(self._zygote, cold, logger=self._logger, **how)
+                starter = WarmStarter(
+                    self._zygote, cold, logger=self._logger, client=self.client, **how
+                )
                 executor = ctx.create_executor(
                     flow_run,
                     starter,  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from deployflow.ops.failpoints import failpoint_action
@@ -28,6 +29,7 @@ from deployflow.ops.failpoints import failpoint_action
 __all__ = ["main"]
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+LOGGING_KEYS = ("PREFECT_LOGGING_", "PREFECT_HOME", "PREFECT_PROFILE")
 
 
 def _warm_imports() -> None:
@@ -43,6 +45,14 @@ def _warm_imports() -> None:
         importlib.import_module(entrypoint.split(":")[0])
     if failpoint_action("zygote") == "thread":  # the fallback path, on purpose
         threading.Thread(target=threading.Event().wait, daemon=True).start()
+
+
+def _logging_env(env: Mapping[str, str]) -> dict[str, str]:
+    """What Prefect's logging set-up reads from the environment."""
+    return {k: v for k, v in env.items() if k.startswith(LOGGING_KEYS)}
+
+
+WARM_LOGGING = _logging_env(os.environ)  # the zygote's, which `import prefect` configured
 
 
 def _send(sock: socket.socket, message: dict[str, Any]) -> None:
@@ -66,13 +76,18 @@ def _child(request: dict[str, Any]) -> None:
         os.chdir(request["cwd"])
     from prefect.context import refresh_global_settings_context
     from prefect.logging.configuration import setup_logging
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     refresh_global_settings_context()  # the run's settings, not the zygote's
-    setup_logging()
+    if _logging_env(os.environ) != WARM_LOGGING:  # as `import prefect` set it up, else again
+        setup_logging()
     import prefect.engine
 
     sys.argv = [prefect.engine.__file__]
-    runpy.run_path(prefect.engine.__file__, run_name="__main__")  # `python -m prefect.engine`
+    # the worker beats for a forked run (warm/heartbeats.py): the engine's own heartbeat thread
+    # would hold the run's end for up to a second
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        runpy.run_path(prefect.engine.__file__, run_name="__main__")  # `python -m prefect.engine`
     raise SystemExit(0)
 
 

@@ -188,6 +188,35 @@ def test_fallback_runs_log_and_publish_like_warm_ones(warm: Warm, prefect_api: s
     cold_run = _last_run(prefect_api, warm.project)
     assert cold_run != warm_run
     assert _shape(prefect_api, warm_run) == _shape(prefect_api, cold_run)
+    # the worker beat for the forked run (and its engine did not: one beat, at the fork); the
+    # cold run beat itself: the same event, about the same resources
+    warm_beats, cold_beats = _heartbeats(prefect_api, warm_run), _heartbeats(prefect_api, cold_run)
+    assert len(warm_beats) == 1 and len(cold_beats) == 1
+    assert _related(warm_beats[0]) == _related(cold_beats[0])
+
+
+def _heartbeats(api: str, run: str) -> list[dict]:
+    body = {
+        "filter": {
+            "event": {"name": ["prefect.flow-run.heartbeat"]},
+            "resource": {"id": [f"prefect.flow-run.{run}"]},
+        },
+        "limit": 50,
+    }
+    found: list[dict] = []
+
+    def stored() -> bool:  # the server persists events in batches
+        found[:] = httpx.post(f"{api}/events/filter", json=body).json()["events"]
+        return bool(found)
+
+    _until(stored, timeout=30)
+    time.sleep(1)  # a second beat, if one was sent, is stored by now too
+    stored()
+    return found
+
+
+def _related(event: dict) -> list[dict]:
+    return sorted(event["related"], key=lambda r: r["prefect.resource.id"])
 
 
 def _last_run(api: str, project: str) -> str:
