@@ -32,6 +32,7 @@ __all__ = [
     "resolve_program",
     "run",
     "spawn",
+    "spawn_helper",
 ]
 
 # Debian keeps daemons such as mariadbd in sbin, which a normal user's PATH lacks.
@@ -283,6 +284,22 @@ def spawn(command: Command, log_file: Path) -> subprocess.Popen:
             raise CommandError(
                 f"cannot run {command.redact(command.argv[0])!r} ({exc.strerror})"
             ) from None
+
+
+def spawn_helper(command: Command, pass_fds: tuple[int, ...]) -> subprocess.Popen:
+    """Start a helper of this process (the warm worker's zygote): in this process group, so a
+    kill of the group takes it too, its output on ours, handed `pass_fds` to talk over."""
+    argv = _argv(command)
+    try:
+        return subprocess.Popen(
+            argv,
+            cwd=command.cwd,
+            env=command.environment,
+            stdin=subprocess.DEVNULL,
+            pass_fds=pass_fds,
+        )
+    except OSError as exc:
+        raise CommandError(f"cannot run {argv[0]!r} ({exc.strerror})") from None
 
 
 def become(command: Command) -> None:

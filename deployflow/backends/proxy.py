@@ -4,6 +4,9 @@ traffic between slots. nginx's reload is graceful: old workers finish their requ
 
 from __future__ import annotations
 
+import grp
+import os
+import pwd
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +19,15 @@ from deployflow.core.proxyconf import upstream_conf, upstream_port
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.errors import ServiceError
 
-__all__ = ["nginx_program", "read_upstream", "reload_proxy", "retiring_workers", "switch_upstream"]
+__all__ = [
+    "connections_to",
+    "nginx_program",
+    "prepare_prefix",
+    "read_upstream",
+    "reload_proxy",
+    "retiring_workers",
+    "switch_upstream",
+]
 
 RELOAD_TIMEOUT = 15.0
 
@@ -26,6 +37,27 @@ def nginx_program() -> str:
     if program is None:
         raise ServiceError("the stack's proxy needs nginx; run ./scripts/install (apt: nginx)")
     return program
+
+
+def prepare_prefix(prefix: Path) -> str | None:
+    """nginx's dirs under `prefix`; started as root, its workers run as nobody, who must write
+    the temp dirs. Returns the `user` line's value (None: not root, nginx runs as us)."""
+    nobody = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
+    (prefix / "upstreams").mkdir(parents=True, exist_ok=True)
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / "tmp" / kind).mkdir(parents=True, exist_ok=True)
+        if nobody is not None:
+            os.chown(prefix / "tmp" / kind, nobody.pw_uid, nobody.pw_gid)
+    return f"{nobody.pw_name} {grp.getgrgid(nobody.pw_gid).gr_name}" if nobody else None
+
+
+def connections_to(port: int) -> int:
+    """Established TCP connections to `port` on this host (a slot still serving someone)."""
+    return sum(
+        1
+        for c in psutil.net_connections("tcp")
+        if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    )
 
 
 def reload_proxy(prefix: Path) -> None:

@@ -200,7 +200,7 @@ class BlueGreen(_Model):
     The command (or env) takes its slot's port as `{{ slot.port }}`."""
 
     ports: Annotated[list[Port], Field(min_length=2, max_length=2)]
-    check: Annotated[str, Field(pattern=r"^/")] = "/"  # HTTP path that must answer 2xx/3xx
+    check: Annotated[str, Field(pattern=r"^/")] = "/"  # a path answering HTTP 200
     drain: Annotated[float, Field(ge=0, le=3600)] = 30.0  # at most, for in-flight requests
 
 

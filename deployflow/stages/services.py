@@ -73,9 +73,8 @@ def start_specs(
 def stop_specs(specs: list[ServiceSpec], log: Log) -> list[ServiceStatus]:
     statuses = []
     for spec in reversed(specs):
-        if spec.slots:
-            stop_slots(spec)
-        statuses.append(get_backend(spec.backend).stop(spec))
+        backend = get_backend(spec.backend)
+        statuses.append(stop_slots(spec) if spec.slots else backend.stop(spec))
         log(f"{spec.name}: stopped")
     return statuses
 

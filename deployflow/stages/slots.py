@@ -4,17 +4,14 @@ slot is live is what the service's upstream file says; nothing else is recorded.
 
 from __future__ import annotations
 
-import grp
-import os
-import pwd
 import time
-
-import httpx
-import psutil
+from functools import partial
 
 from deployflow.backends.files import atomic_write
 from deployflow.backends.proxy import (
+    connections_to,
     nginx_program,
+    prepare_prefix,
     read_upstream,
     reload_proxy,
     retiring_workers,
@@ -25,7 +22,9 @@ from deployflow.backends.services.process import ProcessBackend
 from deployflow.core.context import StackContext
 from deployflow.core.proxyconf import nginx_conf, upstream_conf
 from deployflow.core.servicespec import SLOTS, ServiceSpec, on_slot, service_spec
-from deployflow.errors import ServiceError
+from deployflow.errors import HealthCheckError, ServiceError
+from deployflow.probes.checks import http_probe
+from deployflow.probes.wait import wait_until_healthy
 from deployflow.stages import Log
 
 __all__ = [
@@ -61,22 +60,16 @@ def slot_status(spec: ServiceSpec) -> ServiceStatus:
 
 
 def _probe(spec: ServiceSpec) -> None:
-    """The slot answers its check path with 2xx/3xx before any traffic goes to it."""
+    """The slot passes its check (HTTP 200, as an `http:` health check) before any traffic
+    goes to it."""
     url = f"http://{spec.host}:{spec.port}{spec.check}"
-    deadline, last = time.monotonic() + spec.start_timeout, "no answer"
-    while time.monotonic() < deadline:
-        try:
-            answer = httpx.get(url, timeout=2.0)
-            if answer.status_code < 400:
-                return
-            last = f"HTTP {answer.status_code}"
-        except httpx.HTTPError as exc:
-            last = type(exc).__name__
-        time.sleep(0.1)
-    raise ServiceError(
-        f"service {spec.name}: slot {spec.slot} did not pass {url} in "
-        f"{spec.start_timeout:.0f}s ({last}); traffic stays on the live slot"
-    )
+    try:
+        wait_until_healthy([partial(http_probe, url)], spec.start_timeout, 0.1, 0.5)
+    except HealthCheckError as exc:
+        raise ServiceError(
+            f"service {spec.name}: slot {spec.slot} did not pass its check ({exc}); "
+            "traffic stays on the live slot"
+        ) from None
 
 
 def bring_live(spec: ServiceSpec, log: Log) -> ServiceSpec | None:
@@ -114,7 +107,7 @@ def retire(spec: ServiceSpec, log: Log) -> None:
     assert spec.upstream is not None
     deadline = time.monotonic() + spec.drain
     while time.monotonic() < deadline:
-        if not retiring_workers(spec.upstream) and not _connections(spec.port or 0):
+        if not retiring_workers(spec.upstream) and not connections_to(spec.port or 0):
             break
         time.sleep(0.05)
     else:
@@ -123,17 +116,10 @@ def retire(spec: ServiceSpec, log: Log) -> None:
     log(f"{spec.name}: slot {spec.slot} drained and stopped")
 
 
-def _connections(port: int) -> int:
-    return sum(
-        1
-        for c in psutil.net_connections("tcp")
-        if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
-    )
-
-
-def stop_slots(spec: ServiceSpec) -> None:
+def stop_slots(spec: ServiceSpec) -> ServiceStatus:
     for slot in SLOTS:
         _BACKEND.stop(on_slot(spec, slot))
+    return ServiceStatus(spec.name, _BACKEND.name, False, None, "both slots stopped")
 
 
 def proxy_spec(ctx: StackContext) -> ServiceSpec | None:
@@ -154,25 +140,13 @@ def proxy_spec(ctx: StackContext) -> ServiceSpec | None:
     )
 
 
-def _prefix_dirs(ctx: StackContext) -> str | None:
-    """The proxy's dirs; started as root, its workers run as nobody, who writes the temp dirs."""
-    prefix = ctx.layout.proxy
-    nobody = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
-    (prefix / "upstreams").mkdir(parents=True, exist_ok=True)
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (prefix / "tmp" / kind).mkdir(parents=True, exist_ok=True)
-        if nobody is not None:
-            os.chown(prefix / "tmp" / kind, nobody.pw_uid, nobody.pw_gid)
-    return f"{nobody.pw_name} {grp.getgrgid(nobody.pw_gid).gr_name}" if nobody else None
-
-
 def ensure_proxy(ctx: StackContext, log: Log) -> None:
     """Write the proxy's config (and an upstream per routed service, first to its blue slot)
     and start nginx, or reload it when its config changed. No proxy declared: nothing."""
     spec, proxy = proxy_spec(ctx), ctx.stack.proxy
     if spec is None or proxy is None:
         return
-    user = _prefix_dirs(ctx)
+    user = prepare_prefix(ctx.layout.proxy)
     routes = {}
     for path, name in proxy.routes.items():
         svc = service_spec(ctx, name)

@@ -16,6 +16,8 @@ from typing import Any
 
 import psutil
 
+from deployflow.backends.executor import Command, spawn_helper
+
 __all__ = ["Cold", "Zygote"]
 
 READY_TIMEOUT = 120.0  # importing Prefect on a loaded 2-core host takes seconds, not minutes
@@ -46,11 +48,8 @@ class Zygote:
     async def start(self) -> None:
         """Spawn a zygote and follow it (it becomes ready in the background)."""
         ours, theirs = socket.socketpair()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "deployflow.warm.zygote", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
-        )
+        argv = [sys.executable, "-m", "deployflow.warm.zygote", theirs.fileno()]
+        self._proc = spawn_helper(Command.of(argv, timeout=None), pass_fds=(theirs.fileno(),))
         theirs.close()
         reader, self._writer = await asyncio.open_unix_connection(sock=ours)
         self._ready.clear()
