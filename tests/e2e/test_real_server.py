@@ -109,11 +109,19 @@ def test_scheduled_flow_runs_once_per_slot_with_two_workers(real: tuple[Stack, s
     runs = [r for r in watch_runs() if r["state_type"] == "COMPLETED"]
     slots = [r["expected_start_time"] for r in runs]
     assert len(slots) == len(set(slots))  # exactly once per slot
-    spans = sorted((r["start_time"], r["end_time"]) for r in runs)
-    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never two at the same time
+    ordered = sorted(runs, key=lambda r: r["start_time"])
+    overlaps = [(a, b) for a, b in itertools.pairwise(ordered) if a["end_time"] > b["start_time"]]
+    # never two at the same time
+    assert not overlaps, [_states(url, headers, r) for pair in overlaps for r in pair]
     grades = json.loads(Path(stack.root / ".deployflow" / "health.json").read_text())
     assert "host" in grades and any(k.startswith("service ") for k in grades)
     assert set(grades.values()) <= {"ok", "degraded", "down"}
+
+
+def _states(url: str, headers: dict[str, str], run: dict) -> tuple[str, list[tuple[str, str]]]:
+    """A run's name and its state history, for a failure message."""
+    found = httpx.get(f"{url}/flow_run_states/", params={"flow_run_id": run["id"]}, headers=headers)
+    return run["name"], [(s["name"], s["timestamp"]) for s in found.json()]
 
 
 def test_a_crashed_deploy_run_is_recovered_by_an_automation(real: tuple[Stack, str]) -> None:
