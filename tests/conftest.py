@@ -30,7 +30,10 @@ def free_port() -> int:
 
 def write_ports(stack_dir: Path) -> dict[str, int]:
     """Rewrite the copied master config with free ports so tests never clash with a demo."""
-    ports = {name: free_port() for name in ("BACKEND_PORT", "PWA_PORT", "RELAY_PORT", "DB_PORT")}
+    names = ("BACKEND_PORT", "PWA_PORT", "RELAY_PORT", "DB_PORT")
+    ports: dict[str, int] = {}
+    while len(set(ports.values())) < len(names):  # the OS may hand out one port twice
+        ports = {name: free_port() for name in names}
     env = stack_dir / "deployment.config.env"
     lines = []
     for line in env.read_text().splitlines():

@@ -6,6 +6,7 @@ and fires the recover-on-crash automation. Only pools served from this host are 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,24 @@ LIVE = ("PENDING", "RUNNING", "CANCELLING")
 
 def is_run_process(pid: int, run_id: str) -> bool:
     """Is `pid` alive on this host and the process Prefect started for `run_id`? (A reused pid
-    belongs to some other process, whose environment does not name the run.)"""
+    belongs to some other process, whose environment does not name the run.) A run forked by
+    the warm worker's zygote sets its environment after the fork, which /proc does not show:
+    it keeps the zygote's command line and leads its own session (the zygote does not)."""
     try:
         environ = Path(f"/proc/{pid}/environ").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return f"PREFECT__FLOW_RUN_ID={run_id}".encode() in environ.split(b"\0")
+    if f"PREFECT__FLOW_RUN_ID={run_id}".encode() in environ.split(b"\0"):
+        return True
+    return b"deployflow.warm.zygote" in cmdline.split(b"\0") and _leads_session(pid)
+
+
+def _leads_session(pid: int) -> bool:
+    try:
+        return os.getsid(pid) == pid
+    except OSError:
+        return False
 
 
 def orphan_ids(runs: list[dict[str, Any]]) -> list[str]:

@@ -14,6 +14,7 @@ from deployflow.ops.putback import recover
 from deployflow.stages import Log
 from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.services import start_specs, status_specs, stop_specs
+from deployflow.stages.slots import proxy_status
 
 __all__ = ["interrupted_note", "resolve_services", "service_action", "service_statuses"]
 
@@ -47,7 +48,10 @@ def interrupted_note(ctx: StackContext) -> str | None:
 
 
 def service_statuses(ctx: StackContext, name: str) -> list[ServiceStatus]:
-    return status_specs(resolve_services(ctx, name))
+    """`name`'s status, or every service's and the blue-green proxy's."""
+    statuses = status_specs(resolve_services(ctx, name))
+    proxy = proxy_status(ctx) if name == "all" else None
+    return statuses + ([proxy] if proxy else [])
 
 
 def service_action(ctx: StackContext, action: str, name: str, log: Log) -> list[ServiceStatus]:

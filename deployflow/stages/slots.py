@@ -31,6 +31,7 @@ __all__ = [
     "bring_live",
     "ensure_proxy",
     "proxy_spec",
+    "proxy_status",
     "retire",
     "serving",
     "slot_status",
@@ -138,6 +139,12 @@ def proxy_spec(ctx: StackContext) -> ServiceSpec | None:
         log_file=lay.logs / "proxy.log",
         pid_file=lay.run / "proxy.pid",
     )
+
+
+def proxy_status(ctx: StackContext) -> ServiceStatus | None:
+    """Whether the stack's proxy runs (None: the stack declares none)."""
+    spec = proxy_spec(ctx)
+    return None if spec is None else _BACKEND.status(spec)
 
 
 def ensure_proxy(ctx: StackContext, log: Log) -> None:

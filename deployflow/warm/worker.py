@@ -110,7 +110,29 @@ class WarmWorker(ProcessWorker):
         await self._zygote.start()
         self._polls: set[asyncio.Task] = set()
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self._poll_now)
+        self._scheduled = asyncio.create_task(self._wake_on_scheduled())
         return self
+
+    async def _wake_on_scheduled(self) -> None:
+        """A run scheduled on this pool (from the UI, an automation, anyone) wakes the worker as
+        it is created, over the events stream Prefect's cancellation observer reads too; the
+        poll stays the fallback while the stream is down."""
+        from prefect.events.clients import get_events_subscriber
+        from prefect.events.filters import EventFilter, EventNameFilter
+
+        wanted = EventFilter(event=EventNameFilter(name=["prefect.flow-run.Scheduled"]))
+        while True:
+            try:
+                async with get_events_subscriber(filter=wanted) as events:
+                    async for event in events:
+                        if any(
+                            r.role == "work-pool" and r.name == self._work_pool_name
+                            for r in event.related
+                        ):
+                            self._poll_now()
+            except Exception as exc:  # the server restarting, say: poll until it is back
+                self._logger.debug("warm runner: no run events (%s); polling", exc)
+            await asyncio.sleep(5)
 
     def _poll_now(self) -> None:
         """SIGUSR1: a run was just created for this pool; look now, not at the next poll."""
@@ -119,6 +141,7 @@ class WarmWorker(ProcessWorker):
         task.add_done_callback(self._polls.discard)
 
     async def __aexit__(self, *exc_info: Any) -> None:
+        self._scheduled.cancel()
         try:
             await super().__aexit__(*exc_info)  # runs still going are stopped the usual way
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 from deployflow.deployments.orphans import is_run_process, orphan_ids
@@ -30,3 +31,22 @@ def test_a_run_is_orphaned_only_when_its_own_process_is_gone() -> None:
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_run_forked_by_the_zygote_is_its_own_process() -> None:
+    """A fork keeps the zygote's command line and starting environment; it leads a session."""
+    run = str(uuid.uuid4())
+    sleep = "import os, sys, time; os.setsid() if sys.argv[1] == 'leader' else None; time.sleep(60)"
+    argv = [sys.executable, "-c", sleep]
+    forked = subprocess.Popen([*argv, "leader", "-m", "deployflow.warm.zygote", "5"])
+    zygote = subprocess.Popen([*argv, "member", "-m", "deployflow.warm.zygote", "5"])
+    try:
+        ends = time.monotonic() + 30
+        while os.getsid(forked.pid) != forked.pid and time.monotonic() < ends:
+            time.sleep(0.01)  # until it has called setsid
+        assert is_run_process(forked.pid, run)
+        assert not is_run_process(zygote.pid, run)  # the zygote itself runs no flow
+    finally:
+        for proc in (forked, zygote):
+            proc.kill()
+            proc.wait()

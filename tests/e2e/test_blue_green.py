@@ -6,6 +6,7 @@ failed request. Not the bundled example."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -116,6 +117,8 @@ def test_deploys_and_rollbacks_switch_slots_without_a_failed_request(bg: Stack) 
     assert httpx.get(url).text == "v1"
     blue, green = bg.slots  # type: ignore[attr-defined]
     assert _listening(blue) and not _listening(green)
+    status = {s["name"]: s for s in json.loads(bg.cli("services", "status", "--json").stdout)}
+    assert status["proxy"]["running"] and status["web"]["detail"].endswith("on slot blue")
 
     poller = Poller(url)
     poller.start()

@@ -96,3 +96,23 @@ def test_a_failing_step_that_prints_a_secret_leaks_nothing_to_prefect(
     text = logs.text + runs.text + flows.text
     assert "token=********" in logs.text  # the step's output did reach Prefect, masked
     assert password not in text
+
+    # the same run on the warm worker: the CLI streams the run's lines, the worker logs the
+    # forked run's output, Prefect stores its logs and states; the secret is in none of them
+    env = {**stack.env, "DEPLOYFLOW_HOME": str(stack.root.parent / "home")}
+    worker_log = stack.root.parent / "home" / "workers" / "woosoo-local.log"
+    stack.cli_env(env, "deployments", "apply")
+    stack.cli_env(env, "server", "start")
+    try:
+        while "is warm" not in (worker_log.read_text() if worker_log.is_file() else ""):
+            time.sleep(0.2)
+        warm = stack.cli_env(env, "run", "full", check=False)
+        assert warm.returncode == 1 and "on the warm worker" in warm.stderr
+        assert "token=********" in warm.stderr
+        newest = {"limit": 200, "sort": "TIMESTAMP_DESC"}
+        logs = httpx.post(f"{prefect_api}/logs/filter", json=newest)
+        flows = httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 50})
+        text = warm.stdout + warm.stderr + worker_log.read_text() + logs.text + flows.text
+        assert password not in text
+    finally:
+        stack.cli_env(env, "server", "stop", check=False)
