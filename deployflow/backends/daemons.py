@@ -16,6 +16,7 @@ from deployflow.backends.files import atomic_write
 from deployflow.backends.services.process_table import (
     descendants,
     group_members,
+    is_service,
     proc_start_time,
 )
 
@@ -43,10 +44,12 @@ def start_daemon(command: Command, state_file: Path, log: Path, **extra: object)
 
 def stop_daemon(state_file: Path, grace: float = 10.0) -> None:
     """Stop it and everything it started (a worker's flow-run processes live in groups of their
-    own): SIGTERM to every group, the grace period, then SIGKILL; then forget it."""
+    own): SIGTERM to every group, the grace period, then SIGKILL; then forget it. Services a
+    run started are spared: a run still exiting when its worker stops has them as children."""
     _state, pid = read_state(state_file)
     if pid is not None:
         groups = {pid} | {_group_of(p) for p in descendants(pid)} - {0}
+        groups = {g for g in groups if not is_service(g)}
         for group in groups:
             kill_group(group, signal.SIGTERM)
         ends = time.monotonic() + grace

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from deployflow.core.redact import Redactor
 from deployflow.errors import CommandError
@@ -263,43 +263,32 @@ def metered(
     return write
 
 
+def _popen(command: Command, **how: Any) -> subprocess.Popen:
+    argv = _argv(command)
+    try:
+        return subprocess.Popen(
+            argv, cwd=command.cwd, env=command.environment, stdin=subprocess.DEVNULL, **how
+        )
+    except OSError as exc:
+        raise CommandError(
+            f"cannot run {command.redact(command.argv[0])!r} ({exc.strerror})"
+        ) from None
+
+
 def spawn(command: Command, log_file: Path) -> subprocess.Popen:
     """Start a long-running process (a service, the Prefect server) in its own session, its
     output appended to `log_file`. The caller tracks it by pid; `kill_group` stops it."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    argv = _argv(command)
     with open(log_file, "ab") as log:
-        try:
-            return subprocess.Popen(
-                argv,
-                cwd=command.cwd,
-                env=command.environment,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-        except OSError as exc:
-            raise CommandError(
-                f"cannot run {command.redact(command.argv[0])!r} ({exc.strerror})"
-            ) from None
+        return _popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True
+        )
 
 
 def spawn_helper(command: Command, pass_fds: tuple[int, ...]) -> subprocess.Popen:
     """Start a helper of this process (the warm worker's zygote): in this process group, so a
     kill of the group takes it too, its output on ours, handed `pass_fds` to talk over."""
-    argv = _argv(command)
-    try:
-        return subprocess.Popen(
-            argv,
-            cwd=command.cwd,
-            env=command.environment,
-            stdin=subprocess.DEVNULL,
-            pass_fds=pass_fds,
-        )
-    except OSError as exc:
-        raise CommandError(f"cannot run {argv[0]!r} ({exc.strerror})") from None
+    return _popen(command, pass_fds=pass_fds)
 
 
 def become(command: Command) -> None:

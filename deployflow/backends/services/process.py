@@ -13,7 +13,12 @@ from pathlib import Path
 from deployflow.backends.executor import Command, kill_group, spawn
 from deployflow.backends.files import atomic_write
 from deployflow.backends.services.base import ServiceBackend, ServiceStatus
-from deployflow.backends.services.process_table import group_members, proc_start_time, reap
+from deployflow.backends.services.process_table import (
+    SERVICE_MARK,
+    group_members,
+    proc_start_time,
+    reap,
+)
 from deployflow.backends.services.sockets import group_listens
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.errors import CommandError, ServiceError
@@ -90,7 +95,8 @@ class ProcessBackend(ServiceBackend):
         with open(spec.log_file, "ab") as log:
             log.write(f"--- deployflow: starting {spec.name} at {stamp}\n".encode())
         offset = spec.log_file.stat().st_size
-        command = Command.of(spec.command, cwd=spec.cwd, env=spec.env, timeout=None)
+        env = {**spec.env, SERVICE_MARK: spec.name}  # what stops a worker spares (daemons.py)
+        command = Command.of(spec.command, cwd=spec.cwd, env=env, timeout=None)
         try:
             proc = spawn(command, spec.log_file)
         except CommandError as exc:

@@ -7,7 +7,9 @@ import contextlib
 import os
 from pathlib import Path
 
-__all__ = ["descendants", "group_members", "proc_start_time", "reap"]
+__all__ = ["SERVICE_MARK", "descendants", "group_members", "is_service", "proc_start_time", "reap"]
+
+SERVICE_MARK = "DEPLOYFLOW_SERVICE"  # in the environment of every service the process backend runs
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -58,3 +60,12 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             pending.append(child)
     return found
+
+
+def is_service(pid: int) -> bool:
+    """Was `pid` started as a service by the process backend (its environment marked)?"""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    return any(v.startswith(f"{SERVICE_MARK}=".encode()) for v in environ.split(b"\0"))
