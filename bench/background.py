@@ -44,7 +44,7 @@ def first_task_start(api: str, run_id: str, timeout: float = 120) -> float:
     ends = time.monotonic() + timeout
     body = {"flow_runs": {"id": {"any_": [run_id]}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 50}
     while time.monotonic() < ends:
-        tasks = httpx.post(f"{api}/task_runs/filter", json=body).json()
+        tasks = httpx.post(f"{api}/task_runs/filter", json=body, timeout=60).json()
         starts = [_stamp(t["start_time"]) for t in tasks if t.get("start_time")]
         if starts:
             return min(starts)
@@ -54,7 +54,7 @@ def first_task_start(api: str, run_id: str, timeout: float = 120) -> float:
 
 def wait_done(api: str, run_id: str) -> dict:
     while True:
-        run = httpx.get(f"{api}/flow_runs/{run_id}").json()
+        run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=60).json()
         if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
             return run
         time.sleep(0.2)
@@ -62,7 +62,7 @@ def wait_done(api: str, run_id: str) -> dict:
 
 def newest_deploy_run(api: str) -> str:
     body = {"flows": {"name": {"any_": ["deploy"]}}, "sort": "START_TIME_DESC", "limit": 1}
-    return httpx.post(f"{api}/flow_runs/filter", json=body).json()[0]["id"]
+    return httpx.post(f"{api}/flow_runs/filter", json=body, timeout=60).json()[0]["id"]
 
 
 def main() -> None:
@@ -140,7 +140,10 @@ def main() -> None:
             }
             t0 = time.time()
             answer = httpx.post(
-                f"http://127.0.0.1:{hook_port}/hooks/github", content=body, headers=headers
+                f"http://127.0.0.1:{hook_port}/hooks/github",
+                content=body,
+                headers=headers,
+                timeout=60,
             )
             run_id = answer.json()["run"]
             wh.append(first_task_start(api_url, run_id) - t0)

@@ -30,7 +30,7 @@ from deployflow.errors import DeployflowError
 from deployflow.ops.health import sweep
 from deployflow.ops.services import resolve_services
 from deployflow.stages.services import status_specs
-from deployflow.stages.slots import serving
+from deployflow.stages.slots import proxy_spec, serving
 
 __all__ = ["health_report", "report_rows"]
 
@@ -52,7 +52,8 @@ def _live_since(ctx: StackContext) -> str | None:
 
 
 def _services(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, Any]]:
-    specs = resolve_services(ctx, "all")
+    proxy = proxy_spec(ctx)  # the blue-green proxy serves too, though no app owns it
+    specs = resolve_services(ctx, "all") + ([proxy] if proxy else [])
     since = _live_since(ctx)
     statuses = status_specs(specs)
     usage = tree_usage({s.name: s.pid for s in statuses if s.running})

@@ -119,6 +119,9 @@ def test_deploys_and_rollbacks_switch_slots_without_a_failed_request(bg: Stack) 
     assert _listening(blue) and not _listening(green)
     status = {s["name"]: s for s in json.loads(bg.cli("services", "status", "--json").stdout)}
     assert status["proxy"]["running"] and status["web"]["detail"].endswith("on slot blue")
+    health = json.loads(bg.cli("health", "--json").stdout)
+    proxy = next(r for r in health["services"] if r["name"] == "proxy")
+    assert proxy["running"] and proxy["port_open"] and proxy["grade"] == "ok"
 
     poller = Poller(url)
     poller.start()
