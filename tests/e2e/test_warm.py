@@ -171,7 +171,13 @@ def test_a_run_created_elsewhere_wakes_the_worker(warm: Warm, prefect_api: str) 
 
     def run(version: str, signals: int) -> dict:
         warm.release(version)
-        created = httpx.post(f"{prefect_api}/deployments/{dep['id']}/create_flow_run", json=body)
+        url = f"{prefect_api}/deployments/{dep['id']}/create_flow_run"
+        for _attempt in range(5):  # a busy SQLite server may answer 5xx ("database is locked")
+            created = httpx.post(url, json=body, timeout=75)
+            if created.status_code < 500:
+                break
+            time.sleep(1)
+        created.raise_for_status()
         for _ in range(signals):
             os.kill(warm.worker_pid, signal.SIGUSR1)
         state: dict = {}
