@@ -48,12 +48,15 @@ def _paths(pool: str) -> tuple[Path, Path]:
 
 def worker_command(pool: str, api_url: str) -> Command:
     """The worker as data: deployflow's warm process worker polling `pool` every POLL_SECONDS
-    (and at once on SIGUSR1, which `run` and the webhook receiver send after creating a run)."""
+    (unless PREFECT_WORKER_QUERY_SECONDS says otherwise), and at once when a run is scheduled
+    on the pool (the events stream) or on SIGUSR1 (which `run` and webhooks send)."""
     name = f"deployflow-{pool}-{os.uname().nodename}-{uuid.uuid4().hex[:6]}"  # one per process
     argv = [sys.executable, "-m", "deployflow.warm.worker", "--pool", pool, "--name", name]
     env = {
         "PREFECT_API_URL": api_url,
-        "PREFECT_WORKER_QUERY_SECONDS": POLL_SECONDS,
+        "PREFECT_WORKER_QUERY_SECONDS": os.environ.get(
+            "PREFECT_WORKER_QUERY_SECONDS", POLL_SECONDS
+        ),
         "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": HEARTBEAT_SECONDS,
         **QUIET,
     }

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["run_warm"]
 
+FORWARDED = ("DEPLOYFLOW_FAILPOINTS",)
+
 
 def _report(ctx: StackContext, since: float) -> dict[str, Any] | None:
     """The report this run wrote (the newest one, written after it started)."""
@@ -54,7 +56,10 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     if deployment is None:
         return False
     since = time.time()
-    run = rest.create_run(deployment["id"], {**spec.parameters, "root": str(ctx.root), **params})
+    params = {**spec.parameters, "root": str(ctx.root), **params}
+    # failpoints set for this command apply to its run, wherever it runs
+    env = {k: v for k in FORWARDED if (v := os.environ.get(k))}
+    run = rest.create_run(deployment["id"], params, env)
     wake_worker(spec.pool)  # look for it now, not at the next poll
     typer.echo(f"run {run['name']} ({run['id']}) on the warm worker of {spec.pool}", err=True)
     follower = RunLogs(rest, run["id"])

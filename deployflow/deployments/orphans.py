@@ -2,7 +2,8 @@
 whole tree). Such a run holds its deployment's concurrency slot until Prefect's zombie automation
 (see apply.py) notices its missing heartbeats. A worker starting on this host does not wait: a run
 of one of its pools whose process is gone from this host is marked Crashed, which frees the slot
-and fires the recover-on-crash automation. Only pools served from this host are checked."""
+and fires the recover-on-crash automation; so is one a dead worker left pending before it could
+start it. Only pools served from this host are checked."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["crash_orphans", "is_run_process", "orphan_ids"]
+__all__ = ["crash_orphans", "is_run_process", "orphan_ids", "workers_since"]
 
 LIVE = ("PENDING", "RUNNING", "CANCELLING")
+CLOCK_SLACK = 1.0  # s: the server's clock against ours (a worker needs longer to import)
 
 
 def is_run_process(pid: int, run_id: str) -> bool:
@@ -37,14 +39,35 @@ def _leads_session(pid: int) -> bool:
         return False
 
 
-def orphan_ids(runs: list[dict[str, Any]]) -> list[str]:
-    """The runs (id, state, pid rows) that are live in Prefect but dead on this host. A run
-    without a pid yet is being submitted, not orphaned."""
-    return [
-        r["id"]
-        for r in runs
-        if r["state"] in LIVE and r["pid"] and not is_run_process(r["pid"], r["id"])
-    ]
+def orphan_ids(runs: list[dict[str, Any]], workers_since: dict[str, float | None]) -> list[str]:
+    """The runs (id, state, pid, pool, since rows) that are live in Prefect but dead on this
+    host. A run without a pid yet is being submitted: by a dead worker when it went pending
+    before the oldest live worker of its pool here started (`workers_since`; None: none runs),
+    which is then never going to start it (and holds its deployment's concurrency slot)."""
+    orphans = []
+    for r in runs:
+        if r["state"] not in LIVE:
+            continue
+        if r["pid"]:
+            if not is_run_process(r["pid"], r["id"]):
+                orphans.append(r["id"])
+        elif r["state"] == "PENDING" and r["since"] is not None:
+            started = workers_since.get(r["pool"])
+            if started is None or r["since"] < started - CLOCK_SLACK:
+                orphans.append(r["id"])
+    return orphans
+
+
+def workers_since(pools: list[str]) -> dict[str, float | None]:
+    """When the oldest live deployflow worker of each pool on this host started (epoch s)."""
+    import psutil
+
+    starts: dict[str, list[float]] = {pool: [] for pool in pools}
+    for proc in psutil.process_iter(["cmdline", "create_time"]):
+        argv = proc.info["cmdline"] or []
+        if "deployflow.warm.worker" in argv and "--pool" in argv[:-1]:
+            starts.get(argv[argv.index("--pool") + 1], []).append(proc.info["create_time"])
+    return {pool: min(found) if found else None for pool, found in starts.items()}
 
 
 def _pid(infrastructure_pid: str | None) -> int | None:
@@ -77,11 +100,17 @@ def crash_orphans(pools: list[str]) -> list[str]:
             sort=FlowRunSort.START_TIME_DESC,  # this client sends null otherwise, refused
         )
         rows = [
-            {"id": str(r.id), "state": r.state_type.value, "pid": _pid(r.infrastructure_pid)}
+            {
+                "id": str(r.id),
+                "state": r.state_type.value,
+                "pid": _pid(r.infrastructure_pid),
+                "pool": r.work_pool_name,
+                "since": r.state.timestamp.timestamp() if r.state else None,
+            }
             for r in found
             if r.state_type
         ]
-        orphans = orphan_ids(rows)
+        orphans = orphan_ids(rows, workers_since(pools))
         message = "its process died with its worker (found when a worker started on this host)"
         for run_id in orphans:
             client.set_flow_run_state(run_id, Crashed(message=message), force=True)

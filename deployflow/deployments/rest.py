@@ -75,11 +75,15 @@ class PrefectRest:
         """A deployment by "flow/name", or None when it was never applied."""
         return self._call("GET", f"/deployments/name/{full_name}")
 
-    def create_run(self, deployment_id: str, parameters: dict[str, Any]) -> dict[str, Any]:
-        """A scheduled-now run of the deployment, for its pool's worker to pick up."""
-        return self._call(
-            "POST", f"/deployments/{deployment_id}/create_flow_run", {"parameters": parameters}
-        )
+    def create_run(
+        self, deployment_id: str, parameters: dict[str, Any], env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A scheduled-now run of the deployment, for its pool's worker to pick up; `env` goes
+        into the run's process environment (a job variable)."""
+        body: dict[str, Any] = {"parameters": parameters}
+        if env:
+            body["job_variables"] = {"env": env}
+        return self._call("POST", f"/deployments/{deployment_id}/create_flow_run", body)
 
     def run(self, run_id: str) -> dict[str, Any]:
         found = self._call("GET", f"/flow_runs/{run_id}")

@@ -108,7 +108,8 @@ class WarmWorker(ProcessWorker):
         await super().__aenter__()
         self._zygote = Zygote(self._logger)
         await self._zygote.start()
-        self._polls: set[asyncio.Task] = set()
+        self._poll: asyncio.Task | None = None
+        self._again = False
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self._poll_now)
         self._scheduled = asyncio.create_task(self._wake_on_scheduled())
         return self
@@ -135,10 +136,18 @@ class WarmWorker(ProcessWorker):
             await asyncio.sleep(5)
 
     def _poll_now(self) -> None:
-        """SIGUSR1: a run was just created for this pool; look now, not at the next poll."""
-        task = asyncio.ensure_future(self.get_and_submit_flow_runs())
-        self._polls.add(task)
-        task.add_done_callback(self._polls.discard)
+        """A run was just created for this pool (SIGUSR1, an event): look now, not at the next
+        poll. A burst of them makes one look, and one more after it, never a pile of queries."""
+        if self._poll is not None and not self._poll.done():
+            self._again = True
+            return
+        self._poll = asyncio.ensure_future(self._look())
+
+    async def _look(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
+            await self.get_and_submit_flow_runs()
 
     async def __aexit__(self, *exc_info: Any) -> None:
         self._scheduled.cancel()

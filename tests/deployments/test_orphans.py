@@ -8,7 +8,10 @@ import sys
 import time
 import uuid
 
-from deployflow.deployments.orphans import is_run_process, orphan_ids
+import psutil
+import pytest
+
+from deployflow.deployments.orphans import is_run_process, orphan_ids, workers_since
 
 
 def test_a_run_is_orphaned_only_when_its_own_process_is_gone() -> None:
@@ -20,17 +23,49 @@ def test_a_run_is_orphaned_only_when_its_own_process_is_gone() -> None:
     try:
         assert is_run_process(alive.pid, run)
         assert not is_run_process(alive.pid, other)  # a reused pid is not the run's
+        row = {"pool": "p", "since": 1000.0}
         rows = [
-            {"id": run, "state": "RUNNING", "pid": alive.pid},
-            {"id": other, "state": "RUNNING", "pid": alive.pid},
-            {"id": "gone", "state": "CANCELLING", "pid": dead.pid},
-            {"id": "submitting", "state": "PENDING", "pid": None},
-            {"id": "over", "state": "COMPLETED", "pid": dead.pid},
+            {**row, "id": run, "state": "RUNNING", "pid": alive.pid},
+            {**row, "id": other, "state": "RUNNING", "pid": alive.pid},
+            {**row, "id": "gone", "state": "CANCELLING", "pid": dead.pid},
+            {**row, "id": "submitting", "state": "PENDING", "pid": None},
+            {**row, "id": "over", "state": "COMPLETED", "pid": dead.pid},
         ]
-        assert orphan_ids(rows) == [other, "gone"]
+        assert orphan_ids(rows, {"p": 999.5}) == [other, "gone"]
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_pending_run_is_orphaned_when_the_worker_that_took_it_is_gone() -> None:
+    """No pid yet: the worker that made it pending is dead when every live worker of its pool
+    started after that (a live one submits only what it took itself)."""
+    rows = [
+        {"id": "old", "state": "PENDING", "pid": None, "pool": "p", "since": 100.0},
+        {"id": "new", "state": "PENDING", "pid": None, "pool": "p", "since": 200.0},
+        {"id": "skew", "state": "PENDING", "pid": None, "pool": "p", "since": 149.5},
+        {"id": "elsewhere", "state": "PENDING", "pid": None, "pool": "q", "since": 100.0},
+        {"id": "late", "state": "SCHEDULED", "pid": None, "pool": "p", "since": 100.0},
+    ]
+    assert orphan_ids(rows, {"p": 150.0, "q": 50.0}) == ["old"]
+    assert orphan_ids(rows, {"p": None, "q": 50.0}) == ["old", "new", "skew"]  # none runs
+
+
+def test_the_oldest_live_worker_of_a_pool_on_this_host() -> None:
+    """Real processes with a worker's command line; the pool's oldest start counts."""
+    argv = [sys.executable, "-c", "import time; time.sleep(60)", "deployflow.warm.worker"]
+    pool = f"pool-{uuid.uuid4().hex[:6]}"
+    first = subprocess.Popen([*argv, "--pool", pool])
+    time.sleep(0.05)  # a later start, so the oldest is the first
+    second = subprocess.Popen([*argv, "--pool", pool])
+    try:
+        since = workers_since([pool, "idle"])
+        assert since["idle"] is None
+        assert since[pool] == pytest.approx(psutil.Process(first.pid).create_time())
+    finally:
+        for proc in (first, second):
+            proc.kill()
+            proc.wait()
 
 
 def test_a_run_forked_by_the_zygote_is_its_own_process() -> None:

@@ -3,6 +3,7 @@ deployed into a temp root by the real CLI in subprocesses, services stopped afte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -171,3 +172,24 @@ def kill_at(stack: Stack, point: str, env: dict[str, str]) -> None:
     time.sleep(0.3)  # inside the stage
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+def fingerprint(stack: Stack) -> dict[str, str]:
+    """The live release's config files (of the example stack), by content."""
+    release = (stack.root / "current").resolve()
+    sums = {}
+    for app in ("backend", "pwa", "relay", ".stack"):
+        for path in sorted((release / app).resolve().rglob("*")):
+            if path.is_file() and path.name in (".env", "config.json", "woosoo.conf"):
+                sums[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
+def assert_previous_live(stack: Stack, release: str, sums: dict[str, str]) -> None:
+    """After a fault: `release` is current, healthy, byte-identical, all services up."""
+    assert stack.current() == release
+    assert stack.health()["status"] == "ok"
+    assert fingerprint(stack) == sums
+    status = json.loads(stack.cli("services", "status", "--json").stdout)
+    assert all(s["running"] for s in status), status
+    assert not (stack.root / ".deployflow" / "journal.json").exists()

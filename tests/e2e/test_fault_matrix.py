@@ -6,7 +6,6 @@ documented failpoints (`DEPLOYFLOW_FAILPOINTS`), so every stage is reached for r
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from deployflow.ops.pipeline import STAGES
-from tests.e2e.conftest import Stack, kill_at, new_stack, stop_everything
+from tests.e2e.conftest import (
+    Stack,
+    assert_previous_live,
+    fingerprint,
+    kill_at,
+    new_stack,
+    stop_everything,
+)
 
 # drain runs only for blue-green services (tests/e2e/test_blue_green.py injects its faults)
 FAULTS = [(s.name, kind) for s in STAGES if s.name != "drain" for kind in ("exit", "kill")]
@@ -29,28 +35,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iterator
     stop_everything(s.root)
 
 
-def _fingerprint(stack: Stack) -> dict[str, str]:
-    release = (stack.root / "current").resolve()
-    sums = {}
-    for app in ("backend", "pwa", "relay", ".stack"):
-        for path in sorted((release / app).resolve().rglob("*")):
-            if path.is_file() and path.name in (".env", "config.json", "woosoo.conf"):
-                sums[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return sums
-
-
-def _assert_previous_live(stack: Stack, release: str, sums: dict[str, str]) -> None:
-    assert stack.current() == release
-    assert stack.health()["status"] == "ok"
-    assert _fingerprint(stack) == sums
-    status = json.loads(stack.cli("services", "status", "--json").stdout)
-    assert all(s["running"] for s in status), status
-    assert not (stack.root / ".deployflow" / "journal.json").exists()
-
-
 @pytest.mark.parametrize(("stage", "kind"), FAULTS)
 def test_fault_leaves_previous_release_live(live: Stack, stage: str, kind: str) -> None:
-    before, sums = live.current(), _fingerprint(live)
+    before, sums = live.current(), fingerprint(live)
     live.set_version("backend", f"fault-{stage}-{kind}")  # so the backend restarts
     env = {**live.env, "DEPLOYFLOW_FAILPOINTS": f"{stage}={'exit' if kind == 'exit' else 'hang'}"}
     if kind == "exit":
@@ -61,11 +48,11 @@ def test_fault_leaves_previous_release_live(live: Stack, stage: str, kind: str) 
         kill_at(live, stage, env)
         assert "was interrupted" in live.cli("releases").stderr
         live.cli("recover")
-    _assert_previous_live(live, before, sums)
+    assert_previous_live(live, before, sums)
 
 
 def test_health_that_never_passes_and_a_kill_during_rollback(live: Stack) -> None:
-    before, sums = live.current(), _fingerprint(live)
+    before, sums = live.current(), fingerprint(live)
     app_py = live.dir / "apps" / "backend" / "app.py"
     original = app_py.read_text()
     app_py.write_text(
@@ -75,12 +62,12 @@ def test_health_that_never_passes_and_a_kill_during_rollback(live: Stack) -> Non
     )
     proc = live.cli("run", "full", "--json", check=False)
     assert proc.returncode == 1 and json.loads(proc.stdout)["result"] == "rolled back"
-    _assert_previous_live(live, before, sums)
+    assert_previous_live(live, before, sums)
     # the same failure, and the deploy is killed while it puts the previous release back
     env = {**live.env, "DEPLOYFLOW_FAILPOINTS": "rollback=hang"}
     kill_at(live, "verify", env)  # the journal stays at verify while the rollback hangs
     live.cli("recover")
-    _assert_previous_live(live, before, sums)
+    assert_previous_live(live, before, sums)
     app_py.write_text(original)
 
 

@@ -161,6 +161,38 @@ def test_foreground_runs_fork_from_the_zygote(warm: Warm) -> None:
     assert warm.version() == "v2"
 
 
+def test_a_run_created_elsewhere_wakes_the_worker(warm: Warm, prefect_api: str) -> None:
+    """A run created over the API (as the UI does: no signal to the worker) starts long before
+    the worker's next poll: the worker follows the events stream for runs scheduled on its
+    pool. A burst of wake-ups (SIGUSR1) makes one look at a time and loses no run."""
+    warm.start_workers(PREFECT_WORKER_QUERY_SECONDS="300")  # polls at start, then in 5 min
+    dep = httpx.get(f"{prefect_api}/deployments/name/deploy/{warm.project}-local").json()
+    body = {"parameters": {**dep["parameters"], "root": str(warm.root)}}
+
+    def run(version: str, signals: int) -> dict:
+        warm.release(version)
+        url = f"{prefect_api}/deployments/{dep['id']}/create_flow_run"
+        for _attempt in range(5):  # a busy SQLite server may answer 5xx ("database is locked")
+            created = httpx.post(url, json=body, timeout=75)
+            if created.status_code < 500:
+                break
+            time.sleep(1)
+        created.raise_for_status()
+        for _ in range(signals):
+            os.kill(warm.worker_pid, signal.SIGUSR1)
+        state: dict = {}
+
+        def ended() -> bool:
+            state.update(httpx.get(f"{prefect_api}/flow_runs/{created.json()['id']}").json())
+            return state["state_type"] in ("COMPLETED", "FAILED", "CRASHED")
+
+        _until(ended, timeout=240)  # the next poll would come at 300 s
+        return state
+
+    assert run("v1", signals=0)["state_type"] == "COMPLETED" and warm.version() == "v1"
+    assert run("v2", signals=20)["state_type"] == "COMPLETED" and warm.version() == "v2"
+
+
 def _sleepers(warm: Warm) -> list[psutil.Process]:
     """The build step sleeping in this stack's build dir."""
     found = []

@@ -1,0 +1,96 @@
+"""The fault-injection suite on the warm path: the pool's warm worker is up, so `run full` in the
+foreground creates the run over the API and the worker forks it from its zygote. For every
+pipeline stage a failure (the failpoint set for the command reaches the forked run), and for the
+stages that touch live services a kill -9 of the forked run itself: the worker reports it
+crashed, the recover-on-crash automation runs `recover` on the same worker. After each, the
+previous release is live with its own configs and services."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import httpx
+import psutil
+import pytest
+
+from deployflow.ops.pipeline import STAGES
+from tests.e2e.conftest import Stack, assert_previous_live, fingerprint, new_stack, stop_everything
+
+EXITS = [s.name for s in STAGES if s.name != "drain"]  # drain: blue-green only
+KILLS = ["stop", "switch", "start", "verify"]  # the stages that change what is live
+
+
+def _until(check, timeout: float = 120) -> None:
+    ends = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < ends, "timed out"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iterator[Stack]:
+    base = tmp_path_factory.mktemp("warmfaults")
+    s = new_stack(base, prefect_api)
+    s.env["DEPLOYFLOW_HOME"] = str(base / "home")
+    s.cli("run", "full")
+    s.cli("deployments", "apply")
+    s.cli("server", "start")  # the pool's worker (the API is the tests' own server)
+    log = base / "home" / "workers" / "woosoo-local.log"
+    _until(lambda: "is warm" in (log.read_text() if log.is_file() else ""))
+    yield s
+    s.cli("server", "stop", check=False)
+    stop_everything(s.root)
+
+
+@pytest.mark.parametrize("stage", EXITS)
+def test_a_failing_stage_on_the_warm_worker(warm: Stack, stage: str) -> None:
+    before, sums = warm.current(), fingerprint(warm)
+    warm.set_version("backend", f"warm-exit-{stage}")
+    env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": f"{stage}=exit"}
+    proc = warm.cli_env(env, "run", "full", check=False)
+    assert "on the warm worker" in proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"failpoint {stage}: injected failure" in proc.stderr
+    assert_previous_live(warm, before, sums)
+
+
+def _run_pid(api: str) -> int:
+    """The process of the deploy running now, as the worker recorded it ("host:pid")."""
+    body = {
+        "flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}},
+        "deployments": {"name": {"any_": ["woosoo-local"]}},
+        "sort": "START_TIME_DESC",
+        "limit": 1,
+    }
+    run = httpx.post(f"{api}/flow_runs/filter", json=body).json()[0]
+    return int(run["infrastructure_pid"].rsplit(":", 1)[-1])
+
+
+@pytest.mark.parametrize("stage", KILLS)
+def test_a_killed_run_on_the_warm_worker_is_recovered(
+    warm: Stack, stage: str, prefect_api: str
+) -> None:
+    before, sums = warm.current(), fingerprint(warm)
+    warm.set_version("backend", f"warm-kill-{stage}")
+    env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": f"{stage}=hang"}
+    proc = warm.popen_env(env, "run", "full")
+    journal = warm.root / ".deployflow" / "journal.json"
+    _until(lambda: journal.exists() and f'"phase": "{stage}"' in journal.read_text())
+    pid = _run_pid(prefect_api)
+    assert "deployflow.warm.zygote" in " ".join(psutil.Process(pid).cmdline())  # a fork
+    os.killpg(pid, signal.SIGKILL)  # the run's whole process group, as a crash would
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "ended CRASHED" in err, err[-2000:]
+    # the worker marked it crashed; the automation's `recover` puts the last good one back
+    _until(lambda: not journal.exists() and warm.current() == before)
+    assert_previous_live(warm, before, sums)
+
+
+def test_the_next_warm_deploy_works(warm: Stack) -> None:
+    warm.set_version("backend", "warm-after-faults")
+    proc = warm.cli("run", "full")
+    assert "on the warm worker" in proc.stderr and "- **Result:** success" in proc.stdout
+    assert warm.health()["version"] == "warm-after-faults"
