@@ -23,6 +23,7 @@ from deployflow.core.redact import Redactor
 from deployflow.errors import CommandError
 
 __all__ = [
+    "PRIVATE_ENV",
     "Command",
     "CommandResult",
     "become",
@@ -37,6 +38,8 @@ __all__ = [
 
 # Debian keeps daemons such as mariadbd in sbin, which a normal user's PATH lacks.
 SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
+# deployflow's own credentials: never handed down to build steps, hooks or services
+PRIVATE_ENV = frozenset({"PREFECT_API_AUTH_STRING", "PREFECT_API_KEY"})
 DEFAULT_TIMEOUT = 900.0
 
 
@@ -61,7 +64,10 @@ class Command:
 
     @property
     def environment(self) -> dict[str, str]:
-        return {**os.environ, **self.env} if self.inherit_env else dict(self.env)
+        if not self.inherit_env:
+            return dict(self.env)
+        inherited = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
+        return {**inherited, **self.env}
 
     @classmethod
     def of(cls, argv: Sequence[object], **kwargs: object) -> Command:

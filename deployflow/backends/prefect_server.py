@@ -5,18 +5,28 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployflow.backends.daemons import read_state, start_daemon, stop_daemon
 from deployflow.backends.executor import Command
+from deployflow.backends.files import atomic_write
 from deployflow.errors import DeployflowError
 
-__all__ = ["ServerInfo", "data_dir", "ensure_api", "server_status", "start_server", "stop_server"]
+__all__ = [
+    "API_AUTH",
+    "ServerInfo",
+    "data_dir",
+    "ensure_api",
+    "server_status",
+    "start_server",
+    "stop_server",
+]
 
 QUIET = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -33,6 +43,11 @@ class ServerInfo:
     home: str
     log: str
     external: bool = False
+    auth: str | None = field(default=None, repr=False)  # the local server's credential
+
+    @property
+    def auth_file(self) -> str:
+        return str(Path(self.home) / AUTH_FILE) if self.home else ""
 
 
 def data_dir() -> Path:
@@ -40,9 +55,37 @@ def data_dir() -> Path:
     return Path(os.environ.get("DEPLOYFLOW_HOME", Path(base) / "deployflow"))
 
 
+API_AUTH = "PREFECT_API_AUTH_STRING"
+AUTH_FILE = "auth"
+AUTH_USER = "deployflow"
+
+
 def _paths() -> tuple[Path, Path, Path]:
     home = data_dir() / "prefect"
     return home, home / "server.json", home / "server.log"
+
+
+def _private_home(home: Path) -> None:
+    """The server's home (its SQLite database, credential, logs) is its owner's alone."""
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)
+
+
+def _read_credential(home: Path) -> str | None:
+    try:
+        return (home / AUTH_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _credential(home: Path) -> str:
+    """The local server's `user:password` (0600 under its home), made on first use."""
+    known = _read_credential(home)
+    if known:
+        return known
+    made = f"{AUTH_USER}:{secrets.token_urlsafe(32)}"
+    atomic_write(home / AUTH_FILE, made + "\n", 0o600)
+    return made
 
 
 def _healthy(url: str, timeout: float = 1.0) -> bool:
@@ -80,17 +123,17 @@ def server_status(local: bool = False) -> ServerInfo:
     state, pid = read_state(state_file)
     url = state.get("url", "")
     running = pid is not None and _healthy(url)
-    return ServerInfo(url, pid, running, str(home), str(log))
+    return ServerInfo(url, pid, running, str(home), str(log), auth=_read_credential(home))
 
 
 def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: None) -> ServerInfo:
     """Start the local server unless it already answers; serialised by a file lock."""
     home, state_file, log = _paths()
-    home.mkdir(parents=True, exist_ok=True)
+    _private_home(home)
     with open(home / "server.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        info = server_status()
-        if info.running:
+        info = server_status(local=True)
+        if info.running and info.auth and _requires_auth(info.url):
             return info
         stop_daemon(state_file)  # a stale or unanswering one
         port = _server_port()
@@ -99,8 +142,11 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
         )
         url = f"http://127.0.0.1:{port}/api"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-        # the bundled UI must call this server's API, not the default port's
+        auth = _credential(home)
+        # the bundled UI must call this server's API, not the default port's; every caller,
+        # the UI included, must present the credential (no local user reaches it without it)
         env.update(QUIET, PREFECT_HOME=str(home), PREFECT_UI_API_URL=url)
+        env.update(PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth)
         argv = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
         command = Command.of([*argv, "--port", str(port)], env=env, timeout=None, inherit_env=False)
         pid = start_daemon(command, state_file, log, url=url, port=port)
@@ -109,11 +155,26 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
             if read_state(state_file)[1] is None:
                 raise DeployflowError(f"the local Prefect server exited at start; see {log}")
             if _healthy(url):
-                return ServerInfo(url, pid, True, str(home), str(log))
+                return ServerInfo(url, pid, True, str(home), str(log), auth=auth)
             time.sleep(0.25)
         raise DeployflowError(
             f"the local Prefect server did not answer in {timeout:.0f}s; see {log}"
         )
+
+
+def _requires_auth(url: str) -> bool:
+    """False for a local server started before servers were authenticated: it is replaced."""
+    from urllib.error import HTTPError
+    from urllib.request import Request, urlopen
+
+    probe = Request(f"{url}/flows/filter", b"{}", {"Content-Type": "application/json"})
+    try:
+        with urlopen(probe, timeout=5):
+            return False
+    except HTTPError as exc:
+        return exc.code == 401
+    except (OSError, ValueError):
+        return True
 
 
 def stop_server() -> ServerInfo:
@@ -128,7 +189,7 @@ def _check_remote(url: str) -> None:
     import httpx
 
     headers = {}
-    auth = os.environ.get("PREFECT_API_AUTH_STRING")
+    auth = os.environ.get(API_AUTH)
     if auth:
         headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
     try:
@@ -151,6 +212,8 @@ def ensure_api(say: Callable[[str], None] = lambda _m: None) -> str:
         return os.environ["PREFECT_API_URL"]
     info = start_server(say=say)
     os.environ["PREFECT_API_URL"] = info.url
+    if info.auth:
+        os.environ[API_AUTH] = info.auth
     for key, value in QUIET.items():
         os.environ.setdefault(key, value)
     return info.url

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from deployflow.backends.daemons import read_state, start_daemon, stop_daemon
 from deployflow.backends.executor import Command
-from deployflow.backends.prefect_server import QUIET, data_dir
+from deployflow.backends.prefect_server import API_AUTH, QUIET, data_dir
 
 __all__ = [
     "POLL_SECONDS",
@@ -60,6 +60,8 @@ def worker_command(pool: str, api_url: str) -> Command:
         "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": HEARTBEAT_SECONDS,
         **QUIET,
     }
+    if os.environ.get(API_AUTH):  # never inherited (executor.PRIVATE_ENV): given on purpose
+        env[API_AUTH] = os.environ[API_AUTH]
     return Command.of(argv, env=env, timeout=None)
 
 

@@ -37,7 +37,8 @@ def _show(info: ServerInfo, workers: list[WorkerInfo], polls: dict[str, str] | N
             f"{state}  {info.url or '-'}  pid {info.pid or '-'}  home {info.home}  log {info.log}"
         )
         if info.url:
-            typer.echo(f"ui       {info.url.removesuffix('/api')}")
+            login = f"  (log in with the contents of {info.auth_file})" if info.auth else ""
+            typer.echo(f"ui       {info.url.removesuffix('/api')}{login}")
     for w in workers:
         state = "running" if w.running else "stopped"
         poll = (polls or {}).get(w.pool, "-")
@@ -95,7 +96,7 @@ def stop(stack: MaybeStack = None) -> None:
 @app.command("status")
 def status(stack: MaybeStack = None) -> None:
     """Server URL, UI URL, workers and their logs (exit 1 when the server is not running)."""
-    from deployflow.backends.prefect_server import server_status
+    from deployflow.backends.prefect_server import API_AUTH, server_status
     from deployflow.backends.workers import known_pools, worker_status
 
     info = server_status()
@@ -107,6 +108,8 @@ def status(stack: MaybeStack = None) -> None:
         from deployflow.deployments.apply import last_polls
 
         os.environ.setdefault("PREFECT_API_URL", info.url)
+        if info.auth:
+            os.environ.setdefault(API_AUTH, info.auth)
         polls = last_polls(pools)
     _show(info, [worker_status(pool) for pool in pools], polls)
     if not info.running:

@@ -51,7 +51,7 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     server = server_status()
     if not server.running:
         return False
-    rest = PrefectRest(server.url)
+    rest = PrefectRest(server.url, server.auth)
     deployment = rest.deployment(spec.full_name)
     if deployment is None:
         return False

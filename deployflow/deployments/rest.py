@@ -23,12 +23,12 @@ TIMEOUT = 30.0
 
 
 class PrefectRest:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, auth: str | None = None) -> None:
         self.url = url.rstrip("/")
         parts = urlsplit(self.url)
         self._path = parts.path
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        auth = os.environ.get("PREFECT_API_AUTH_STRING")
+        auth = auth or os.environ.get("PREFECT_API_AUTH_STRING")
         if auth:
             self._headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
         kind = (

@@ -104,3 +104,17 @@ def test_metered_sink_reports_now_and_then() -> None:
     quiet = metered(got.append, heard.append, every=3600)
     quiet(b"y")
     assert heard == [10, 20, 30] and got[-1] == b"y"  # data through, no report yet
+
+
+def test_deployflows_own_credentials_never_reach_a_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PREFECT_API_AUTH_STRING", "deployflow:s3cr3t-cred")
+    monkeypatch.setenv("PREFECT_API_KEY", "pnu_key")
+    seen = tmp_path / "env"
+    code = f"import os; open({str(seen)!r}, 'w').write(repr(dict(os.environ)))"
+    run(Command.of([sys.executable, "-c", code], env={"APP": "1"}))
+    text = seen.read_text()
+    assert "s3cr3t-cred" not in text and "pnu_key" not in text and "'APP': '1'" in text
+    given = Command.of(["true"], env={"PREFECT_API_AUTH_STRING": "x:y"})
+    assert given.environment["PREFECT_API_AUTH_STRING"] == "x:y"  # handed on purpose only

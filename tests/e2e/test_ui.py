@@ -46,11 +46,18 @@ def test_deploy_started_from_the_ui_runs_on_the_worker(served: tuple[Stack, str]
 
     stack, ui = served
     api = f"{ui}/api"
+    auth = (Path(stack.env["DEPLOYFLOW_HOME"]) / "prefect" / "auth").read_text().strip()
+    user, password = auth.split(":", 1)
     deployments = json.loads(stack.cli("deployments", "list", "--json").stdout)
     deploy = next(d for d in deployments if d["name"] == "deploy/woosoo-local")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{ui}/deployments", wait_until="networkidle")
+        assert "/login" in page.url  # the UI asks for the local server's credential first
+        page.locator("input").first.fill(auth)
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "/login" not in url)
         page.goto(f"{ui}/deployments", wait_until="networkidle")
         assert page.get_by_text("woosoo-local-app").count() >= 1  # the stack's deployments
         page.goto(f"{ui}/deployments/deployment/{deploy['id']}", wait_until="networkidle")
@@ -63,7 +70,9 @@ def test_deploy_started_from_the_ui_runs_on_the_worker(served: tuple[Stack, str]
         runs: list[dict] = []
         while time.monotonic() < ends:
             body = {"deployments": {"id": {"any_": [deploy["id"]]}}}
-            runs = httpx.post(f"{api}/flow_runs/filter", json=body).json()
+            runs = httpx.post(
+                f"{api}/flow_runs/filter", json=body, auth=(user, password)
+            ).json()
             if runs and runs[0]["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
                 break
             time.sleep(1)
@@ -72,3 +81,7 @@ def test_deploy_started_from_the_ui_runs_on_the_worker(served: tuple[Stack, str]
         browser.close()
     assert runs and runs[0]["state_type"] == "COMPLETED", runs
     assert stack.health()["release"] == stack.current()
+    first = stack.current()
+    again = stack.cli("run", "full", "--plain")  # the CLI's REST path presents the credential
+    assert "on the warm worker" in again.stderr and password not in again.stdout + again.stderr
+    assert stack.current() != first  # a new release (no app changed: none restarted)
