@@ -116,7 +116,7 @@ def load_stack(
     stored = _read_secrets(layout.secrets)
     raw_vars = {**stack.vars, **(where.vars if where else {})}
     resolved = resolve_vars(
-        raw_vars, file_values, env, stored, str(layout.secrets), read_secret_block
+        raw_vars, file_values, env, stored, str(layout.secrets), read_secret_block, stack.secrets
     )
     problems = validate_vars(resolved.all_values(), stack.environment)
     if problems:

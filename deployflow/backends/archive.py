@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from deployflow.backends.executor import Command, metered, resolve_program, run
 from deployflow.backends.sealed import SealedWriter, opened
+from deployflow.core.archivetree import MemberTree
 from deployflow.errors import BackupError
 
 __all__ = ["archived_files", "check_members", "pack", "read_to_end", "unpack", "unsafe_member"]
@@ -87,20 +88,48 @@ def unsafe_member(member: tarfile.TarInfo) -> str | None:
     return None
 
 
-def _checked(member: tarfile.TarInfo, archive: Path) -> tarfile.TarInfo:
-    reason = unsafe_member(member)
-    if reason:
-        raise BackupError(f"{archive.name}: refused, member {reason}")
-    return member
+def _kind(member: tarfile.TarInfo) -> str:
+    if member.issym():
+        return "symlink"
+    if member.islnk():
+        return "hardlink"
+    return "dir" if member.isdir() else "file"
+
+
+class _Guard:
+    """Each member checked alone (its text) and against the tree the ones before it made."""
+
+    def __init__(self, archive: Path) -> None:
+        self._archive = archive
+        self._tree = MemberTree()
+
+    def _refuse(self, reason: str) -> BackupError:
+        return BackupError(f"{self._archive.name}: refused, member {reason}")
+
+    def __call__(self, member: tarfile.TarInfo) -> tarfile.TarInfo:
+        reason = unsafe_member(member) or self._tree.admit(
+            member.name, _kind(member), member.linkname
+        )
+        if reason:
+            raise self._refuse(reason)
+        return member
+
+    def finish(self) -> None:
+        reason = self._tree.escaping_link()
+        if reason:
+            raise self._refuse(reason)
 
 
 def check_members(archive: Path, key: bytes | None = None) -> list[tarfile.TarInfo]:
     """Every member, the archive read to its end; refused whole if one member is unsafe."""
+    guard = _Guard(archive)
     try:
         with _reader(archive, key) as tar:
-            return [_checked(m, archive) for m in tar]
+            members = [guard(m) for m in tar]
     except _BROKEN as exc:
         raise _broken(archive, exc) from None
+    guard.finish()
+    return members
 
 
 def archived_files(archive: Path, key: bytes | None = None) -> dict[str, tuple[int, int]]:
@@ -112,15 +141,27 @@ def unpack(archive: Path, staging: Path, key: bytes | None = None) -> None:
     """Extract into `staging` (a fresh dir) in one pass, checking each member before writing
     it; on any refusal or read error `staging` is removed and nothing else was touched."""
     staging.mkdir(parents=True)
+    guard = _Guard(archive)
     try:
         with _reader(archive, key) as tar:
             for member in tar:
-                tar.extract(_checked(member, archive), staging, filter="fully_trusted")
+                tar.extract(guard(member), staging, filter="fully_trusted")
+        guard.finish()
+        _inside(staging, archive)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, _BROKEN) and not isinstance(exc, BackupError):
             raise _broken(archive, exc) from None
         raise
+
+
+def _inside(staging: Path, archive: Path) -> None:
+    """What was written, read back from the disk: every link resolves inside `staging`."""
+    base = staging.resolve()
+    for path in staging.rglob("*"):
+        if path.is_symlink() and not path.resolve().is_relative_to(base):
+            rel = path.relative_to(staging)
+            raise BackupError(f"{archive.name}: refused, member {str(rel)!r} links outside")
 
 
 def read_to_end(path: Path, key: bytes | None = None) -> None:

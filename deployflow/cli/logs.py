@@ -136,7 +136,7 @@ def logs(
 ) -> None:
     """Logs of services and apps: Laravel, nginx, Python and generic lines parsed, stack traces
     kept with their entry, sources merged by time; exit 2 on bad input."""
-    from deployflow.ops.logs import follow_logs, log_sources, read_logs
+    from deployflow.ops.logs import follow_logs, log_sources, masked, read_logs
 
     if export is not None and follow:
         raise UsageError("--export writes what is there now; leave out --follow")
@@ -150,12 +150,14 @@ def logs(
 
         with atomic_file(export.resolve()) as raw:
             out = io.TextIOWrapper(raw, encoding="utf-8")
-            count = _write(read_logs(sources, query), out, width, as_json, colour=False)
+            entries = masked(read_logs(sources, query), ctx.redact)
+            count = _write(entries, out, width, as_json, colour=False)
             out.flush()
             out.detach()
         typer.echo(f"{count} entries written to {export}", err=True)
         return
-    entries = follow_logs(sources, query) if follow else read_logs(sources, query)
+    found = follow_logs(sources, query) if follow else read_logs(sources, query)
+    entries = masked(found, ctx.redact)
     try:
         if follow:  # one entry at a time, flushed: a follower sees each line at once
             for entry in entries:

@@ -15,7 +15,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from deployflow.errors import ConfigError
 
-__all__ = ["render_string"]
+__all__ = ["referenced_names", "render_string"]
 
 _NAME = "<deployflow>"
 
@@ -45,6 +45,16 @@ def _template_line(tb: TracebackType | None) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+def referenced_names(text: str, where: str) -> list[str]:
+    """The variables a template reads (none for plain text)."""
+    if "{{" not in text and "{%" not in text:
+        return []
+    try:
+        return sorted(meta.find_undeclared_variables(_ENV.parse(text)))
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
 
 
 def render_string(text: str, context: dict[str, Any], where: str) -> str:

@@ -320,6 +320,7 @@ class Stack(_Model):
     project: Annotated[str, Field(pattern=NAME)]
     environment: Literal["development", "staging", "production"] = "production"
     vars: dict[str, VarValue] = {}
+    secrets: list[str] = []  # more var names to mask by value (beyond the secret-like names)
     paths: Paths
     targets: dict[str, Target] = {"local": Target()}
     databases: dict[str, Database] = {}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import secrets as _secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pydantic import SecretStr
 
 from deployflow.core.redact import is_secret_name
-from deployflow.core.render import render_string
+from deployflow.core.render import referenced_names, render_string
 from deployflow.core.stack import SecretRef, VarValue
 from deployflow.errors import ConfigError, StackError
 
@@ -70,9 +70,12 @@ def resolve_vars(
     stored: Mapping[str, str],
     secrets_path: str,
     read_block: BlockReader = lambda _name: None,
+    secret_names: Iterable[str] = (),
 ) -> ResolvedVars:
-    """Env-file values first, then inline vars; `{{ OTHER }}` references are expanded."""
-    plain: dict[str, str] = {}
+    """Env-file values first, then inline vars; `{{ OTHER }}` references are expanded once, in
+    the order they depend on each other. A secret's value is data, never a template: from a
+    secret source, named like one, or listed under `secrets:`, it is masked by value."""
+    listed = set(secret_names)
     secret: dict[str, SecretStr] = {}
     generated: dict[str, str] = {}
     merged: dict[str, str] = dict(file_values)
@@ -87,25 +90,37 @@ def resolve_vars(
             merged.pop(name, None)
         else:
             merged[name] = str(value)
-    context = {**merged, **{k: v.get_secret_value() for k, v in secret.items()}}
-    for _ in range(5):
-        changed = False
-        for name, value in merged.items():
-            try:
-                rendered = render_string(value, context, f"vars.{name}")
-            except ConfigError as exc:
-                raise StackError(str(exc)) from exc
-            if rendered != value:
-                merged[name] = context[name] = rendered
-                changed = True
-        if not changed:
-            break
-    for name, value in merged.items():
-        if is_secret_name(name):
-            secret[name] = SecretStr(value)
+    secret_like = {n for n in merged if n in listed or is_secret_name(n)}
+    literal = secret_like | {n for n in file_values if n not in raw}  # env files hold data
+    done = {**{k: v.get_secret_value() for k, v in secret.items()}}
+    done.update({n: merged[n] for n in literal})
+    for name in merged:
+        _expand(name, merged, done, [])
+    plain: dict[str, str] = {}
+    for name in merged:
+        if name in secret_like:
+            secret[name] = SecretStr(done[name])
         else:
-            plain[name] = value
+            plain[name] = done[name]
     return ResolvedVars(plain, secret, generated)
+
+
+def _expand(name: str, merged: Mapping[str, str], done: dict[str, str], path: list[str]) -> str:
+    """`merged[name]` rendered once with the values it refers to, those expanded first."""
+    if name in done:
+        return done[name]
+    if name in path:
+        cycle = " -> ".join([*path[path.index(name) :], name])
+        raise StackError(f"vars.{name}: refers to itself ({cycle}); break the cycle")
+    text = merged[name]
+    try:
+        for ref in referenced_names(text, f"vars.{name}"):
+            if ref in merged:
+                _expand(ref, merged, done, [*path, name])
+        done[name] = render_string(text, done, f"vars.{name}")
+    except ConfigError as exc:
+        raise StackError(str(exc)) from exc
+    return done[name]
 
 
 def validate_vars(values: Mapping[str, str], environment: str) -> list[str]:

@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,15 @@ from deployflow.core.logparse import Entry, Grouper, level_at_least
 from deployflow.core.servicespec import service_spec
 from deployflow.errors import CommandError, UsageError
 
-__all__ = ["FOLLOW_POLL", "LogQuery", "LogSource", "follow_logs", "log_sources", "read_logs"]
+__all__ = [
+    "FOLLOW_POLL",
+    "LogQuery",
+    "LogSource",
+    "follow_logs",
+    "log_sources",
+    "masked",
+    "read_logs",
+]
 
 FOLLOW_POLL = 0.02  # seconds between looks at followed files: a new line shows within ~2 polls
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -179,6 +187,12 @@ def read_logs(sources: list[LogSource], query: LogQuery) -> Iterator[Entry]:
         yield from deque(merged, maxlen=query.lines)
     else:
         yield from merged
+
+
+def masked(entries: Iterable[Entry], redact: Callable[[str], str]) -> Iterator[Entry]:
+    """Entries with every known secret value masked: what a service wrote may hold one."""
+    for entry in entries:
+        yield replace(entry, lines=[redact(line) for line in entry.lines])
 
 
 def _command_follower(source: LogSource, out: queue.Queue[Entry], stop: threading.Event) -> None:

@@ -90,3 +90,48 @@ def test_truncated_archives_are_unreadable(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="not a readable archive"):
         unpack(archive, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def _zst_of(tmp_path: Path, members: list[tuple[str, str]]) -> Path:
+    """An archive of (name, link target) members; an empty target makes a one-byte file."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, link in members:
+            info = tarfile.TarInfo(name)
+            if link:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+                tar.addfile(info)
+            else:
+                info.size = 1
+                tar.addfile(info, io.BytesIO(b"x"))
+    archive = tmp_path / "chain.tar.zst"
+    archive.write_bytes(zstandard.ZstdCompressor().compress(buf.getvalue()))
+    return archive
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        # each link alone looks harmless by its text; followed one after the other they climb out
+        [("s/a", ".."), ("s/a/b", ".."), ("s/a/b/c", ".."), ("s/a/b/c/d", ".."),
+         ("s/a/b/c/d/pwned", "")],
+        [("s/a", "."), ("s/a/b", ".."), ("s/a/b/pwned", "")],
+        # no member goes through a link, but the finished tree's links lead out
+        [("s/x/up", "../.."), ("s/l", "x/up/.."), ("s/x/keep", "")],
+        [("s/loop1", "loop2"), ("s/loop2", "loop1")],
+        # a second entry replacing a link, or a file written over one
+        [("s/f", ""), ("s/f", "../../etc")],
+    ],
+)  # fmt: skip
+def test_symlink_chains_are_refused_whole_and_nothing_lands_outside(
+    tmp_path: Path, members: list[tuple[str, str]]
+) -> None:
+    work = tmp_path / "a" / "b" / "c" / "d" / "e"
+    work.mkdir(parents=True)
+    archive = _zst_of(work, members)
+    with pytest.raises(BackupError, match="refused"):
+        check_members(archive)  # `backup verify` says no
+    with pytest.raises(BackupError, match="refused"):
+        unpack(archive, work / "out")
+    assert not (work / "out").exists()
+    assert not list(tmp_path.rglob("pwned")) and not list(tmp_path.rglob("keep"))

@@ -70,9 +70,7 @@ def test_deploy_started_from_the_ui_runs_on_the_worker(served: tuple[Stack, str]
         runs: list[dict] = []
         while time.monotonic() < ends:
             body = {"deployments": {"id": {"any_": [deploy["id"]]}}}
-            runs = httpx.post(
-                f"{api}/flow_runs/filter", json=body, auth=(user, password)
-            ).json()
+            runs = httpx.post(f"{api}/flow_runs/filter", json=body, auth=(user, password)).json()
             if runs and runs[0]["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
                 break
             time.sleep(1)
