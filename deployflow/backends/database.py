@@ -28,17 +28,23 @@ __all__ = [
     "split_sql",
 ]
 
+PROBE_TIMEOUT = 10.0  # preflight's provisioning: a hung server fails it in seconds
+QUERY_TIMEOUT = 120.0  # counts and checksums of big tables, renames, drops
+MIGRATION_TIMEOUT = 3600.0  # one migration statement may rebuild a big table
 
-def connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Connection:
+
+def connect(
+    db: ResolvedDatabase, admin: bool = False, timeout: float = QUERY_TIMEOUT
+) -> pymysql.connections.Connection:
+    """A connection whose every read and write is bounded by `timeout`: a hung server (a
+    stopped process still accepts connections) fails the caller instead of holding it."""
     import pymysql
 
+    bounded = {"connect_timeout": 5, "read_timeout": timeout, "write_timeout": timeout}
     try:
         if admin:
             return pymysql.connect(
-                unix_socket=db.admin_socket,
-                user=getpass.getuser(),
-                connect_timeout=5,
-                autocommit=True,
+                unix_socket=db.admin_socket, user=getpass.getuser(), autocommit=True, **bounded
             )
         return pymysql.connect(
             host=db.host,
@@ -46,8 +52,8 @@ def connect(db: ResolvedDatabase, admin: bool = False) -> pymysql.connections.Co
             user=db.user,
             password=db.password.get_secret_value(),
             database=db.database,
-            connect_timeout=5,
             autocommit=True,
+            **bounded,
         )
     except pymysql.MySQLError as exc:
         where = db.admin_socket if admin else f"{db.host}:{db.port}"
@@ -80,7 +86,7 @@ def provision(db: ResolvedDatabase) -> None:
 
     if not db.admin_socket:
         return
-    conn = connect(db, admin=True)
+    conn = connect(db, admin=True, timeout=PROBE_TIMEOUT)
     try:
         with conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{db.database}`")
@@ -125,7 +131,7 @@ def apply_migrations(
     import pymysql
 
     files = sorted(directory.glob("*.sql")) if directory.is_dir() else []
-    conn = connect(db)
+    conn = connect(db, timeout=MIGRATION_TIMEOUT)
     applied_now: list[str] = []
     try:
         with conn.cursor() as cur:

@@ -5,11 +5,14 @@ then, and the swap is atomic)."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -106,27 +109,82 @@ def drop_database(db: ResolvedDatabase, schema: str) -> None:
         conn.close()
 
 
-def _blocks(dump: Path, key: bytes | None) -> Iterator[bytes]:
+def _blocks(dump: Path, key: bytes | None, contained: bool) -> Iterator[bytes]:
     with opened(dump, key) as raw, gzip.open(raw, "rb") as handle:
-        yield from iter(lambda: handle.read(1 << 20), b"")
+        if not contained:
+            yield from iter(lambda: handle.read(1 << 20), b"")
+            return
+        for line in handle:  # objects a scratch-only loader may create: defined by itself
+            yield _DEFINER.sub(b"DEFINER=CURRENT_USER", line) if b"DEFINER=" in line else line
 
 
-def _client(db: ResolvedDatabase, schema: str) -> Command:
+_DEFINER = re.compile(rb"DEFINER=`(?:[^`]|``)*`@`(?:[^`]|``)*`")
+
+
+@functools.cache
+def _sandbox_flag(tool: str) -> str:
+    """`--sandbox` (MariaDB 10.5.25+): the client refuses `\\!`, `system`, `source` and the
+    like in what it reads, so a dump can only be SQL."""
+    lines: list[str] = []
+    run(Command.of([tool, "--help"], timeout=30), on_line=lines.append, check=False)
+    if not any("--sandbox" in line for line in lines):
+        raise BackupError(
+            f"{tool} cannot refuse client commands in a dump (no --sandbox); install "
+            "MariaDB's client 10.5.25 or newer (scripts/install does)"
+        )
+    return "--sandbox"
+
+
+def _client(db: ResolvedDatabase, schema: str, login: tuple[str, str] | None = None) -> Command:
     tool = resolve_program("mariadb") or resolve_program("mysql")
     if tool is None:
         raise BackupError("the mariadb client is not installed; scripts/install installs it")
+    flags = [_sandbox_flag(tool), "--batch"]
+    if login is not None:  # the scratch-only loader, over the admin socket
+        user, password = login
+        argv = [tool, *flags, f"--socket={db.admin_socket}", "-u", user, schema]
+        return Command.of(argv, env={"MYSQL_PWD": password}, timeout=3600, secrets=(password,))
     if _admin(db):
-        argv = [tool, f"--socket={db.admin_socket}", schema]
+        argv = [tool, *flags, f"--socket={db.admin_socket}", schema]
         return Command.of(argv, timeout=3600)
     password = db.password.get_secret_value()
-    argv = [tool, "-h", db.host, "-P", str(db.port), "-u", db.user, schema]
+    argv = [tool, *flags, "-h", db.host, "-P", str(db.port), "-u", db.user, schema]
     return Command.of(argv, env={"MYSQL_PWD": password}, timeout=3600, secrets=(password,))
 
 
+@contextmanager
+def _scratch_loader(db: ResolvedDatabase, schema: str) -> Iterator[tuple[str, str]]:
+    """A throwaway user whose only rights are on `schema`: what it loads cannot reach the live
+    database, whatever the dump says."""
+    user, password = f"df_load_{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    conn = connect(db, admin=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE USER %s@'localhost' IDENTIFIED BY %s", (user, password))
+            cur.execute(f"GRANT ALL ON `{schema}`.* TO %s@'localhost'", (user,))
+    finally:
+        conn.close()
+    try:
+        yield user, password
+    finally:
+        conn = connect(db, admin=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("DROP USER IF EXISTS %s@'localhost'", (user,))
+        finally:
+            conn.close()
+
+
 def load_into_scratch(
-    db: ResolvedDatabase, dump: Path, schema: str, key: bytes | None = None
+    db: ResolvedDatabase,
+    dump: Path,
+    schema: str,
+    key: bytes | None = None,
+    contained: bool = False,
 ) -> None:
-    """Create `schema` and load `dump` (gzip SQL) into it; on failure `schema` is dropped."""
+    """Create `schema` and load `dump` (gzip SQL) into it, client commands refused; with
+    `contained` (a restore test: the copy is thrown away) as a user allowed only `schema`,
+    when the admin socket can make one. On failure `schema` is dropped."""
     conn = connect(db, admin=_admin(db))
     try:
         with conn.cursor() as cur:
@@ -138,8 +196,11 @@ def load_into_scratch(
         ) from None
     finally:
         conn.close()
+    contained = contained and _admin(db)
     try:
-        run(_client(db, schema), source=_blocks(dump, key), error=DatabaseError)
+        with _scratch_loader(db, schema) if contained else nullcontext(None) as login:
+            command = _client(db, schema, login)
+            run(command, source=_blocks(dump, key, contained), error=DatabaseError)
     except BaseException as exc:
         drop_database(db, schema)
         if isinstance(exc, DatabaseError):

@@ -15,7 +15,9 @@ __all__ = [
     "atomic_file",
     "atomic_write",
     "copy_tree",
+    "escaping_links",
     "fsync_dir",
+    "link_outside",
     "read_link",
     "switch_symlink",
 ]
@@ -86,3 +88,30 @@ def copy_tree(src: Path, dest: Path, ignore: list[str] | None = None) -> None:
     """Copy a directory tree keeping symlinks as symlinks and file modes."""
     patterns = shutil.ignore_patterns(*(ignore or []))
     shutil.copytree(src, dest, symlinks=True, ignore=patterns, dirs_exist_ok=True)
+
+
+def escaping_links(tree: Path, ignore: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """(path, target) of each symlink under `tree` (not under an ignored dir name) that points
+    outside it, followed through the links it passes: copying such a tree would carry a door out
+    of the release."""
+    base = tree.resolve()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(tree):  # links to dirs are listed, not entered
+        dirnames[:] = sorted(d for d in dirnames if d not in ignore)
+        for name in sorted([*dirnames, *filenames]):
+            path = Path(dirpath) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(base):
+                found.append((path.relative_to(tree).as_posix(), os.readlink(path)))
+    return found
+
+
+def link_outside(base: Path, rel: str, root: Path) -> str | None:
+    """The first directory on the way from `base` to `base/rel` that is a symlink leading out
+    of `root` (None when there is none): writing or deleting there would act outside it."""
+    inside = root.resolve()
+    path = base
+    for part in Path(rel).parts[:-1]:
+        path = path / part
+        if path.is_symlink() and not path.resolve().is_relative_to(inside):
+            return path.relative_to(base).as_posix()
+    return None

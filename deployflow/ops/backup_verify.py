@@ -15,6 +15,7 @@ from deployflow.backends.dbrestore import (
     table_stats,
 )
 from deployflow.backends.files import atomic_write
+from deployflow.backends.signing import SIGNATURE, check_signature
 from deployflow.core.backupdiff import parse_checksums, table_problems
 from deployflow.core.checksums import file_sha256
 from deployflow.core.context import StackContext
@@ -25,7 +26,7 @@ from deployflow.stages.backup import backup_key
 
 __all__ = ["check_integrity", "metadata", "recorded_databases", "verify_backup"]
 
-OWN = {"metadata.json", "checksums.sha256", VERIFIED}
+OWN = {"metadata.json", "checksums.sha256", VERIFIED, SIGNATURE}
 
 
 def metadata(path: Path) -> dict[str, Any]:
@@ -39,7 +40,9 @@ def check_integrity(
     path: Path, log: Log, key: bytes | None = None, deep: bool = True
 ) -> dict[str, Any]:
     """Checksums match, nothing missing or extra; with `deep`, every dump and archive is also
-    read (decrypted, decompressed) to its end. A restore reads them anyway, before any swap."""
+    read (decrypted, decompressed) to its end. A restore reads them anyway, before any swap.
+    The signature comes first: nothing of a backup we did not sign is read further."""
+    check_signature(path)
     meta = metadata(path)
     try:
         sums = parse_checksums((path / "checksums.sha256").read_text())
@@ -84,7 +87,8 @@ def _restore_test(ctx: StackContext, meta: dict[str, Any], path: Path, log: Log)
             raise BackupError(f"backup {path.name}: database {name} is not in the stack any more")
         db = ctx.database(name)
         scratch = scratch_name(db, "verify")
-        load_into_scratch(db, path / "database" / f"{name}.sql.gz", scratch, backup_key(ctx))
+        dump = path / "database" / f"{name}.sql.gz"
+        load_into_scratch(db, dump, scratch, backup_key(ctx), contained=True)
         try:
             problems = table_problems(recorded["tables"], table_stats(db, scratch))
         finally:

@@ -7,7 +7,6 @@ deploy root and the database data dir), the live release and the last deploy; gr
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from deployflow.backends.database import count_rows
 from deployflow.backends.history import current_release, load_history
 from deployflow.backends.metrics import host_usage, tree_usage
 from deployflow.backends.services import get_backend
+from deployflow.backends.services.sockets import listening
 from deployflow.core.context import StackContext
 from deployflow.core.healthgrade import (
     grade_check,
@@ -33,16 +33,6 @@ from deployflow.stages.services import status_specs
 from deployflow.stages.slots import proxy_spec, serving
 
 __all__ = ["health_report", "report_rows"]
-
-
-def _port_open(host: str, port: int | None) -> bool | None:
-    if port is None:
-        return None
-    try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 def _live_since(ctx: StackContext) -> str | None:
@@ -65,7 +55,7 @@ def _services(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, 
             "running": s.running,
             "pid": s.pid,
             "port": spec.port,
-            "port_open": _port_open(spec.host, spec.port) if s.running else None,
+            "port_open": listening(spec.port) if s.running and spec.port else None,
             "restarts": restarts_since(get_backend(spec.backend).starts(serving(spec)), since),
             **usage.get(s.name, {"cpu": None, "rss_mb": None, "uptime_s": None, "processes": 0}),
         }

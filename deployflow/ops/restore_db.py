@@ -16,7 +16,7 @@ from deployflow.backends.dbrestore import (
 from deployflow.core.backupdiff import table_problems
 from deployflow.core.context import StackContext
 from deployflow.errors import BackupError
-from deployflow.ops.backup_verify import metadata, recorded_databases
+from deployflow.ops.backup_verify import check_integrity, metadata, recorded_databases
 from deployflow.stages import Log
 from deployflow.stages.backup import backup_key
 
@@ -80,5 +80,7 @@ def swap_databases(ctx: StackContext, prepared: dict[str, str], log: Log) -> lis
 def restore_databases(
     ctx: StackContext, path: Path, log: Log, only_changed: bool = False
 ) -> list[str]:
-    """Prepare, then swap in: the names restored."""
+    """Prepare, then swap in: the names restored (only from a backup we signed, whose
+    checksums hold)."""
+    check_integrity(path, lambda _m: None, backup_key(ctx), deep=False)
     return swap_databases(ctx, prepare_databases(ctx, path, log, only_changed), log)

@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from deployflow.backends.files import atomic_write, fsync_dir
+from deployflow.backends.files import atomic_write, fsync_dir, link_outside
 from deployflow.core.configs import RenderedConfig
 from deployflow.core.context import StackContext
 from deployflow.core.healthplan import check_specs
@@ -83,6 +83,13 @@ def _link_shared(ctx: StackContext, app: str, app_dir: Path) -> None:
     source = (ctx.stack_dir / ctx.stack.apps[app].source).resolve()
     for entry in ctx.stack.apps[app].shared:
         rel = entry.rstrip("/")
+        for base in (app_dir, lay.shared / app):
+            link = link_outside(base, rel, lay.root)
+            if link is not None:  # what it points at must never be replaced or removed
+                raise ReleaseError(
+                    f"apps.{app}.shared: {entry!r} goes through {base / link}, a symlink out "
+                    f"of {lay.root}; shared paths must stay inside the deploy root"
+                )
         shared_path = lay.shared / app / rel
         if not shared_path.exists():
             seed = source / rel
@@ -107,6 +114,13 @@ def _link_shared(ctx: StackContext, app: str, app_dir: Path) -> None:
 def _write_configs(ctx: StackContext, release_id: str, configs: list[RenderedConfig]) -> None:
     for config in configs:
         path = ctx.layout.config_file(release_id, config.app, config.dest)
+        base = ctx.layout.config_file(release_id, config.app, "")
+        link = link_outside(base, config.dest, ctx.layout.root)
+        if link is not None:
+            raise ReleaseError(
+                f"{config.label}: {config.dest} goes through {base / link}, a symlink out of "
+                f"{ctx.layout.root}; configs are written inside the deploy root only"
+            )
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise ReleaseError(f"{config.label}: {path} exists and is not a plain file")
         atomic_write(path, config.content, config.mode)  # replaces a hard link, never edits it

@@ -19,6 +19,7 @@ from deployflow.backends.database import dump
 from deployflow.backends.dbrestore import schema_fingerprint, table_stats
 from deployflow.backends.files import append_line, atomic_write, fsync_dir
 from deployflow.backends.sealed import parse_key, seal
+from deployflow.backends.signing import sign_backup
 from deployflow.core.checksums import file_sha256
 from deployflow.core.context import StackContext
 from deployflow.core.retention import backups_to_prune
@@ -198,6 +199,7 @@ def create_backup(
             "encrypted": bool(ctx.stack.backup.encrypt),
         }
         atomic_write(tmp / "metadata.json", json.dumps(metadata, indent=2) + "\n", mode=0o600)
+        sign_backup(tmp)
         os.replace(tmp, final)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deployflow.backends.executor import Command, run
-from deployflow.backends.files import atomic_write, copy_tree
+from deployflow.backends.files import atomic_write, copy_tree, escaping_links
 from deployflow.core.checksums import IGNORED, build_key, tree_hash
 from deployflow.core.context import StackContext
 from deployflow.core.recipes import rendered_steps
@@ -54,9 +54,17 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
         log(f"{app}: build {key[:12]} reused (inputs unchanged)")
         return BuildResult(app, key, str(dest), 0.0, 0, True)
     started = time.monotonic()
+    source = app_source(ctx, app)
+    outside = escaping_links(source, IGNORED)
+    if outside:
+        path, target = outside[0]
+        raise BuildError(
+            f"apps.{app}.source: {path} is a symlink to {target}, outside the app's source; "
+            "copy what it points at into the source, or declare the path under shared:"
+        )
     shutil.rmtree(dest, ignore_errors=True)  # a partial build a killed run left
     shared = [entry.rstrip("/") for entry in ctx.stack.apps[app].shared]
-    copy_tree(app_source(ctx, app), dest, ignore=[*IGNORED, *shared])
+    copy_tree(source, dest, ignore=[*IGNORED, *shared])
     steps = rendered_steps(ctx, app)
     timeout = ctx.stack.apps[app].timeout
     for number, argv in enumerate(steps, start=1):

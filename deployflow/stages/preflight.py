@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from deployflow.backends.database import provision
 from deployflow.backends.executor import Command, resolve_program, run
+from deployflow.backends.services.sockets import listening
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
 from deployflow.core.recipes import rendered_steps
@@ -65,12 +65,6 @@ def _tool_checks(ctx: StackContext, apps: list[str]) -> list[Check]:
     return checks
 
 
-def _port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
 def _port_checks(ctx: StackContext) -> list[Check]:
     specs = [service_spec(ctx, name) for name in ctx.stack.services]
     ours = {s.name for s in status_specs(specs) if s.running}
@@ -79,7 +73,7 @@ def _port_checks(ctx: StackContext) -> list[Check]:
         name, port = spec.name, spec.port
         if port is None:
             continue
-        if not _port_in_use(spec.host, port):
+        if not listening(port):
             checks.append(Check(f"port {port}", True, True, f"free for {name}"))
         elif name in ours:
             checks.append(Check(f"port {port}", True, True, f"held by our service {name}"))

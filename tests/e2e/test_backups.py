@@ -43,8 +43,11 @@ def _backup(stack: Stack, *args: str) -> dict:
     return json.loads(stack.cli("backup", "create", "--json", *args).stdout)
 
 
-def _rewrite(path: Path, rel: str, data: bytes) -> None:
-    """Replace a file inside a backup and fix its checksum line (a forger's backup)."""
+def _rewrite(path: Path, rel: str, data: bytes, resign: bool = True) -> None:
+    """Replace a file inside a backup and fix its checksum line (a forger's backup); with
+    `resign`, a forger who also stole the signing key: what the layers behind it must stop."""
+    from deployflow.backends.signing import sign_backup
+
     (path / rel).write_bytes(data)
     sums = path / "checksums.sha256"
     lines = [
@@ -52,6 +55,8 @@ def _rewrite(path: Path, rel: str, data: bytes) -> None:
         for line in sums.read_text().splitlines()
     ]
     sums.write_text("\n".join(lines) + "\n")
+    if resign:
+        sign_backup(path)
 
 
 def _full_disk(stack: Stack) -> None:
@@ -143,6 +148,9 @@ def test_create_change_restore_verify_and_refuse(stack: Stack) -> None:
     text = gzip.decompress((forged / "database" / "main.sql.gz").read_bytes()).decode()
     text = re.sub(r"\(\d+,'tablet-02','\w+'\),", "", text, count=1)
     assert "tablet-02" not in text
+    _rewrite(forged, "database/main.sql.gz", gzip.compress(text.encode()), resign=False)
+    _refused(stack, "backup", "verify", forged.name, says="signature does not match")
+    _refused(stack, "backup", "restore", forged.name, "--force", says="signature does not match")
     _rewrite(forged, "database/main.sql.gz", gzip.compress(text.encode()))
     assert "ok" in stack.cli("backup", "verify", forged.name).stdout
     _refused(stack, "backup", "verify", forged.name, "--restore-test", says="restores differently")
@@ -157,6 +165,19 @@ def test_create_change_restore_verify_and_refuse(stack: Stack) -> None:
         says="differs from the backup",
     )
     assert _state(stack) == before
+
+    # a signed dump that runs a shell command or reaches the live database: the client refuses
+    # client commands, and a restore test loads as a user allowed only its scratch database
+    live = stack.var("DB_DATABASE")
+    canary = stack.root / "pwned-by-dump"
+    for i, head in enumerate([f"\\! touch {canary}\n", f"DROP TABLE `{live}`.`devices`;\n"]):
+        shell = stack.root / "backups" / f"{bid}-shell{i}"
+        shutil.copytree(folder, shell)
+        (shell / "verified.json").unlink()
+        dumped = gzip.decompress((shell / "database" / "main.sql.gz").read_bytes()).decode()
+        _rewrite(shell, "database/main.sql.gz", gzip.compress((head + dumped).encode()))
+        _refused(stack, "backup", "verify", shell.name, "--restore-test", says="does not load")
+        assert not canary.exists() and _state(stack) == before
 
     # tar-slip: a member escaping the shared dir is refused whole; nothing is written
     slip = stack.root / "backups" / f"{bid}-slip"

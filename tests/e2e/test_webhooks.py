@@ -44,7 +44,6 @@ def _post(
 
 
 def test_github_webhooks(stack: Stack, prefect_api: str) -> None:
-    stack.cli("deployments", "apply")
     port = free_port()
     env = {**stack.env, "WOOSOO_GITHUB_SECRET": SECRET}
     server = subprocess.Popen(
@@ -93,9 +92,16 @@ def test_github_webhooks(stack: Stack, prefect_api: str) -> None:
         assert _post(url, _push(branch="feature/x")).status_code == 404
         assert _post(url, _push(repo="acme/other")).status_code == 404
         assert httpx.post(f"http://127.0.0.1:{port}/hooks/gitlab", content=b"{}").status_code == 404
+        unnamed = {"X-GitHub-Event": "push", "X-Hub-Signature-256": _sign(_push())}
+        assert httpx.post(url, content=_push(), headers=unnamed).status_code == 400  # no id
         assert len(runs()) == before  # nothing started by any of those
 
+        # a delivery whose run cannot be created (no deployment yet: as with the API down) is
+        # not remembered: the sender's redelivery of the same id starts it, once
         delivery = str(uuid.uuid4())
+        lost = _post(url, _push(), delivery=delivery)
+        assert lost.status_code == 503 and "deliver it again" in lost.json()["error"]
+        stack.cli("deployments", "apply")
         started = _post(url, _push(), delivery=delivery)
         assert started.status_code == 202
         run_id = started.json()["run"]
@@ -114,4 +120,5 @@ def test_github_webhooks(stack: Stack, prefect_api: str) -> None:
     audit = (stack.root / ".deployflow" / "webhooks.jsonl").read_text()
     verdicts = [json.loads(line)["verdict"] for line in audit.splitlines()]
     assert verdicts.count("started") == 1 and "replayed" in verdicts and "bad signature" in verdicts
+    assert "start failed" in verdicts and "no delivery id" in verdicts
     assert SECRET not in audit and "sha256=" not in audit

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from deployflow.backends.services.process_table import (
     proc_start_time,
     reap,
 )
-from deployflow.backends.services.sockets import group_listens
+from deployflow.backends.services.sockets import group_listens, listening
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.errors import CommandError, ServiceError
 
@@ -143,7 +142,7 @@ class ProcessBackend(ServiceBackend):
             if spec.port:
                 if alongside and group_listens(proc.pid, spec.port):
                     return None
-                if not alongside and _port_open(spec.host, spec.port):
+                if not alongside and listening(spec.port):
                     return None
             time.sleep(0.02)
         if spec.port:
@@ -209,12 +208,6 @@ def _note_start(spec: ServiceSpec) -> None:
         starts = []
     stamp = datetime.now(UTC).isoformat()
     atomic_write(_starts_file(spec), json.dumps([*starts, stamp][-KEEP_STARTS:]))
-
-
-def _port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.05)
-        return sock.connect_ex((host, port)) == 0
 
 
 def _log_tail(path: Path, offset: int, lines: int = 5) -> list[str]:

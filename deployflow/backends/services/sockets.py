@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deployflow.backends.services.process_table import group_members
 
-__all__ = ["group_listens"]
+__all__ = ["group_listens", "listening"]
 
 LISTEN = "0A"
 
@@ -24,6 +24,12 @@ def _listening_inodes(port: int) -> set[str]:
                 if local_port == port and fields[3] == LISTEN:
                     inodes.add(fields[9])
     return inodes
+
+
+def listening(port: int) -> bool:
+    """True when some socket listens on TCP `port` (any address), read from the kernel's
+    tables: never a connect, which on a port of the ephemeral range can connect to itself."""
+    return bool(_listening_inodes(port))
 
 
 def group_listens(pgid: int, port: int) -> bool:
