@@ -38,17 +38,45 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
     return f"{source}: " + "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML where a key given twice in one mapping is an error, not a silent overwrite."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+MAX_STACK_BYTES = 1 << 20  # a stack file is a page or two of YAML
+
+
 def _read_yaml(path: Path) -> dict:
     try:
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        if path.stat().st_size > MAX_STACK_BYTES:
+            raise StackError(f"{path}: over 1 MB; a stack file is a page or two of YAML")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise StackError(
             f"stack file {path} not found; pass --stack PATH or run where {DEFAULT_STACK} is"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise StackError(
+            f"{path}: not UTF-8 text (byte {exc.start}); a stack file is YAML in UTF-8"
+        ) from None
     except OSError as exc:
         raise StackError(f"cannot read stack file {path}: {exc.strerror}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+    except RecursionError:
+        raise StackError(f"{path}: nested too deeply to be a stack file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -70,10 +98,16 @@ def _read_secrets(path: Path) -> dict[str, str]:
 def stack_targets(stack_path: str | Path) -> list[str]:
     """The stack's target names (the file validated, nothing resolved)."""
     path = Path(stack_path).expanduser().resolve()
+    return list(_validate(_read_yaml(path), path).targets)
+
+
+def _validate(data: dict, path: Path) -> Stack:
     try:
-        return list(Stack.model_validate(_read_yaml(path)).targets)
+        return Stack.model_validate(data)
     except ValidationError as exc:
         raise StackError(format_validation_error(exc, path.name)) from None
+    except RecursionError:
+        raise StackError(f"{path}: nested too deeply to be a stack file") from None
 
 
 def load_stack(
@@ -88,10 +122,7 @@ def load_stack(
     env = os.environ if environ is None else environ
     path = Path(stack_path).expanduser().resolve()
     data = _read_yaml(path)
-    try:
-        stack = Stack.model_validate(data)
-    except ValidationError as exc:
-        raise StackError(format_validation_error(exc, path.name)) from None
+    stack = _validate(data, path)
     if target is None and len(stack.targets) == 1:
         target = next(iter(stack.targets))
     if target is not None and target not in stack.targets:

@@ -26,9 +26,13 @@ RootOpt = Annotated[
 ]
 
 
+MAX_WORD = 300  # an absurd value echoed back (a 5,000-character id) is cut, not printed whole
+
+
 def red(message: str) -> None:
     color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-    text = f"error: {message}"
+    words = [w if len(w) <= MAX_WORD else w[:MAX_WORD] + "..." for w in message.split(" ")]
+    text = "error: " + " ".join(words)
     typer.echo(typer.style(text, fg="red", bold=True) if color else text, err=True)
 
 

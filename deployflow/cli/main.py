@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -98,6 +99,28 @@ def main() -> None:
     except Exception as exc:  # a bug, not bad input: still one line (DEPLOYFLOW_DEBUG=1 shows all)
         if os.environ.get("DEPLOYFLOW_DEBUG"):
             raise
-        red(f"unexpected {type(exc).__name__}: {exc}; a deployflow bug, please report it")
+        red(
+            _environment_error(exc)
+            or f"unexpected {type(exc).__name__}: {exc}; a deployflow bug, please report it"
+        )
         code = 1
     _exit(code)
+
+
+_HINTS = {
+    errno.ENOSPC: "free some space (df -h; deployflow cleanup) and try again",
+    errno.EDQUOT: "the disk quota is used up; free some space and try again",
+    errno.ENAMETOOLONG: "a name given is far too long; check the ids and paths you passed",
+    errno.EACCES: "run as the user who owns the deploy root, or fix its permissions",
+    errno.EPERM: "run as the user who owns the deploy root, or fix its permissions",
+    errno.EROFS: "the file system is read-only; deploy to a writable root (--root)",
+}
+
+
+def _environment_error(exc: Exception) -> str | None:
+    """One line for a machine that said no (full disk, permissions): not a deployflow bug."""
+    if not isinstance(exc, OSError) or exc.errno not in _HINTS:
+        return None
+    where = str(exc.filename or "")
+    where = f" ({where[:100]}...)" if len(where) > 100 else (f" ({where})" if where else "")
+    return f"{exc.strerror}{where}; {_HINTS[exc.errno]}"

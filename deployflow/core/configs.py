@@ -79,14 +79,27 @@ def mask_by_markers(real: str, marked: str) -> str:
     return "".join(out)
 
 
+MAX_TEMPLATE_BYTES = 1 << 20
+
+
 def _render_one(
     ctx: StackContext, app: str | None, where: str, target: ConfigTarget, release_id: str
 ) -> RenderedConfig:
     template = ctx.stack_dir / target.template
     try:
+        if not template.is_file():  # a device (/dev/zero) or a fifo would be read forever
+            exists = template.exists()
+            raise ConfigError(
+                f"{where}.template: {template} "
+                + ("is not a regular file" if exists else "not found")
+            )
+        if template.stat().st_size > MAX_TEMPLATE_BYTES:
+            raise ConfigError(f"{where}.template: {template} is over 1 MB; not a config template")
         text = template.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{where}.template: {template} not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}.template: {template} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}.template: cannot read {template} ({exc.strerror})") from None
     variables = ctx.variables(release_id=release_id, app=app)
     content = render_string(text, variables, target.template)
     markers = {name: _marker(i) for i, name in enumerate(sorted(ctx.secrets))}

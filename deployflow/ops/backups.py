@@ -30,10 +30,15 @@ __all__ = [
 VERIFIED = "verified.json"  # written by verify beside a backup (not part of its checksums)
 
 
+MAX_ID = 128  # ids are timestamps and short names; a longer one names no backup
+
+
 def backup_dir(ctx: StackContext, backup_id: str) -> Path:
     path = ctx.layout.backup(backup_id)
-    if not backup_id or "/" in backup_id or backup_id.startswith(".") or not path.is_dir():
-        raise BackupError(f"no backup {backup_id!r}; see `deployflow backup list`")
+    plausible = 0 < len(backup_id) <= MAX_ID and "/" not in backup_id and backup_id[0] != "."
+    if not plausible or not path.is_dir():
+        shown = backup_id if len(backup_id) <= 40 else backup_id[:40] + "..."
+        raise BackupError(f"no backup {shown!r}; see `deployflow backup list`")
     return path
 
 

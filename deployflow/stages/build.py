@@ -3,6 +3,8 @@ release with the same inputs (a virtualenv's absolute paths stay valid there).""
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from deployflow.errors import BuildError
 from deployflow.stages import Log
 
 __all__ = ["BuildResult", "app_build_key", "app_source", "build_app", "run_tests"]
+
+NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device", in a step's output too
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,23 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
             "copy what it points at into the source, or declare the path under shared:"
         )
     shutil.rmtree(dest, ignore_errors=True)  # a partial build a killed run left
+    try:
+        steps = _build_into(ctx, app, source, dest, log)
+        atomic_write(done, key + "\n")
+    except BaseException as exc:  # no partial build stays to fill the disk or be mistaken
+        shutil.rmtree(dest, ignore_errors=True)
+        full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+        if full or (isinstance(exc, (OSError, BuildError)) and NO_SPACE in str(exc)):
+            raise BuildError(
+                f"apps.{app}: no space left on the disk of {lay.builds} while building; free "
+                f"some (df -h {lay.root}, deployflow cleanup) and deploy again"
+            ) from None
+        raise
+    return BuildResult(app, key, str(dest), time.monotonic() - started, steps, False)
+
+
+def _build_into(ctx: StackContext, app: str, source: Path, dest: Path, log: Log) -> int:
+    """Copy the source to `dest` and run the build steps there; the number of steps."""
     shared = [entry.rstrip("/") for entry in ctx.stack.apps[app].shared]
     copy_tree(source, dest, ignore=[*IGNORED, *shared])
     steps = rendered_steps(ctx, app)
@@ -74,8 +95,7 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
             run(command, on_line=lambda line: log(f"{app}| {line}"), error=BuildError)
         except BuildError as exc:
             raise BuildError(f"apps.{app} build step {number} failed: {exc}") from None
-    atomic_write(done, key + "\n")
-    return BuildResult(app, key, str(dest), time.monotonic() - started, len(steps), False)
+    return len(steps)
 
 
 def run_tests(ctx: StackContext, app: str, app_dir: Path, log: Log) -> int:

@@ -164,3 +164,32 @@ def test_blue_green_strategy_needs_a_proxy(tmp_path: Path) -> None:
     (tmp_path / "deployflow.yaml").write_text(text)
     with pytest.raises(StackError, match=r"rollout\.strategy blue-green needs a proxy"):
         load_stack(tmp_path / "deployflow.yaml", tmp_path / "root", environ={})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"project: caf\xe9\n", "not UTF-8 text"),
+        (bytes(range(256)) * 4, "not UTF-8 text"),
+        (b"a: " + b"[" * 10_000 + b"]" * 10_000 + b"\n", "nested too deeply"),
+        (b"a: " + b"{a: " * 10_000 + b"1" + b"}" * 10_000 + b"\n", "nested too deeply"),
+        (b"project: a\npaths: {root: r}\nproject: b\n", ":3:1: key 'project' is given twice"),
+        (b"apps:\n  web: {source: ., source: ..}\n", "key 'source' is given twice"),
+        (b"x: " + b"y" * (2 << 20), "over 1 MB"),
+    ],
+)
+def test_hostile_stack_files_are_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    stack = tmp_path / "deployflow.yaml"
+    stack.write_bytes(content)
+    with pytest.raises(StackError, match=message):
+        load_stack(stack, tmp_path, environ={})
+
+
+def test_a_device_as_template_is_refused_not_read(example_stack: Path, tmp_path: Path) -> None:
+    from deployflow.core.configs import render_configs
+    from deployflow.errors import ConfigError
+
+    _edit(example_stack, lambda d: d["apps"]["relay"]["configs"][0].update(template="/dev/zero"))
+    ctx = load_stack(example_stack, tmp_path, environ={})
+    with pytest.raises(ConfigError, match="/dev/zero is not a regular file"):
+        render_configs(ctx, ["relay"], "r1")
