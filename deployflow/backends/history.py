@@ -9,7 +9,7 @@ from deployflow.backends.files import append_line, read_link
 from deployflow.core.context import StackContext
 from deployflow.core.history import ReleaseRecord, Status, event, fold, parse_history
 
-__all__ = ["current_release", "load_history", "record"]
+__all__ = ["current_release", "history_size", "load_history", "record", "went_live_after"]
 
 
 def now() -> str:
@@ -32,3 +32,25 @@ def load_history(ctx: StackContext) -> list[ReleaseRecord]:
 
 def current_release(ctx: StackContext) -> str | None:
     return read_link(ctx.layout.current)
+
+
+def history_size(ctx: StackContext) -> int:
+    """Where the history ends now (an operation's journal keeps it)."""
+    try:
+        return ctx.layout.history.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def went_live_after(ctx: StackContext, release_id: str, offset: int) -> bool:
+    """Whether `release_id` was recorded live after byte `offset` of the history: an
+    operation killed after that point had finished."""
+    try:
+        with open(ctx.layout.history, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return False
+    return any(
+        e.get("release") == release_id and e.get("status") == "live" for e in parse_history(text)
+    )

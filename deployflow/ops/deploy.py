@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from deployflow.backends.executor import kill_running
-from deployflow.backends.history import current_release, load_history, record
+from deployflow.backends.history import current_release, history_size, load_history, record
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
 from deployflow.core.history import GOOD, previous_good
@@ -92,13 +92,15 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
                 entry["detail"] = stage.execute(run)
 
 
-def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> None:
+def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> bool | None:
+    """Put the live release back: True when it is back, False when that failed (the journal
+    then stays for `recover`), None when there was nothing to put back or it was not asked."""
     if not journal.touched_live:
         summary.skip("rollback", "nothing live was touched")
-        return
+        return None
     if not run.options.auto_rollback:
         summary.skip("rollback", "--no-rollback")
-        return
+        return None
     with summary.stage("rollback") as entry:
         try:
             data = run.ctx.layout.backup(journal.data_backup) if journal.data_backup else None
@@ -120,7 +122,10 @@ def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> None:
                 summary["database_restored"] = journal.data_backup
         except DeployflowError as exc:
             summary["live"] = None
-            entry["detail"] = f"rollback failed: {exc}"
+            entry["detail"] = f"rollback failed: {exc}; `deployflow recover` tries again"
+            journal.enter(run.ctx.layout, "rollback failed", True)
+            return False
+    return True
 
 
 def deploy(
@@ -143,13 +148,16 @@ def deploy(
         publish(Progress("plan", stages=tuple(s.name for s in STAGES)))
         summary["previous"] = summary["live"] = run.live
         summary["revision"] = options.revision
-        journal = Journal("deploy", run.release_id, run.live)
+        journal = Journal("deploy", run.release_id, run.live, history_at=history_size(ctx))
         record(ctx, run.release_id, "building", purpose, apps=run.apps)
         journal.save(lay)
         error: BaseException | None = None
+        back: bool | None = None
         try:
             _run_stages(run, summary, journal)
             record(ctx, run.release_id, "live", "deployed")
+            journal.enter(lay, "recorded live", True)  # a kill from here on: it is done
+            failpoint("recorded-live")
             summary["live"] = run.release_id
             summary["health"] = Summary.plain(run.verified)
         except BaseException as exc:  # failures, Ctrl-C and termination all put things back
@@ -162,8 +170,9 @@ def deploy(
                 record(
                     ctx, run.release_id, "cancelled", f"stopped from outside ({type(exc).__name__})"
                 )
-            _put_back(run, summary, journal)
-        Journal.clear(lay)
+            back = _put_back(run, summary, journal)
+        if back is not False:  # a failed rollback leaves the journal: recover retries it
+            Journal.clear(lay)
         if error is None:
             for prune in (prune_releases, prune_backups):
                 try:
@@ -176,8 +185,7 @@ def deploy(
                 summary["urls"][app] = ctx.render(url, f"apps.{app}.url", run.release_id)
         outcome = "success"
         if error is not None:
-            rolled = options.auto_rollback and journal.touched_live
-            outcome = "rolled back" if rolled else "failed"
+            outcome = {True: "rolled back", False: "failed, rollback failed"}.get(back, "failed")
         data = finish(ctx, summary, runner, outcome, error)
     if error is None:
         return data

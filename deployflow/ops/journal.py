@@ -23,6 +23,7 @@ class Journal:
     touched_live: bool = False
     apps: list[str] = field(default_factory=list)  # apps whose services it stops and starts
     data_backup: str | None = None  # set once data may change: the backup that puts it back
+    history_at: int = 0  # the history's size when it began: a "live" past it means it finished
 
     def save(self, lay: Layout) -> None:
         atomic_write(lay.journal, json.dumps(asdict(self)))
@@ -49,7 +50,12 @@ def read_journal(lay: Layout) -> Journal | None:
 def clean_leftovers(lay: Layout) -> list[str]:
     """Temp files and dirs a killed run left (backups in progress may hold secrets)."""
     removed = []
-    patterns = [(lay.backups, ".*.tmp"), (lay.root, ".current.*.tmp"), (lay.state, ".*.tmp")]
+    patterns = [
+        (lay.backups, ".*.tmp"),
+        (lay.root, ".current.*.tmp"),
+        (lay.state, ".*.tmp"),
+        (lay.run, ".*.tmp"),
+    ]
     for folder, pattern in patterns:
         for path in folder.glob(pattern) if folder.is_dir() else []:
             if path.is_dir() and not path.is_symlink():

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployflow.backends.files import fsync_dir
-from deployflow.backends.history import current_release, load_history, record
+from deployflow.backends.history import current_release, load_history, record, went_live_after
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import ServiceSpec
@@ -82,7 +82,9 @@ def recover(ctx: StackContext, log: Log) -> Recovery:
     lay = ctx.layout
     result = Recovery(cleaned=clean_leftovers(lay))
     journal = read_journal(lay)
-    if journal is not None and journal.touched_live:
+    if journal is not None and went_live_after(ctx, journal.release, journal.history_at):
+        log(f"the interrupted {journal.op} of {journal.release} had finished (recorded live); kept")
+    elif journal is not None and journal.touched_live:
         log(
             f"an interrupted {journal.op} of {journal.release} was found (phase {journal.phase}); "
             f"putting {journal.previous or 'nothing'} back"

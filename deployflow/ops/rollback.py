@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deployflow.backends.history import current_release, load_history, record
+from deployflow.backends.history import current_release, history_size, load_history, record
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
 from deployflow.core.history import BAD, ReleaseRecord, previous_good
@@ -76,7 +76,7 @@ def rollback(
         summary = Summary(ctx, "rollback", apps, target)
         summary["previous"] = current
         summary["data"] = data_note
-        journal = Journal("rollback", target, current, apps=apps)
+        journal = Journal("rollback", target, current, apps=apps, history_at=history_size(ctx))
         journal.enter(lay, "rollback", True)
         error: DeployflowError | None = None
         try:
