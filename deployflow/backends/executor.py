@@ -15,10 +15,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from deployflow.backends.files import open_log
 from deployflow.core.redact import Redactor
 from deployflow.errors import CommandError
 
@@ -33,6 +34,7 @@ __all__ = [
     "resolve_program",
     "run",
     "spawn",
+    "spawn_held",
     "spawn_helper",
 ]
 
@@ -271,10 +273,9 @@ def metered(
 
 def _popen(command: Command, **how: Any) -> subprocess.Popen:
     argv = _argv(command)
+    how.setdefault("stdin", subprocess.DEVNULL)
     try:
-        return subprocess.Popen(
-            argv, cwd=command.cwd, env=command.environment, stdin=subprocess.DEVNULL, **how
-        )
+        return subprocess.Popen(argv, cwd=command.cwd, env=command.environment, **how)
     except OSError as exc:
         raise CommandError(
             f"cannot run {command.redact(command.argv[0])!r} ({exc.strerror})"
@@ -283,12 +284,40 @@ def _popen(command: Command, **how: Any) -> subprocess.Popen:
 
 def spawn(command: Command, log_file: Path) -> subprocess.Popen:
     """Start a long-running process (a service, the Prefect server) in its own session, its
-    output appended to `log_file`. The caller tracks it by pid; `kill_group` stops it."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "ab") as log:
+    output appended to `log_file` (0600: what a service prints may hold a secret). The caller
+    tracks it by pid; `kill_group` stops it."""
+    with open_log(log_file) as log:
         return _popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True
         )
+
+
+# waits for one line on stdin, then becomes the command; EOF first (its starter died): exits
+_HOLD = 'read -r _ || exit 97; exec "$@" </dev/null'
+
+
+def spawn_held(command: Command, log_file: Path) -> tuple[subprocess.Popen, Callable[[], None]]:
+    """`spawn`, but the process waits until `go()` is called, with its pid (kept through the
+    exec) known before the command runs: the caller records it first, so no kill can leave a
+    service running that nothing knows of. If the caller dies before `go()`, it never runs."""
+    held = replace(command, argv=("/bin/sh", "-c", _HOLD, "deployflow-held", *_argv(command)))
+    with open_log(log_file) as log:
+        proc = _popen(
+            held,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+    def go() -> None:
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
+
+    return proc, go
 
 
 def spawn_helper(command: Command, pass_fds: tuple[int, ...]) -> subprocess.Popen:

@@ -18,6 +18,7 @@ __all__ = [
     "escaping_links",
     "fsync_dir",
     "link_outside",
+    "open_log",
     "read_link",
     "switch_symlink",
 ]
@@ -115,3 +116,12 @@ def link_outside(base: Path, rel: str, root: Path) -> str | None:
         if path.is_symlink() and not path.resolve().is_relative_to(inside):
             return path.relative_to(base).as_posix()
     return None
+
+
+def open_log(path: Path) -> BinaryIO:
+    """`path` opened to append, created 0600 (and made 0600 if it was not): logs of services
+    and daemons may hold what they printed of a secret."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from deployflow.backends.executor import kill_running
+from deployflow.backends.failpoints import failpoint
 from deployflow.backends.history import current_release, history_size, load_history, record
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
@@ -16,7 +17,6 @@ from deployflow.core.layout import new_release_id
 from deployflow.core.summary import Summary
 from deployflow.errors import DeployFailed, DeployflowError, StackError
 from deployflow.ops.deployrun import DeployOptions, DeployRun
-from deployflow.ops.failpoints import failpoint
 from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
 from deployflow.ops.pipeline import STAGES

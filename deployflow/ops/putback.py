@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deployflow.backends.failpoints import failpoint
 from deployflow.backends.files import fsync_dir
 from deployflow.backends.history import current_release, load_history, record, went_live_after
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import ServiceSpec
-from deployflow.ops.failpoints import failpoint
 from deployflow.ops.journal import Journal, clean_leftovers, read_journal
 from deployflow.ops.restore_db import restore_databases
 from deployflow.probes import ProbeResult

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from deployflow.ops.failpoints import failpoint_action
+from deployflow.backends.failpoints import failpoint_action
 
 __all__ = ["main"]
 

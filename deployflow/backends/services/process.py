@@ -9,8 +9,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deployflow.backends.executor import Command, kill_group, spawn
-from deployflow.backends.files import atomic_write
+from deployflow.backends.executor import Command, kill_group, spawn_held
+from deployflow.backends.failpoints import failpoint
+from deployflow.backends.files import atomic_write, open_log
 from deployflow.backends.services.base import ServiceBackend, ServiceStatus
 from deployflow.backends.services.process_table import (
     SERVICE_MARK,
@@ -90,14 +91,13 @@ class ProcessBackend(ServiceBackend):
         if spec.cwd is not None and not spec.cwd.is_dir():
             raise ServiceError(f"service {spec.name}: working directory {spec.cwd} does not exist")
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        spec.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(spec.log_file, "ab") as log:
+        with open_log(spec.log_file) as log:
             log.write(f"--- deployflow: starting {spec.name} at {stamp}\n".encode())
         offset = spec.log_file.stat().st_size
         env = {**spec.env, SERVICE_MARK: spec.name}  # what stops a worker spares (daemons.py)
         command = Command.of(spec.command, cwd=spec.cwd, env=env, timeout=None)
         try:
-            proc = spawn(command, spec.log_file)
+            proc, go = spawn_held(command, spec.log_file)
         except CommandError as exc:
             raise ServiceError(f"service {spec.name}: {exc}") from None
         start_time = None
@@ -114,7 +114,13 @@ class ProcessBackend(ServiceBackend):
             "started": stamp,
             "previous": old if old_pid else None,  # stopped once this one listens
         }
-        atomic_write(spec.pid_file, json.dumps(info))
+        try:
+            failpoint("service-spawned")
+            atomic_write(spec.pid_file, json.dumps(info))  # known before it can bind
+        except BaseException:
+            kill_group(proc.pid)
+            raise
+        go()
         problem = self._settle(proc, spec, alongside=old_pid is not None)
         if problem:
             kill_group(proc.pid)
