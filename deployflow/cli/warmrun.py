@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from deployflow.core.context import StackContext
 
 __all__ = ["run_warm"]
@@ -37,7 +39,7 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     """True when the run went through the warm worker (and succeeded: else DeployFailed)."""
     from deployflow.backends.prefect_server import server_status
     from deployflow.backends.workers import wake_worker, worker_status
-    from deployflow.deployments.rest import PrefectRest
+    from deployflow.deployments.rest import FINAL, PrefectRest
     from deployflow.deployments.runlogs import RunLogs
     from deployflow.deployments.specs import deployment_spec, local_targets
     from deployflow.errors import DeployFailed
@@ -63,8 +65,21 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     wake_worker(spec.pool)  # look for it now, not at the next poll
     typer.echo(f"run {run['name']} ({run['id']}) on the warm worker of {spec.pool}", err=True)
     follower = RunLogs(rest, run["id"])
+
+    def gone() -> bool:  # a killed worker takes its runs along: nothing will end this one
+        return worker_status(spec.pool).pid is None
+
     try:
-        _follow(follower, rest, run["id"])
+        _follow(follower, rest, run["id"], gone)
+        if follower.state.get("type") not in FINAL:
+            why = f"the warm worker of {spec.pool} died during the run"
+            rest.crash(run["id"], why)
+            follower.state = {"type": "CRASHED", "message": why}
+            typer.echo(
+                f"{why}; run `deployflow recover` (or start the worker: `deployflow server "
+                "start --stack ...`) to put the last good release back",
+                err=True,
+            )
     finally:
         rest.close()
     state = follower.state.get("type")
@@ -79,12 +94,12 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     return True
 
 
-def _follow(follower: Any, rest: Any, run_id: str) -> None:
+def _follow(follower: Any, rest: Any, run_id: str, gone: Callable[[], bool]) -> None:
     try:
-        for line in follower.lines(follow=True, poll=0.1):
+        for line in follower.lines(follow=True, poll=0.1, gone=gone):
             typer.echo(line, err=True)
     except KeyboardInterrupt:
         typer.echo("cancelling the run; it puts the last release back", err=True)
         rest.cancel(run_id)
-        for line in follower.lines(follow=True, poll=0.1):
+        for line in follower.lines(follow=True, poll=0.1, gone=gone):
             typer.echo(line, err=True)

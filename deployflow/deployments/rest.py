@@ -112,5 +112,11 @@ class PrefectRest:
         state = {"type": "CANCELLING", "name": "Cancelling", "message": "cancelled from the CLI"}
         self._call("POST", f"/flow_runs/{run_id}/set_state", {"state": state, "force": True})
 
+    def crash(self, run_id: str, message: str) -> None:
+        """Mark a run whose process is gone Crashed (frees its slot, fires the recover
+        automation)."""
+        state = {"type": "CRASHED", "name": "Crashed", "message": message}
+        self._call("POST", f"/flow_runs/{run_id}/set_state", {"state": state, "force": True})
+
     def close(self) -> None:
         self._http.close()

@@ -5,7 +5,7 @@ included). Prefect-free, for `runs logs -f` and foreground runs on the warm work
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -58,9 +58,16 @@ class RunLogs:
         self._held_since = None
         return ready
 
-    def lines(self, follow: bool, tail: int | None = None, poll: float = 0.5) -> Iterator[str]:
+    def lines(
+        self,
+        follow: bool,
+        tail: int | None = None,
+        poll: float = 0.5,
+        gone: Callable[[], bool] = lambda: False,
+    ) -> Iterator[str]:
         """The run's lines; following, the logs are read every `poll` s and the run's state
-        every STATE_EVERY s, or at once when the flow's own last line is in."""
+        every STATE_EVERY s, or at once when the flow's own last line is in. Following stops
+        early when `gone()` says the run's process cannot end it any more (its worker died)."""
         first, quiet_since, state_read = True, None, 0.0
         while True:
             batch = self.rest.logs(self.run_id, self.offset)
@@ -85,6 +92,8 @@ class RunLogs:
             if self._ended or time.monotonic() - state_read >= STATE_EVERY:
                 self.state = self.rest.run(self.run_id).get("state") or {}
                 state_read = time.monotonic()
+                if self.state.get("type") not in FINAL and gone():
+                    return
             if self.state.get("type") in FINAL:
                 if self._ended and len(ready) == len(batch):
                     return  # the flow's own last line is in: nothing more will come

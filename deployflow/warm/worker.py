@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import os
 import signal
+import stat
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +217,20 @@ async def _serve(pool: str, name: str) -> None:
     await worker.start(with_healthcheck=False, printer=print)
 
 
+STALE_RUN_DIR = 3600.0  # s: an empty run dir this old belongs to no live run
+
+
+def _clean_run_dirs() -> None:
+    """Remove the empty working dirs (tmp*prefect) that runs of killed workers left behind."""
+    now = time.time()
+    for path in Path(tempfile.gettempdir()).glob("tmp*prefect"):
+        with contextlib.suppress(OSError):
+            info = path.lstat()
+            ours = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            if ours and now - info.st_mtime > STALE_RUN_DIR:
+                path.rmdir()  # fails (and is left) unless empty
+
+
 def main() -> None:
     from prefect.utilities.processutils import setup_signal_handlers_worker
 
@@ -223,6 +239,7 @@ def main() -> None:
     parser.add_argument("--name", required=True)
     args = parser.parse_args()
     setup_signal_handlers_worker(os.getpid(), "the warm worker", print)
+    _clean_run_dirs()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(_serve(args.pool, args.name))
 

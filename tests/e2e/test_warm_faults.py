@@ -89,6 +89,28 @@ def test_a_killed_run_on_the_warm_worker_is_recovered(
     assert_previous_live(warm, before, sums)
 
 
+def test_a_killed_warm_worker_ends_the_followed_run_at_once(warm: Stack) -> None:
+    """The worker and its zygote killed mid-deploy (the forked run dies with them): the CLI
+    following it notices, marks the run crashed and says what to do; recover puts it back."""
+    import json
+
+    before, sums = warm.current(), fingerprint(warm)
+    warm.set_version("backend", "warm-worker-killed")
+    env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": "start=hang"}
+    proc = warm.popen_env(env, "run", "full")
+    journal = warm.root / ".deployflow" / "journal.json"
+    _until(lambda: journal.exists() and '"phase": "start"' in journal.read_text())
+    state = warm.dir.parent / "home" / "workers" / "woosoo-local.json"
+    os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
+    _out, err = proc.communicate(timeout=60)  # it used to follow a dead run for ~100 s
+    assert proc.returncode == 1 and "died during the run" in err and "ended CRASHED" in err
+    warm.cli("recover")
+    assert_previous_live(warm, before, sums)
+    warm.cli("server", "start")  # the worker back for what follows
+    log = warm.dir.parent / "home" / "workers" / "woosoo-local.log"
+    _until(lambda: log.read_text().count("is warm") >= 2)
+
+
 def test_the_next_warm_deploy_works(warm: Stack) -> None:
     warm.set_version("backend", "warm-after-faults")
     proc = warm.cli("run", "full")
