@@ -110,6 +110,19 @@ def _validate(data: dict, path: Path) -> Stack:
         raise StackError(f"{path}: nested too deeply to be a stack file") from None
 
 
+def _root_of(
+    path: Path, stack: Stack, target: str | None, root: str | Path | None, given: object
+) -> Path:
+    """Where `target` deploys: its own root unless --root says otherwise, else --root or
+    DEPLOYFLOW_ROOT (relative to where the user is), else paths.root (relative to the stack)."""
+    where = stack.targets[target] if target else None
+    if where is not None and where.root and not root:
+        return (path.parent / Path(where.root).expanduser()).resolve()
+    if given:
+        return Path(str(given)).expanduser().resolve()
+    return (path.parent / Path(stack.paths.root).expanduser()).resolve()
+
+
 def load_stack(
     stack_path: str | Path,
     root: str | Path | None = None,
@@ -128,14 +141,9 @@ def load_stack(
     if target is not None and target not in stack.targets:
         known = ", ".join(stack.targets)
         raise StackError(f"unknown target {target!r}; the stack has: {known}")
-    where = stack.targets[target] if target else None
     given = root or env.get("DEPLOYFLOW_ROOT")
-    if where is not None and where.root and not root:  # the target's own root comes first
-        root_dir = (path.parent / Path(where.root).expanduser()).resolve()
-    elif given:  # from the command line or the environment: relative to where the user is
-        root_dir = Path(given).expanduser().resolve()
-    else:  # paths.root in the stack file: relative to the stack file
-        root_dir = (path.parent / Path(stack.paths.root).expanduser()).resolve()
+    roots = {name: _root_of(path, stack, name, root, given) for name in stack.targets}
+    root_dir = roots[target] if target else _root_of(path, stack, None, root, given)
     layout = Layout(root_dir)
     file_values: dict[str, str] = {}
     env_file = stack.vars.get(ENV_FILE_KEY)
@@ -145,6 +153,7 @@ def load_stack(
             raise StackError(f"vars.env_file: {env_path} not found")
         file_values = parse_env(env_path.read_text(encoding="utf-8"), str(env_path))
     stored = _read_secrets(layout.secrets)
+    where = stack.targets[target] if target else None
     raw_vars = {**stack.vars, **(where.vars if where else {})}
     resolved = resolve_vars(
         raw_vars, file_values, env, stored, str(layout.secrets), read_secret_block, stack.secrets
@@ -166,7 +175,7 @@ def load_stack(
                 f"apps.{name}.source: {source} is outside the stack's directory; move it inside "
                 "or set allow_outside: true on the app"
             )
-    ctx = StackContext(stack, path, root_dir, resolved.plain, resolved.secret, target)
+    ctx = StackContext(stack, path, root_dir, resolved.plain, resolved.secret, target, roots)
     for name in stack.databases:
         db = ctx.database(name)
         empty = [f for f in ("database", "user") if not getattr(db, f)]

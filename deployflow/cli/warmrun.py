@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -56,6 +57,14 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     rest = PrefectRest(server.url, server.auth)
     deployment = rest.deployment(spec.full_name)
     if deployment is None:
+        return False
+    applied = (deployment.get("parameters") or {}).get("root")
+    if applied and Path(applied) != ctx.root:  # its runs work on that root only
+        typer.echo(
+            f"running here, not on the warm worker: its deployments were applied for root "
+            f"{applied}; `deployflow deployments apply --root {ctx.root}` makes them this one's",
+            err=True,
+        )
         return False
     since = time.time()
     params = {**spec.parameters, "root": str(ctx.root), **params}

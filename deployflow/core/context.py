@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class StackContext:
     plain: dict[str, str]
     secrets: dict[str, SecretStr]
     target: str | None = None  # the target this context deploys (its root and vars applied)
+    roots: dict[str, Path] = field(default_factory=dict)  # every target's root, resolved alike
 
     @property
     def stack_dir(self) -> Path:

@@ -100,7 +100,8 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
     specs = []
     for target in ctx.stack.targets:
         for kind in FLOWS:
-            params = {**base, "target": target}
+            # the root is fixed when the deployment is applied (runs may not name another)
+            params = {**base, "target": target, "root": str(ctx.roots.get(target, ctx.root))}
             if kind == "deploy-app":
                 params["apps"] = [next(iter(ctx.stack.apps))]
             specs.append(

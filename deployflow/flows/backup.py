@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from deployflow.loading import load_stack
+from deployflow.flows.runcontext import run_context
 from deployflow.ops.backup_verify import verify_backup
 from deployflow.ops.backups import new_backup
 from deployflow.ops.restore import restore_backup
@@ -28,7 +28,7 @@ def backup(
     stack_name: str = "stack",
 ) -> dict[str, Any]:
     """Back up configs, the live release, each database and (with `files`) the shared dirs."""
-    ctx = load_stack(stack, root, target=target)
+    ctx = run_context(stack, root, target=target)
     log = get_run_logger()
     options = BackupOptions(description=description, kind="manual", database=database, files=files)
     return redacted(new_backup, ctx.redact)(ctx, lambda m: log.info(ctx.redact(m)), options)
@@ -45,7 +45,7 @@ def backup_verify(
 ) -> dict[str, Any]:
     """Checksums, archives readable to the end; with `restore_test`, each dump restored into a
     scratch database and compared table by table with what was recorded."""
-    ctx = load_stack(stack, root, target=target)
+    ctx = run_context(stack, root, target=target)
     log = get_run_logger()
     run = redacted(verify_backup, ctx.redact)
     return run(ctx, backup_id, restore_test, lambda m: log.info(ctx.redact(m)))
@@ -61,7 +61,7 @@ def restore(
     stack_name: str = "stack",
 ) -> dict[str, Any]:
     """Restore a backup (or `only` configs, database or files) after a safety backup."""
-    ctx = load_stack(stack, root, target=target)
+    ctx = run_context(stack, root, target=target)
     log = get_run_logger()
     run = redacted(restore_backup, ctx.redact)
     return run(ctx, backup_id, only, lambda m: log.info(ctx.redact(m)))

@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from deployflow.loading import load_stack
+from deployflow.flows.runcontext import run_context
 from deployflow.ops.cleanup import cleanup as cleanup_op
 
 __all__ = ["cleanup", "delete_old_runs"]
@@ -60,7 +60,7 @@ def cleanup(
     stack_name: str = "stack",
 ) -> dict[str, Any]:
     """Prune releases and builds (keep_releases), backups (backup policy) and old flow runs."""
-    ctx = load_stack(stack, root, target=target)
+    ctx = run_context(stack, root, target=target)
     log = get_run_logger()
     pruned: dict[str, Any] = cleanup_op(ctx, lambda m: log.info(ctx.redact(m)))
     pruned["flow_runs"] = delete_old_runs(

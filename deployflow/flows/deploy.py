@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow
 
 from deployflow.flows.naming import rename_run
-from deployflow.loading import load_stack
+from deployflow.flows.runcontext import run_context
 from deployflow.ops.deploy import deploy as deploy_op
 from deployflow.ops.deploy import new_run
 from deployflow.ops.deployrun import DeployOptions
@@ -35,7 +35,7 @@ def deploy(
 ) -> dict[str, Any]:
     """Deploy the stack (or some of its apps) as a new release; roll back on failure. With
     `dry_run`, return the plan (every stage with what it would do) and change nothing."""
-    ctx = load_stack(stack, root, target=target)
+    ctx = run_context(stack, root, target=target)
     options = DeployOptions(
         apps=tuple(apps or ()),
         skip_backup=skip_backup,

@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from deployflow.errors import HealthCheckError
-from deployflow.loading import load_stack
+from deployflow.flows.runcontext import run_context
 from deployflow.ops.health import health_change
 from deployflow.ops.healthview import health_report, report_rows
 from deployflow.stages.notify import send_notifications
@@ -28,7 +28,7 @@ def health_watch(
 ) -> dict[str, Any]:
     """Sweep services, health checks and the host once; notify when a row crosses a threshold,
     goes down or recovers. With `fail_when_down` (a canary's watch) a down row fails the run."""
-    ctx = load_stack(stack, root, target=target)
+    ctx = run_context(stack, root, target=target)
     log = get_run_logger()
     report = health_report(ctx)
     rows = report_rows(report)

@@ -8,7 +8,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from deployflow.loading import load_stack
+from deployflow.flows.runcontext import run_context
 from deployflow.ops.putback import recover_root
 
 __all__ = ["recover"]
@@ -19,7 +19,7 @@ def recover(
     stack: str, root: str | None = None, target: str | None = None, stack_name: str = "stack"
 ) -> dict[str, Any]:
     """Put the last good release back (configs, `current`, services, checks) if a run died."""
-    ctx = load_stack(stack, root, target=target)
+    ctx = run_context(stack, root, target=target)
     log = get_run_logger()
     result = recover_root(ctx, lambda m: log.info(ctx.redact(m)))
     return {k: v for k, v in asdict(result).items() if k != "health"}

@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow
 
 from deployflow.flows.naming import rename_run
-from deployflow.loading import load_stack
+from deployflow.flows.runcontext import run_context
 from deployflow.ops.rollback import rollback as rollback_op
 from deployflow.ops.rollback import target_for
 from deployflow.tasks.runner import PrefectRunner, redacted
@@ -27,7 +27,7 @@ def rollback(
 ) -> dict[str, Any]:
     """Switch back to an earlier good release, with its own configs, services and checks;
     `with_database` restores the dump taken before the release being undone."""
-    ctx = load_stack(stack, root, target=target)
+    ctx = run_context(stack, root, target=target)
     _current, release = target_for(ctx, to)
     rename_run(f"rollback-{ctx.stack.project}-to-{release}")
     run = redacted(rollback_op, ctx.redact)

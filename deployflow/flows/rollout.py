@@ -15,7 +15,7 @@ from prefect.runtime import flow_run
 from deployflow.core.rollout import parse_targets
 from deployflow.deployments.dispatch import PrefectDispatcher
 from deployflow.errors import DeployFailed
-from deployflow.loading import load_stack
+from deployflow.flows.runcontext import run_context
 from deployflow.ops.rollout import RolloutSettings
 from deployflow.ops.rollout import rollout as rollout_op
 from deployflow.tasks.runner import redacted
@@ -66,7 +66,7 @@ def rollout(
     these; stop and roll back the targets done when more fail than `max_fail` allows. With
     `approval: required` in the stack (and no approved plan behind it) it first pauses until
     approved."""
-    ctx = load_stack(stack, persist_generated=False)
+    ctx = run_context(stack, None, persist_generated=False)
     known = list(ctx.stack.targets)
     defaults = ctx.stack.rollout
     settings = RolloutSettings(

@@ -21,6 +21,7 @@ from tests.e2e.conftest import Stack, assert_previous_live, fingerprint, new_sta
 
 EXITS = [s.name for s in STAGES if s.name != "drain"]  # drain: blue-green only
 KILLS = ["stop", "switch", "start", "verify"]  # the stages that change what is live
+FINAL = ("COMPLETED", "FAILED", "CRASHED")
 
 
 def _until(check, timeout: float = 120) -> None:
@@ -109,6 +110,28 @@ def test_a_killed_warm_worker_ends_the_followed_run_at_once(warm: Stack) -> None
     warm.cli("server", "start")  # the worker back for what follows
     log = warm.dir.parent / "home" / "workers" / "woosoo-local.log"
     _until(lambda: log.read_text().count("is warm") >= 2)
+
+
+def test_a_run_naming_another_stack_or_root_is_refused(
+    warm: Stack, prefect_api: str, tmp_path
+) -> None:
+    """Whoever can start a run (a UI form, the API) cannot point the worker at another stack's
+    build steps or another root: those are fixed when the deployment is applied."""
+    before = warm.current()
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(warm.file.read_text())
+    deployment = httpx.get(f"{prefect_api}/deployments/name/deploy/woosoo-local").json()
+    assert deployment["parameters"]["root"] == str(warm.root)  # fixed at apply
+    for params in ({"stack": str(evil)}, {"root": str(tmp_path / "elsewhere")}):
+        run = httpx.post(
+            f"{prefect_api}/deployments/{deployment['id']}/create_flow_run",
+            json={"parameters": params},
+        ).json()
+        url = f"{prefect_api}/flow_runs/{run['id']}"
+        _until(lambda url=url: httpx.get(url).json()["state"]["type"] in FINAL)
+        state = httpx.get(url).json()["state"]
+        assert state["type"] == "FAILED" and "a run cannot name another" in state["message"]
+    assert not (tmp_path / "elsewhere").exists() and warm.current() == before
 
 
 def test_the_next_warm_deploy_works(warm: Stack) -> None:
