@@ -5,6 +5,10 @@
 2. `deployflow rollback` against one bare restart of the app services (stop, start, wait healthy).
 3. Both again through the warm runner (the local worker up: the CLI creates the run over REST and
    the worker forks it from its zygote), against the same shell baselines.
+4. The cost of the local server's credential: the REST calls a warm run makes (read the
+   deployment, create the run, read its state and logs), against the authenticated local server
+   and against a second, unauthenticated one started for the comparison (`--only auth` runs just
+   this section).
 Start latency (run full --background, a webhook POST -> the first stage): bench/background.py.
 
 Runs alternate A B A B in the same session and the ratio is printed per pair and as the median.
@@ -158,10 +162,81 @@ def warm_runner(runs: int, cli, env: dict[str, str], pair, ctx, stack: Path) -> 
     report("rollback on the warm worker vs one bare restart of the app services", *rollbacks)
 
 
+def _rest_round(rest, run_id: str) -> float:
+    """The calls a followed warm run makes most: its state and its logs, ten times."""
+    started = time.perf_counter()
+    for _ in range(10):
+        rest.run(run_id)
+        rest.logs(run_id, 0)
+    return time.perf_counter() - started
+
+
+def auth_cost(env: dict[str, str], rounds: int = 40) -> None:
+    """Section 4: the same REST calls with the credential (the local server) and without it (a
+    plain server on another port), alternating."""
+    from deployflow.backends.prefect_server import QUIET, ensure_api
+    from deployflow.deployments.rest import PrefectRest
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("DEPLOYFLOW_")})
+    url = ensure_api()
+    home = Path(tempfile.mkdtemp(prefix="deployflow-bench-plain-"))
+    port = 4291
+    plain_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    plain_env.update(QUIET, PREFECT_HOME=str(home))
+    argv = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+    server = subprocess.Popen(
+        [*argv, "--port", str(port)],
+        env=plain_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    plain = f"http://127.0.0.1:{port}/api"
+    try:
+        while True:
+            with contextlib.suppress(OSError):
+                from urllib.request import urlopen
+
+                with urlopen(f"{plain}/health", timeout=1):
+                    break
+            time.sleep(0.3)
+        authed, open_ = PrefectRest(url), PrefectRest(plain, auth=None)
+        open_._headers.pop("Authorization", None)  # the comparison server takes none
+        ids = []
+        for rest in (authed, open_):
+            flow = rest._call("POST", "/flows/", {"name": "bench-auth"})
+            run = rest._call("POST", "/flow_runs/", {"flow_id": flow["id"], "name": "bench"})
+            ids.append(run["id"])
+        ours, base = [], []
+        for _ in range(rounds):
+            ours.append(_rest_round(authed, ids[0]))
+            base.append(_rest_round(open_, ids[1]))
+        print("\nREST calls of a followed warm run (20 a round): credential vs none")
+        print(f"  with the credential  median {statistics.median(ours) * 1000:7.1f} ms a round")
+        print(f"  without              median {statistics.median(base) * 1000:7.1f} ms a round")
+        ratio = statistics.median(ours) / statistics.median(base)
+        print(f"  ratio {ratio:.2f}x (1.00 = no cost; both servers on SQLite, same machine)")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["auth"], help="run one section only")
     args = parser.parse_args()
+    if args.only == "auth":
+        work = Path(tempfile.mkdtemp(prefix="deployflow-bench-"))
+        env = {**os.environ, "DEPLOYFLOW_HOME": str(work / "home")}
+        env.pop("PREFECT_API_URL", None)
+        os.environ.pop("PREFECT_API_URL", None)
+        try:
+            auth_cost(env)
+        finally:
+            subprocess.run([sys.executable, "-m", "deployflow", "server", "stop"], env=env)
+            shutil.rmtree(work, ignore_errors=True)
+        return
     work = Path(tempfile.mkdtemp(prefix="deployflow-bench-"))
     stack = prepare(work)
     root = work / "root"
@@ -209,6 +284,7 @@ def main() -> None:
             pair(cli("rollback", "--json"), "restart.sh", rollbacks)
         report("rollback (deployflow rollback) vs one bare restart of the app services", *rollbacks)
         warm_runner(args.runs, cli, env, pair, ctx, stack)
+        auth_cost(env)
     finally:
         stop_shell_services(root)
         subprocess.run(cli("services", "stop", "all"), env=env, capture_output=True)
