@@ -79,13 +79,15 @@ def _read_credential(home: Path) -> str | None:
 
 
 def _credential(home: Path) -> str:
-    """The local server's `user:password` (0600 under its home), made on first use."""
+    """The local server's `user:password` (0600 under its home): PREFECT_SERVER_API_AUTH_STRING
+    when the user sets one, else the one made on first use."""
+    given = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
     known = _read_credential(home)
-    if known:
+    if known and (not given or given == known):
         return known
-    made = f"{AUTH_USER}:{secrets.token_urlsafe(32)}"
-    atomic_write(home / AUTH_FILE, made + "\n", 0o600)
-    return made
+    chosen = given or f"{AUTH_USER}:{secrets.token_urlsafe(32)}"
+    atomic_write(home / AUTH_FILE, chosen + "\n", 0o600)
+    return chosen
 
 
 def _healthy(url: str, timeout: float = 1.0) -> bool:
@@ -133,7 +135,9 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
     with open(home / "server.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         info = server_status(local=True)
-        if info.running and info.auth and _requires_auth(info.url):
+        # one started before servers were authenticated (or with another credential) is replaced
+        authed = read_state(state_file)[0].get("authenticated")
+        if info.running and authed and info.auth == _credential(home):
             return info
         stop_daemon(state_file)  # a stale or unanswering one
         port = _server_port()
@@ -149,7 +153,7 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
         env.update(PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth)
         argv = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
         command = Command.of([*argv, "--port", str(port)], env=env, timeout=None, inherit_env=False)
-        pid = start_daemon(command, state_file, log, url=url, port=port)
+        pid = start_daemon(command, state_file, log, url=url, port=port, authenticated=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if read_state(state_file)[1] is None:
@@ -160,21 +164,6 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
         raise DeployflowError(
             f"the local Prefect server did not answer in {timeout:.0f}s; see {log}"
         )
-
-
-def _requires_auth(url: str) -> bool:
-    """False for a local server started before servers were authenticated: it is replaced."""
-    from urllib.error import HTTPError
-    from urllib.request import Request, urlopen
-
-    probe = Request(f"{url}/flows/filter", b"{}", {"Content-Type": "application/json"})
-    try:
-        with urlopen(probe, timeout=5):
-            return False
-    except HTTPError as exc:
-        return exc.code == 401
-    except (OSError, ValueError):
-        return True
 
 
 def stop_server() -> ServerInfo:
