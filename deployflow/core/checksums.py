@@ -29,9 +29,11 @@ def file_sha256(path: Path) -> str:
 def tree_hash(root: Path, ignore: frozenset[str] = IGNORED) -> str:
     """SHA-256 over every file's relative path, mode and content, in a stable order."""
     digest = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root):  # a link to a dir is listed, not entered
         dirnames[:] = sorted(d for d in dirnames if d not in ignore)
-        for name in sorted(filenames):
+        for name in sorted(
+            [*filenames, *(d for d in dirnames if (Path(dirpath) / d).is_symlink())]
+        ):
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
             if path.is_symlink():

@@ -32,6 +32,7 @@ from prefect.settings import get_current_settings
 from prefect.utilities.processutils import sanitize_subprocess_env
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
+from deployflow.warm.backstop import watch_crashes
 from deployflow.warm.heartbeats import beat
 from deployflow.warm.zygote_client import Cold, Zygote
 
@@ -114,6 +115,9 @@ class WarmWorker(ProcessWorker):
         self._again = False
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self._poll_now)
         self._scheduled = asyncio.create_task(self._wake_on_scheduled())
+        self._backstop = asyncio.create_task(
+            watch_crashes(self.client, self._work_pool_name, self._logger)
+        )
         return self
 
     async def _wake_on_scheduled(self) -> None:
@@ -153,6 +157,7 @@ class WarmWorker(ProcessWorker):
 
     async def __aexit__(self, *exc_info: Any) -> None:
         self._scheduled.cancel()
+        self._backstop.cancel()
         try:
             await super().__aexit__(*exc_info)  # runs still going are stopped the usual way
         finally:

@@ -113,6 +113,9 @@ def test_tree_hash_and_build_key(tmp_path: Path) -> None:
     assert tree_hash(tmp_path) == first
     (tmp_path / "a.txt").write_text("two")
     assert tree_hash(tmp_path) != first
+    second = tree_hash(tmp_path)
+    (tmp_path / "data").symlink_to(tmp_path / "node_modules")  # a link to a dir is an input
+    assert tree_hash(tmp_path) != second
     assert build_key("h", [["a"]], {".env": "x"}) != build_key("h", [["a"]], {".env": "y"})
 
 

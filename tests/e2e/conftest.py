@@ -22,14 +22,18 @@ from deployflow.core.envfile import parse_env
 
 
 @pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Prefect server for the session, on a throwaway PostgreSQL: Prefect's SQLite
+    server stalls ("database is locked") and once went silent under the suite's workers."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=60):
-        url = PREFECT_API_URL.value()
+    from tests.e2e.pgserver import postgres, prefect_server
+
+    home = tmp_path_factory.mktemp("prefect-server-home")
+    with postgres() as db, prefect_server(db, home) as (url, _port):
         os.environ["PREFECT_API_URL"] = url
-        yield url
+        with temporary_settings({PREFECT_API_URL: url}):
+            yield url
         os.environ.pop("PREFECT_API_URL", None)
 
 

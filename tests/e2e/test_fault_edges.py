@@ -1,12 +1,29 @@
-"""Faults at the edges of a deploy: a kill just after the release was recorded live (it is
-done, not rolled back), and a rollback that fails (the journal stays, the report says so and
-`recover` finishes the job)."""
+"""Faults and hostile trees at the edges of a deploy, on one stack deployed once for the module
+(each test starts from what the one before left live): a kill just after the release was
+recorded live (done, not rolled back); a rollback that fails (the journal stays, the report says
+so, `recover` finishes it); a kill between a service's spawn and its pidfile (no orphan); a disk
+that fills during a build (no partial build; needs mount rights, else skipped); links out of the
+root in a source, a shared path or a config dest (refused, nothing outside touched; last, as it
+leaves the stack edited)."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
-from tests.e2e.conftest import Stack, kill_at
+import pytest
+
+from tests.e2e.conftest import Stack, kill_at, new_stack, stop_everything
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iterator[Stack]:
+    s = new_stack(tmp_path_factory.mktemp("edges"), prefect_api)
+    yield s
+    stop_everything(s.root)
 
 
 def test_a_kill_after_the_release_is_recorded_live_keeps_it(stack: Stack) -> None:
@@ -24,6 +41,7 @@ def test_a_kill_after_the_release_is_recorded_live_keeps_it(stack: Stack) -> Non
 
 
 def test_a_failed_rollback_keeps_the_journal_and_recover_finishes_it(stack: Stack) -> None:
+    stack.set_version("backend", "2.5.0")  # the good release restarts what it runs
     stack.cli("run", "full")
     good = stack.current()
     stack.set_version("backend", "3.0.0")
@@ -42,9 +60,6 @@ def test_a_failed_rollback_keeps_the_journal_and_recover_finishes_it(stack: Stac
 
 def _service_groups(root) -> set[int]:
     """Process groups of deployflow services running from under `root` (by their marker)."""
-    import os
-    from pathlib import Path
-
     groups = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -60,6 +75,7 @@ def _service_groups(root) -> set[int]:
 
 
 def test_a_kill_between_spawn_and_pidfile_leaves_no_orphan(stack: Stack) -> None:
+    stack.set_version("backend", "3.5.0")
     stack.cli("run", "full")
     good = stack.current()
     stack.set_version("backend", "4.0.0")
@@ -73,3 +89,63 @@ def test_a_kill_between_spawn_and_pidfile_leaves_no_orphan(stack: Stack) -> None
     assert _service_groups(stack.root) == pids  # every running service is one we know of
     again = stack.cli("run", "full", "--plain")  # no port held by a process nothing knows of
     assert "Traceback" not in again.stderr and stack.health()["version"] == "4.0.0"
+
+
+def test_a_full_disk_during_build_leaves_no_partial_build(stack: Stack) -> None:
+    stack.cli("run", "full")
+    live, serving = stack.current(), stack.health()["version"]
+    builds = stack.root / "builds"
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(builds)], capture_output=True
+    )
+    if mount.returncode != 0:
+        pytest.skip(f"no mount rights here: {mount.stderr.decode().strip()}")
+    try:
+        (stack.dir / "apps" / "backend" / "blob.bin").write_bytes(os.urandom(3 << 20))
+        stack.set_version("backend", "2.0.0")
+        proc = stack.cli("run", "full", "--plain", check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and f"no space left on the disk of {builds}" in errors[0]
+        assert not [p for p in (builds / "backend").glob("*") if p.is_dir()]  # nothing partial
+        assert stack.current() == live and stack.health()["version"] == serving
+    finally:
+        subprocess.run(["umount", str(builds)], check=True)
+
+
+def _refused(stack: Stack, says: str) -> None:
+    proc = stack.cli("run", "full", "--plain", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and says in errors[0], proc.stderr
+
+
+def test_links_out_of_the_root_are_refused_and_nothing_outside_is_touched(
+    stack: Stack, tmp_path: Path
+) -> None:
+    stack.cli("run", "full")
+    live, serving = stack.current(), stack.health()["version"]
+    outside = tmp_path / "elsewhere"
+    (outside / "storage").mkdir(parents=True)
+    (outside / "storage" / "precious.txt").write_text("keep me")
+
+    # a dir of the source that links out, named by shared: (the case that deleted data)
+    link = stack.dir / "apps" / "backend" / "data"
+    link.symlink_to(outside)
+    stack.edit("shared: [storage/]", "shared: [storage/, data/storage/]")
+    stack.set_version("backend", "2.0.0")
+    _refused(stack, "apps.backend.source: data is a symlink to")
+    link.unlink()
+
+    # a shared dir someone pointed elsewhere by hand: a config is not written through it
+    stack.edit("shared: [storage/, data/storage/]", "shared: [storage/, cfg/]")
+    stack.edit("dest: .env, mode:", "dest: cfg/app.env, mode:")
+    shared_cfg = stack.root / "shared" / "backend" / "cfg"
+    shared_cfg.parent.mkdir(parents=True, exist_ok=True)
+    shared_cfg.symlink_to(outside / "storage")
+    _refused(stack, "a symlink out of")
+
+    assert stack.current() == live and stack.health()["version"] == serving
+    assert sorted(p.name for p in (outside / "storage").iterdir()) == ["precious.txt"]
+    assert (outside / "storage" / "precious.txt").read_text() == "keep me"
+    assert [p.name for p in outside.iterdir()] == ["storage"]

@@ -22,7 +22,6 @@ import pytest
 
 from tests.conftest import free_port
 from tests.e2e.conftest import Stack, stop_everything
-from tests.e2e.pgserver import postgres, prefect_server
 
 SERVER = """\
 import http.server, pathlib, sys
@@ -104,11 +103,10 @@ class Fleet(Stack):
 
 
 @pytest.fixture(scope="module")
-def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A shared server on PostgreSQL, as a team with several hosts runs: three workers polling a
-    SQLite server stall it for up to a minute at a time (a known Prefect limit)."""
-    with postgres() as db, prefect_server(db, tmp_path_factory.mktemp("ph")) as (url, _port):
-        yield url
+def team_server(prefect_api: str) -> Iterator[str]:
+    """A shared server on PostgreSQL, as a team with several hosts runs (three workers polling a
+    SQLite server stall it for up to a minute at a time): the session's own."""
+    yield prefect_api
 
 
 @pytest.fixture(scope="module")

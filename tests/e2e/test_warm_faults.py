@@ -36,6 +36,7 @@ def warm(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iterator
     base = tmp_path_factory.mktemp("warmfaults")
     s = new_stack(base, prefect_api)
     s.env["DEPLOYFLOW_HOME"] = str(base / "home")
+    s.env["DEPLOYFLOW_RECOVER_CHECK_SECONDS"] = "2"  # the worker's crash backstop, quickly
     s.cli("run", "full")
     s.cli("deployments", "apply")
     s.cli("server", "start")  # the pool's worker (the API is the tests' own server)
@@ -105,11 +106,38 @@ def test_a_killed_warm_worker_ends_the_followed_run_at_once(warm: Stack) -> None
     os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
     _out, err = proc.communicate(timeout=60)  # it used to follow a dead run for ~100 s
     assert proc.returncode == 1 and "died during the run" in err and "ended CRASHED" in err
-    warm.cli("recover")
-    assert_previous_live(warm, before, sums)
-    warm.cli("server", "start")  # the worker back for what follows
+    warm.cli("server", "start")  # the worker back: it runs the recover the crash called for
     log = warm.dir.parent / "home" / "workers" / "woosoo-local.log"
     _until(lambda: log.read_text().count("is warm") >= 2)
+    _until(lambda: not journal.exists() and warm.current() == before)
+    assert_previous_live(warm, before, sums)
+
+
+def test_a_crash_the_automation_misses_is_recovered_by_the_worker(
+    warm: Stack, prefect_api: str
+) -> None:
+    """Without the recover-on-crash automation (it missed 2 of 10 crashes when tried), the
+    worker's own check starts `recover` for a crashed deploy that has none after it."""
+    found = httpx.post(f"{prefect_api}/automations/filter", json={}).json()
+    for automation in found:
+        if automation["name"].endswith("recover-on-crash"):
+            httpx.delete(f"{prefect_api}/automations/{automation['id']}")
+    try:
+        before, sums = warm.current(), fingerprint(warm)
+        warm.set_version("backend", "warm-missed-crash")
+        env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": "switch=hang"}
+        proc = warm.popen_env(env, "run", "full")
+        journal = warm.root / ".deployflow" / "journal.json"
+        _until(lambda: journal.exists() and '"phase": "switch"' in journal.read_text())
+        os.killpg(_run_pid(prefect_api), signal.SIGKILL)
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1 and "ended CRASHED" in err, err[-2000:]
+        _until(lambda: not journal.exists() and warm.current() == before)
+        assert_previous_live(warm, before, sums)
+        log = warm.dir.parent / "home" / "workers" / "woosoo-local.log"
+        assert "had no recover run; started one" in log.read_text()
+    finally:
+        warm.cli("deployments", "apply")  # the automation back
 
 
 def test_a_run_naming_another_stack_or_root_is_refused(
