@@ -112,7 +112,15 @@ def log_sources(ctx: StackContext, which: str) -> list[LogSource]:
                     sources += _service_sources(ctx, svc)
             live = ctx.layout.current / name
             sources += [LogSource(name, p) for p in _globs(ctx, app.logs, live, f"apps.{name}")]
-    return sources
+    # an app and a service of one name (or a file both declare): each source is read once
+    seen: set[tuple[Path | None, tuple[str, ...]]] = set()
+    unique = []
+    for source in sources:
+        key = (source.path.resolve() if source.path else None, source.command)
+        if key not in seen:
+            seen.add(key)
+            unique.append(source)
+    return unique
 
 
 def _refuse_unreadable(path: Path) -> None:

@@ -56,13 +56,25 @@ def _tool_checks(ctx: StackContext, apps: list[str]) -> list[Check]:
         if path is None:
             checks.append(Check(f"tool {tool}", False, True, f"not found (needed by {user})"))
             continue
-        try:
-            out = run(Command.of([path, "--version"], timeout=10), check=False).tail
-            version = next((line for line in out if line.strip()), "version unknown")
+        try:  # a tool without --version (sh) says so on an error exit: then its path is shown
+            done = run(Command.of([path, "--version"], timeout=10), check=False)
+            lines = [line for line in done.tail if line.strip()] if done.returncode == 0 else []
+            version = lines[0] if lines else path
         except DeployflowError:
-            version = "version unknown"
+            version = path
         checks.append(Check(f"tool {tool}", True, False, version.strip()[:80]))
     return checks
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+EPHEMERAL = _ephemeral_range()
 
 
 def _port_checks(ctx: StackContext) -> list[Check]:
@@ -74,7 +86,14 @@ def _port_checks(ctx: StackContext) -> list[Check]:
         if port is None:
             continue
         if not listening(port):
-            checks.append(Check(f"port {port}", True, True, f"free for {name}"))
+            note = ""
+            if EPHEMERAL[0] <= port <= EPHEMERAL[1]:  # not refused: said
+                note = (
+                    f" (in the kernel's ephemeral range {EPHEMERAL[0]}-{EPHEMERAL[1]}: an "
+                    "outgoing connection can take it before the service binds; prefer one "
+                    "below it)"
+                )
+            checks.append(Check(f"port {port}", True, True, f"free for {name}{note}"))
         elif name in ours:
             checks.append(Check(f"port {port}", True, True, f"held by our service {name}"))
         else:

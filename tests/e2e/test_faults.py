@@ -4,6 +4,7 @@ Prefect's logs or states."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import signal
@@ -96,6 +97,28 @@ def test_a_failing_step_that_prints_a_secret_leaks_nothing_to_prefect(
     text = logs.text + runs.text + flows.text
     assert "token=********" in logs.text  # the step's output did reach Prefect, masked
     assert password not in text
+
+    # secrets by value, whatever their name: one named without the old trigger words (and
+    # holding template syntax, which stays data), one only the stack's `secrets:` names, and
+    # the base64 form of one; none reach the CLI or Prefect's logs, states or task runs
+    stripe, hook = "sk_live_Q7w{{ 7*7 }}Zq", "https://hooks.example/t0ps3cr3tpath"
+    stack.edit("vars:\n", f'vars:\n  STRIPE_KEY: "{stripe}"\n  HOOK_URL: "{hook}"\n')
+    stack.edit("paths:", "secrets: [HOOK_URL]\npaths:")
+    code = (
+        "import base64; k='{{ STRIPE_KEY }}'; "
+        "print('k=' + k, 'b=' + base64.b64encode(k.encode()).decode(), 'h={{ HOOK_URL }}'); "
+        "raise SystemExit(2)"
+    )
+    stack.edit(f"steps: [{step}]", f'steps: [["{{{{ sys.python }}}}", -c, "{code}"]]')
+    proc = stack.cli("run", "full", "--plain", check=False)
+    logs = httpx.post(f"{prefect_api}/logs/filter", json={"limit": 200, "sort": "TIMESTAMP_DESC"})
+    runs = httpx.post(f"{prefect_api}/task_runs/filter", json={"limit": 200})
+    flows = httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 50})
+    text = proc.stdout + proc.stderr + logs.text + runs.text + flows.text
+    coded = base64.b64encode(stripe.encode()).decode()
+    assert proc.returncode == 1 and "k=******** b=******** h=********" in logs.text
+    assert "Q7w" not in text and coded not in text and "t0ps3cr3tpath" not in text
+    stack.edit(f'steps: [["{{{{ sys.python }}}}", -c, "{code}"]]', f"steps: [{step}]")
 
     # the same run on the warm worker: the CLI streams the run's lines, the worker logs the
     # forked run's output, Prefect stores its logs and states; the secret is in none of them

@@ -45,3 +45,15 @@ def test_sources_per_backend(stack: Path, tmp_path: Path) -> None:
     assert {s.name for s in log_sources(ctx, "all")} == {"db", "backend-api", "pwa-web", "relay-ws"}
     with pytest.raises(UsageError, match="unknown service or app 'web'"):
         log_sources(ctx, "web")
+
+
+def test_an_app_and_its_service_of_one_name_are_read_once(tmp_path: Path) -> None:
+    stack = tmp_path / "deployflow.yaml"
+    (tmp_path / "web").mkdir()
+    stack.write_text(
+        "project: one\npaths: {root: ./root}\n"
+        "apps: {web: {source: web, services: [web]}}\n"
+        "services: {web: {command: 'sleep 1'}}\n"
+    )
+    ctx = load_stack(stack, tmp_path / "root", environ={})
+    assert [s.path for s in log_sources(ctx, "web")] == [tmp_path / "root" / "logs" / "web.log"]
