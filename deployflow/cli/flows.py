@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,11 @@ def _flow(name: str) -> Any:
 def print_summary(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         echo_json(summary)
+        return
+    if sys.stdout.isatty():  # the live view showed the stages: the outcome, not the markdown
+        from deployflow.core.report import render_short
+
+        typer.echo("\n".join(render_short(summary)))
         return
     report = summary.get("report")
     if report and Path(report).is_file():

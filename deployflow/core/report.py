@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["render_markdown"]
+__all__ = ["render_markdown", "render_short"]
 
 _ICON = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "rolled_back": "rolled back"}
 
@@ -40,3 +40,24 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines += ["", "## URLs", ""]
         lines += [f"- {app}: {url}" for app, url in summary["urls"].items()]
     return "\n".join(lines) + "\n"
+
+
+def render_short(summary: dict[str, Any]) -> list[str]:
+    """What a terminal shows after the live stage view (which showed the stages): the outcome,
+    the release, data, where it runs and where the whole report is."""
+    took = summary.get("seconds")
+    lines = [
+        f"{summary['result']}: release {summary['release']}, live now "
+        f"{summary.get('live') or 'none'}" + (f" ({took:.1f} s)" if took is not None else "")
+    ]
+    if summary.get("error"):
+        lines.append(f"error: {summary['error']}")
+    if summary.get("data"):
+        lines.append(f"data: {summary['data']}")
+    if summary.get("database_restored"):
+        lines.append(f"data: restored from backup {summary['database_restored']}")
+    if summary.get("urls") and summary.get("result") == "success":
+        lines += [f"  {app:10} {url}" for app, url in summary["urls"].items()]
+    if summary.get("report"):
+        lines.append(f"report: {summary['report']}")
+    return lines

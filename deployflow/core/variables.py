@@ -91,7 +91,11 @@ def resolve_vars(
         else:
             merged[name] = str(value)
     secret_like = {n for n in merged if n in listed or is_secret_name(n)}
-    literal = secret_like | {n for n in file_values if n not in raw}  # env files hold data
+    literal = {n for n in file_values if n not in raw}  # env files hold data
+    # a secret written inline is data too, unless it is composed of other vars (a DSN of
+    # {{ DB_USER }} and {{ DB_PASSWORD }}): that template is rendered once, like any other
+    known = {*merged, *secret}
+    literal |= {n for n in secret_like if not _composed(merged[n], known)}
     done = {**{k: v.get_secret_value() for k, v in secret.items()}}
     done.update({n: merged[n] for n in literal})
     for name in merged:
@@ -103,6 +107,13 @@ def resolve_vars(
         else:
             plain[name] = done[name]
     return ResolvedVars(plain, secret, generated)
+
+
+def _composed(text: str, known: set[str]) -> bool:
+    try:
+        return any(ref in known for ref in referenced_names(text, "secret"))
+    except ConfigError:  # not a template at all (a password with "{%" in it)
+        return False
 
 
 def _expand(name: str, merged: Mapping[str, str], done: dict[str, str], path: list[str]) -> str:

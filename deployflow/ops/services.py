@@ -14,18 +14,24 @@ from deployflow.ops.putback import recover
 from deployflow.stages import Log
 from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.services import start_specs, status_specs, stop_specs
-from deployflow.stages.slots import proxy_status
+from deployflow.stages.slots import ensure_proxy, proxy_spec, proxy_status
 
 __all__ = ["interrupted_note", "resolve_services", "service_action", "service_statuses"]
 
 
+def _has_proxy(ctx: StackContext) -> bool:
+    """The stack's blue-green proxy, managed as the service `proxy` (unless one is so named)."""
+    return ctx.stack.proxy is not None and "proxy" not in ctx.stack.services
+
+
 def resolve_services(ctx: StackContext, name: str) -> list[ServiceSpec]:
     """`name` (or all): app services as the live release defines them, infrastructure from the
-    stack file."""
+    stack file (the proxy is handled beside them: `service_action`)."""
+    if name == "proxy" and _has_proxy(ctx):
+        return []
     if name != "all" and name not in ctx.stack.services:
-        raise StackError(
-            f"unknown service {name!r}; the stack has: {', '.join(ctx.stack.services)}"
-        )
+        known = [*ctx.stack.services, *(["proxy"] if _has_proxy(ctx) else [])]
+        raise StackError(f"unknown service {name!r}; the stack has: {', '.join(known)}")
     current = current_release(ctx)
     live = (
         load_snapshot(ctx, current).services()
@@ -50,7 +56,7 @@ def interrupted_note(ctx: StackContext) -> str | None:
 def service_statuses(ctx: StackContext, name: str) -> list[ServiceStatus]:
     """`name`'s status, or every service's and the blue-green proxy's."""
     statuses = status_specs(resolve_services(ctx, name))
-    proxy = proxy_status(ctx) if name == "all" else None
+    proxy = proxy_status(ctx) if name in ("all", "proxy") else None
     return statuses + ([proxy] if proxy else [])
 
 
@@ -59,9 +65,13 @@ def service_action(ctx: StackContext, action: str, name: str, log: Log) -> list[
     with deploy_lock(ctx.layout.lock, f"services {action} {name}"):
         recover(ctx, log)
         specs = resolve_services(ctx, name)
+        proxy = proxy_spec(ctx) if name in ("all", "proxy") and _has_proxy(ctx) else None
         statuses = []
-        if action in ("stop", "restart"):
-            statuses = stop_specs(specs, log)
+        if action in ("stop", "restart"):  # reversed: the proxy first, then what is behind it
+            statuses = stop_specs(specs + ([proxy] if proxy else []), log)
         if action in ("start", "restart"):
             statuses = start_specs(specs, log)
+            if proxy is not None:  # its config (and upstreams) first, then nginx
+                ensure_proxy(ctx, log)
+                statuses += [s for s in [proxy_status(ctx)] if s is not None]
         return statuses

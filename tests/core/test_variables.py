@@ -47,3 +47,13 @@ def test_references_resolve_in_any_order_and_cycles_are_one_line() -> None:
     assert _resolve({"A": "{{ B }}!", "B": "{{ C }}", "C": "c"}).plain["A"] == "c!"
     with pytest.raises(StackError, match=r"vars.A: refers to itself \(A -> B -> A\)"):
         _resolve({"A": "{{ B }}", "B": "{{ A }}"})
+
+
+def test_a_secret_composed_of_other_vars_is_rendered_once() -> None:
+    raw = {
+        "DB_PASSWORD": SecretRef(secret="PW"),
+        "DB_USER": "app",
+        "DATABASE_DSN": "mysql://{{ DB_USER }}:{{ DB_PASSWORD }}@db/app",
+    }
+    resolved = _resolve(raw, {"PW": "p{{ 7*7 }}"})
+    assert resolved.secret["DATABASE_DSN"].get_secret_value() == "mysql://app:p{{ 7*7 }}@db/app"

@@ -167,3 +167,15 @@ def test_deploys_and_rollbacks_switch_slots_without_a_failed_request(bg: Stack) 
     assert poller.failures == [], poller.failures[:5]
     assert poller.count > 50  # type: ignore[attr-defined]
     assert poller.seen[:3] == ["v1", "v2", "v1"], poller.seen
+
+    # the proxy that `services status` lists is stopped and started like any service
+    def proxy_running() -> bool:
+        rows = json.loads(bg.cli("services", "status", "proxy", "--json").stdout)
+        return rows[-1]["name"] == "proxy" and rows[-1]["running"]
+
+    bg.cli("services", "stop", "proxy")
+    assert not proxy_running() and not _listening(bg.public)  # type: ignore[attr-defined]
+    bg.cli("services", "start", "proxy")
+    assert proxy_running() and httpx.get(url).text == "v1"
+    bg.cli("services", "stop", "all")
+    assert not proxy_running() and not _listening(blue)
