@@ -1,16 +1,19 @@
 """Faults and hostile trees at the edges of a deploy, on one stack deployed once for the module
 (each test starts from what the one before left live): a kill just after the release was
 recorded live (done, not rolled back); a rollback that fails (the journal stays, the report says
-so, `recover` finishes it); a kill between a service's spawn and its pidfile (no orphan); a disk
-that fills during a build (no partial build; needs mount rights, else skipped); links out of the
-root in a source, a shared path or a config dest (refused, nothing outside touched; last, as it
-leaves the stack edited)."""
+so, `recover` finishes it); a kill between a service's spawn and its pidfile (no orphan); a
+hung database (SIGSTOP: preflight fails on read timeouts, not never); a disk that fills during a
+build (no partial build; needs mount rights, else skipped); links out of the root in a source, a
+shared path or a config dest (refused, nothing outside touched; last: it leaves the stack
+edited)."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,6 +92,26 @@ def test_a_kill_between_spawn_and_pidfile_leaves_no_orphan(stack: Stack) -> None
     assert _service_groups(stack.root) == pids  # every running service is one we know of
     again = stack.cli("run", "full", "--plain")  # no port held by a process nothing knows of
     assert "Traceback" not in again.stderr and stack.health()["version"] == "4.0.0"
+
+
+def test_a_hung_database_fails_preflight_in_seconds(stack: Stack) -> None:
+    """mariadbd stopped with SIGSTOP still accepts connections and never answers: preflight
+    used to wait on it for 1,006 s holding the lock; reads now time out."""
+    stack.cli("run", "full")
+    live = stack.current()
+    pid = json.loads((stack.root / ".deployflow" / "run" / "db.pid").read_text())["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        stack.set_version("backend", "hung-db")
+        started = time.monotonic()
+        proc = stack.cli("run", "full", "--plain", check=False)
+        took = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 1 and len(errors) == 1 and "database main" in errors[0], errors
+    assert took < 120, took  # a hang guard: it fails on the read timeouts (~25 s), not never
+    assert stack.current() == live
 
 
 def test_a_full_disk_during_build_leaves_no_partial_build(stack: Stack) -> None:
