@@ -96,7 +96,7 @@ def resolve_vars(
     # {{ DB_USER }} and {{ DB_PASSWORD }}): that template is rendered once, like any other
     known = {*merged, *secret}
     literal |= {n for n in secret_like if not _composed(merged[n], known)}
-    done = {**{k: v.get_secret_value() for k, v in secret.items()}}
+    done = {k: v.get_secret_value() for k, v in secret.items()}
     done.update({n: merged[n] for n in literal})
     for name in merged:
         _expand(name, merged, done, [])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deployflow.backends.database import provision
 from deployflow.backends.executor import Command, resolve_program, run
-from deployflow.backends.services.sockets import listening
+from deployflow.backends.services.sockets import ephemeral_range, listening
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
 from deployflow.core.recipes import rendered_steps
@@ -66,17 +66,6 @@ def _tool_checks(ctx: StackContext, apps: list[str]) -> list[Check]:
     return checks
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-EPHEMERAL = _ephemeral_range()
-
-
 def _port_checks(ctx: StackContext) -> list[Check]:
     specs = [service_spec(ctx, name) for name in ctx.stack.services]
     ours = {s.name for s in status_specs(specs) if s.running}
@@ -86,10 +75,11 @@ def _port_checks(ctx: StackContext) -> list[Check]:
         if port is None:
             continue
         if not listening(port):
+            low, high = ephemeral_range()
             note = ""
-            if EPHEMERAL[0] <= port <= EPHEMERAL[1]:  # not refused: said
+            if low <= port <= high:  # not refused: said
                 note = (
-                    f" (in the kernel's ephemeral range {EPHEMERAL[0]}-{EPHEMERAL[1]}: an "
+                    f" (in the kernel's ephemeral range {low}-{high}: an "
                     "outgoing connection can take it before the service binds; prefer one "
                     "below it)"
                 )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from deployflow.backends.services.sockets import ephemeral_range
 from deployflow.loading import load_stack
-from deployflow.stages.preflight import EPHEMERAL, _port_checks, _tool_checks
+from deployflow.stages.preflight import _port_checks, _tool_checks
 
 
 def _ctx(tmp_path: Path, port: int):
@@ -25,7 +26,7 @@ def test_a_tool_without_version_shows_its_path_not_an_error(tmp_path: Path) -> N
 
 
 def test_a_port_in_the_ephemeral_range_is_said(tmp_path: Path) -> None:
-    [check] = _port_checks(_ctx(tmp_path, EPHEMERAL[0] + 7))
+    [check] = _port_checks(_ctx(tmp_path, ephemeral_range()[0] + 7))
     assert check.ok and "ephemeral range" in check.detail  # said, not refused
     [low] = _port_checks(_ctx(tmp_path / "b", 20999))
     assert "ephemeral" not in low.detail

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deployflow.backends.services.process_table import group_members
 
-__all__ = ["group_listens", "listening"]
+__all__ = ["ephemeral_range", "group_listens", "listening"]
 
 LISTEN = "0A"
 
@@ -24,6 +24,15 @@ def _listening_inodes(port: int) -> set[str]:
                 if local_port == port and fields[3] == LISTEN:
                     inodes.add(fields[9])
     return inodes
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands out for outgoing connections."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def listening(port: int) -> bool:
