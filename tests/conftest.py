@@ -20,6 +20,8 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
+if os.geteuid() == 0:  # the suite's stacks name no user: their workers run as root, as asked
+    os.environ.setdefault("DEPLOYFLOW_WORKER_USER", "root")
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import io
 import os
+import pwd
 import queue
 import shutil
 import signal
@@ -63,6 +64,7 @@ class Command:
     timeout: float | None = DEFAULT_TIMEOUT
     secrets: tuple[str, ...] = ()
     inherit_env: bool = True  # False: `env` is the whole environment
+    user: str | None = None  # run as this system user (its groups too): only root can ask
 
     @property
     def environment(self) -> dict[str, str]:
@@ -178,6 +180,7 @@ def run(
             text=sink is None,
             errors="replace" if sink is None else None,
             start_new_session=True,
+            **(_as_user(command.user) if command.user else {}),
         )
     except FileNotFoundError as exc:
         raise error(
@@ -271,9 +274,18 @@ def metered(
     return write
 
 
+def _as_user(name: str) -> dict[str, Any]:
+    """Popen's arguments that make the child `name`, with its primary and supplementary groups."""
+    entry = pwd.getpwnam(name)
+    groups = os.getgrouplist(name, entry.pw_gid)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": groups}
+
+
 def _popen(command: Command, **how: Any) -> subprocess.Popen:
     argv = _argv(command)
     how.setdefault("stdin", subprocess.DEVNULL)
+    if command.user:
+        how.update(_as_user(command.user))
     try:
         return subprocess.Popen(argv, cwd=command.cwd, env=command.environment, **how)
     except OSError as exc:
@@ -330,6 +342,11 @@ def become(command: Command) -> None:
     """Replace this process with `command` (a foreground worker): signals reach it directly."""
     argv = _argv(command)
     try:
+        if command.user:
+            who = _as_user(command.user)
+            os.setgroups(who["extra_groups"])
+            os.setgid(who["group"])
+            os.setuid(who["user"])
         os.execve(argv[0], argv, command.environment)
     except OSError as exc:
         raise CommandError(f"cannot run {argv[0]!r} ({exc.strerror})") from None

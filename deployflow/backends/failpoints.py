@@ -1,11 +1,14 @@
 """Failpoints: named places where a fault can be injected on purpose, for the fault suite and
 for anyone who wants to see what a deploy does when a stage dies. Off unless set:
 `DEPLOYFLOW_FAILPOINTS="verify=exit,rollback=hang"` (exit: the stage fails; hang: it stops
-there until killed); `verify@web2=exit` only on target web2 (one host failing in a rollout)."""
+there until killed; stop: the process stops itself with SIGSTOP, to be continued with SIGCONT
+once something else was broken); `verify@web2=exit` only on target web2 (one host failing in a
+rollout)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 from deployflow.errors import DeployflowError
@@ -29,3 +32,5 @@ def failpoint(name: str, target: str | None = None) -> None:
     if action == "hang":
         while True:
             time.sleep(3600)
+    if action == "stop":
+        os.kill(os.getpid(), signal.SIGSTOP)

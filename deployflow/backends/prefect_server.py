@@ -21,6 +21,7 @@ from deployflow.errors import DeployflowError
 __all__ = [
     "API_AUTH",
     "ServerInfo",
+    "api_answers",
     "data_dir",
     "ensure_api",
     "server_status",
@@ -90,7 +91,8 @@ def _credential(home: Path) -> str:
     return chosen
 
 
-def _healthy(url: str, timeout: float = 1.0) -> bool:
+def api_answers(url: str, timeout: float = 1.0) -> bool:
+    """The API's /health answers 200 within `timeout` (Prefect's client would retry ~65 s)."""
     from urllib.request import urlopen  # not httpx: ~85 ms of imports for one GET
 
     try:
@@ -120,11 +122,11 @@ def server_status(local: bool = False) -> ServerInfo:
     """The server in use: PREFECT_API_URL's (unless `local`), else the local one."""
     if os.environ.get("PREFECT_API_URL") and not local:
         url = os.environ["PREFECT_API_URL"]
-        return ServerInfo(url, None, _healthy(url), "", "", external=True)
+        return ServerInfo(url, None, api_answers(url), "", "", external=True)
     home, state_file, log = _paths()
     state, pid = read_state(state_file)
     url = state.get("url", "")
-    running = pid is not None and _healthy(url)
+    running = pid is not None and api_answers(url)
     return ServerInfo(url, pid, running, str(home), str(log), auth=_read_credential(home))
 
 
@@ -158,7 +160,7 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
         while time.monotonic() < deadline:
             if read_state(state_file)[1] is None:
                 raise DeployflowError(f"the local Prefect server exited at start; see {log}")
-            if _healthy(url):
+            if api_answers(url):
                 return ServerInfo(url, pid, True, str(home), str(log), auth=auth)
             time.sleep(0.25)
         raise DeployflowError(

@@ -46,10 +46,13 @@ def _paths(pool: str) -> tuple[Path, Path]:
     return folder / f"{pool}.json", folder / f"{pool}.log"
 
 
-def worker_command(pool: str, api_url: str) -> Command:
+def worker_command(
+    pool: str, api_url: str, user: str | None = None, home: dict[str, str] | None = None
+) -> Command:
     """The worker as data: deployflow's warm process worker polling `pool` every POLL_SECONDS
     (unless PREFECT_WORKER_QUERY_SECONDS says otherwise), and at once when a run is scheduled
-    on the pool (the events stream) or on SIGUSR1 (which `run` and webhooks send)."""
+    on the pool (the events stream) or on SIGUSR1 (which `run` and webhooks send). As `user`
+    (root starting it for the target's declared user), with `home`'s HOME and PREFECT_HOME."""
     name = f"deployflow-{pool}-{os.uname().nodename}-{uuid.uuid4().hex[:6]}"  # one per process
     argv = [sys.executable, "-m", "deployflow.warm.worker", "--pool", pool, "--name", name]
     env = {
@@ -58,11 +61,13 @@ def worker_command(pool: str, api_url: str) -> Command:
             "PREFECT_WORKER_QUERY_SECONDS", POLL_SECONDS
         ),
         "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": HEARTBEAT_SECONDS,
+        "DEPLOYFLOW_HOME": str(data_dir()),  # the same home, whoever it runs as
         **QUIET,
+        **(home or {}),
     }
     if os.environ.get(API_AUTH):  # never inherited (executor.PRIVATE_ENV): given on purpose
         env[API_AUTH] = os.environ[API_AUTH]
-    return Command.of(argv, env=env, timeout=None)
+    return Command.of(argv, env=env, timeout=None, user=user)
 
 
 def worker_status(pool: str) -> WorkerInfo:
@@ -71,14 +76,17 @@ def worker_status(pool: str) -> WorkerInfo:
     return WorkerInfo(pool, pid, str(log))
 
 
-def start_worker(pool: str, api_url: str) -> WorkerInfo:
+def start_worker(
+    pool: str, api_url: str, user: str | None = None, home: dict[str, str] | None = None
+) -> WorkerInfo:
     """Start the pool's worker in the background unless it runs; a stale pidfile is replaced."""
     current = worker_status(pool)
     if current.running:
         return current
     state_file, log = _paths(pool)
     stop_daemon(state_file)
-    pid = start_daemon(worker_command(pool, api_url), state_file, log, pool=pool, url=api_url)
+    command = worker_command(pool, api_url, user, home)
+    pid = start_daemon(command, state_file, log, pool=pool, url=api_url, user=user)
     return WorkerInfo(pool, pid, str(log))
 
 

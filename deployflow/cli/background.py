@@ -14,9 +14,9 @@ def start_in_background(
     ctx: StackContext, target: str | None, kind: str, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Deployments are applied when missing; a local target's worker is started when down."""
-    from deployflow.backends.workers import start_worker
     from deployflow.cli.prefect_api import api
     from deployflow.deployments.apply import apply_deployments
+    from deployflow.deployments.localworkers import start_local_worker
     from deployflow.deployments.runs import start_run
     from deployflow.deployments.specs import deployment_spec, local_targets
     from deployflow.errors import DeployflowError
@@ -30,6 +30,6 @@ def start_in_background(
         apply_deployments(ctx)
         row = start_run(spec.full_name, parameters)
     if spec.target in local_targets(ctx):
-        start_worker(spec.pool, url)  # when it was down (a running one was woken)
+        start_local_worker(ctx, spec.target, url)  # when it was down (a running one was woken)
     row["ui"] = f"{url.removesuffix('/api')}/runs/flow-run/{row['id']}"
     return row

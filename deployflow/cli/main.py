@@ -70,13 +70,17 @@ def version() -> None:
 
 def _exit(code: int) -> None:
     """After a flow ran, drain Prefect's log and event queues and leave at once: its exit
-    handlers would otherwise hold the terminal for most of a second."""
+    handlers would otherwise hold the terminal for most of a second. Not when the API is gone
+    (killed mid-run): nothing would reach it, and draining would wait out the timeouts."""
     if "prefect" in sys.modules:
         from prefect.events.worker import EventsWorker
         from prefect.logging.handlers import APILogWorker
 
-        APILogWorker.drain_all(timeout=10)
-        EventsWorker.drain_all(timeout=10)
+        from deployflow.backends.prefect_server import api_answers
+
+        if api_answers(os.environ.get("PREFECT_API_URL") or "http://0.0.0.0:0"):
+            APILogWorker.drain_all(timeout=10)
+            EventsWorker.drain_all(timeout=10)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -10,5 +10,9 @@ __all__ = ["api"]
 def api() -> str:
     """Point this process at the Prefect API (starting the local server if it is the default)."""
     from deployflow.backends.prefect_server import ensure_api
+    from deployflow.deployments.marks import flush_marks
 
-    return ensure_api(say=lambda message: typer.echo(message, err=True))
+    url = ensure_api(say=lambda message: typer.echo(message, err=True))
+    for run_id in flush_marks(url):  # runs that ended while the API was down: their outcome
+        typer.echo(f"run {run_id}: marked as it ended while the Prefect API was down", err=True)
+    return url

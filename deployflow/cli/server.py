@@ -13,6 +13,7 @@ from deployflow.cli.common import RootOpt, load
 if TYPE_CHECKING:
     from deployflow.backends.prefect_server import ServerInfo
     from deployflow.backends.workers import WorkerInfo
+    from deployflow.core.context import StackContext
 
 app = typer.Typer(
     help="The local Prefect server (SQLite) and its workers, which deployflow uses by default.",
@@ -47,31 +48,34 @@ def _show(info: ServerInfo, workers: list[WorkerInfo], polls: dict[str, str] | N
         )
 
 
-def _pools(stack: str | None, root: str | None) -> list[str]:
+def _local(stack: str | None, root: str | None) -> tuple[StackContext | None, list[str]]:
     if not stack:
-        return []
-    from deployflow.deployments.specs import local_targets, pool_of
+        return None, []
+    from deployflow.deployments.specs import local_targets
 
     ctx = load(stack, root, read_only=True)
-    return [pool_of(ctx, t) for t in local_targets(ctx)]
+    return ctx, local_targets(ctx)
 
 
 @app.command("start")
 def start(stack: MaybeStack = None, root: RootOpt = None) -> None:
     """Start the local server (reused if up) and a worker per local target's work pool."""
     from deployflow.backends.prefect_server import server_status
-    from deployflow.backends.workers import start_worker
     from deployflow.cli.prefect_api import api
+    from deployflow.deployments.apply import ensure_pools
+    from deployflow.deployments.localworkers import start_local_worker
+    from deployflow.deployments.specs import pool_of
 
-    pools = _pools(stack, root)
+    ctx, targets = _local(stack, root)
     remote = server_status().external  # asked before api(), which points us at the local one
     url = api()
     info = server_status(local=not remote)
-    if pools:
-        from deployflow.deployments.apply import ensure_pools
-
-        ensure_pools(set(pools))
-    _show(info, [start_worker(pool, url) for pool in pools])
+    if ctx is None:
+        _show(info, [])
+        return
+    pools = [pool_of(ctx, t) for t in targets]
+    ensure_pools(set(pools))
+    _show(info, [start_local_worker(ctx, t, url) for t in targets])
     _crash_orphans(pools)
 
 
@@ -126,16 +130,17 @@ def worker_start(
 ) -> None:
     """Run the target's worker in the foreground (Ctrl-C stops it): the way to add a host."""
     from deployflow.backends.executor import become
-    from deployflow.backends.workers import worker_command
     from deployflow.cli.prefect_api import api
     from deployflow.deployments.apply import ensure_pools
+    from deployflow.deployments.localworkers import foreground_worker
     from deployflow.deployments.specs import pick_target, pool_of
 
     ctx = load(stack, root, read_only=True)
-    pool = pool_of(ctx, pick_target(ctx, target))
+    name = pick_target(ctx, target)
+    pool = pool_of(ctx, name)
     url = api()
     ensure_pools({pool})
     _crash_orphans([pool])
-    command = worker_command(pool, url)
+    command = foreground_worker(ctx, name, url)
     typer.echo(f"worker for pool {pool} on {url} (Ctrl-C stops it)", err=True)
     become(command)

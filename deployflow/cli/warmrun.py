@@ -40,7 +40,7 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     """True when the run went through the warm worker (and succeeded: else DeployFailed)."""
     from deployflow.backends.prefect_server import server_status
     from deployflow.backends.workers import wake_worker, worker_status
-    from deployflow.deployments.rest import FINAL, PrefectRest
+    from deployflow.deployments.rest import FINAL, ApiUnreachable, PrefectRest
     from deployflow.deployments.runlogs import RunLogs
     from deployflow.deployments.specs import deployment_spec, local_targets
     from deployflow.errors import DeployFailed
@@ -79,7 +79,10 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
         return worker_status(spec.pool).pid is None
 
     try:
-        _follow(follower, rest, run["id"], gone)
+        try:
+            _follow(follower, rest, run["id"], gone)
+        except ApiUnreachable:
+            _outlive_the_api(ctx, follower, since)
         if follower.state.get("type") not in FINAL:
             why = f"the warm worker of {spec.pool} died during the run"
             rest.crash(run["id"], why)
@@ -101,6 +104,25 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
         why = (summary or {}).get("error") or follower.state.get("message") or state
         raise DeployFailed(f"run {run['name']} ended {state}: {why}", summary)
     return True
+
+
+def _outlive_the_api(ctx: StackContext, follower: Any, since: float) -> None:
+    """The API went away: the run goes on on the worker (its stages need no API). Wait until
+    it lets go of the root's lock, then take its outcome from the report it wrote."""
+    from deployflow.backends.lock import lock_holder
+
+    typer.echo(
+        "the Prefect API stopped answering; the run goes on on the worker: waiting for it to "
+        "finish (its run is marked in Prefect when the API answers again)",
+        err=True,
+    )
+    time.sleep(0.5)  # a run just created may not hold the lock yet
+    while lock_holder(ctx.layout.lock) is not None:
+        time.sleep(0.2)
+    summary = _report(ctx, since)
+    ok = summary is not None and summary.get("result") == "success"
+    message = "" if ok else "ended while the Prefect API was down"
+    follower.state = {"type": "COMPLETED" if ok else "FAILED", "message": message}
 
 
 def _follow(follower: Any, rest: Any, run_id: str, gone: Callable[[], bool]) -> None:

@@ -61,6 +61,7 @@ class Target(_Model):
     work_pool: str | None = None
     root: str | None = None  # its deploy root (default: paths.root; relative to the stack file)
     vars: dict[str, str | int] = {}  # its own values over the stack's (bind address, ports)
+    user: str | None = None  # its worker's system user (root only when named; identity.py)
 
 
 class Rollout(_Model):

@@ -14,12 +14,17 @@ from urllib.parse import urlsplit
 
 from deployflow.errors import DeployflowError
 
-__all__ = ["FINAL", "PrefectRest"]
+__all__ = ["FINAL", "ApiUnreachable", "PrefectRest"]
 
 FINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
 BUSY = (429, 502, 503, 504)
 RETRIES = 8
+REFUSED_RETRIES = 3
 TIMEOUT = 30.0
+
+
+class ApiUnreachable(DeployflowError):
+    """The API did not answer, asked again for ~20 s (the server is down or gone)."""
 
 
 class PrefectRest:
@@ -49,14 +54,16 @@ class PrefectRest:
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         """One call; a busy server (429, 502-504, a dropped connection) is asked again, as
-        Prefect's own client does, for up to ~30 s."""
+        Prefect's own client does, for up to ~30 s; one that refuses connections (nothing
+        listens: it is down) for ~1.5 s."""
         delay = 0.2
         for attempt in range(RETRIES + 1):
             try:
                 status, content = self._send(method, path, body)
             except (OSError, http.client.HTTPException) as exc:
-                if attempt == RETRIES:
-                    raise DeployflowError(
+                refused = isinstance(exc, ConnectionRefusedError) and attempt >= REFUSED_RETRIES
+                if attempt == RETRIES or refused:
+                    raise ApiUnreachable(
                         f"the Prefect API at {self.url} does not answer ({type(exc).__name__})"
                     ) from None
             else:
@@ -115,7 +122,11 @@ class PrefectRest:
     def crash(self, run_id: str, message: str) -> None:
         """Mark a run whose process is gone Crashed (frees its slot, fires the recover
         automation)."""
-        state = {"type": "CRASHED", "name": "Crashed", "message": message}
+        self.mark(run_id, "CRASHED", message)
+
+    def mark(self, run_id: str, state_type: str, message: str) -> None:
+        """Put the run in a final state its own process could not report."""
+        state = {"type": state_type, "name": state_type.capitalize(), "message": message}
         self._call("POST", f"/flow_runs/{run_id}/set_state", {"state": state, "force": True})
 
     def close(self) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from deployflow.flows.runcontext import run_context
+from deployflow.flows.settle import operation
 from deployflow.ops.backup_verify import verify_backup
 from deployflow.ops.backups import new_backup
 from deployflow.ops.restore import restore_backup
 from deployflow.stages.backup import BackupOptions
-from deployflow.tasks.runner import redacted
 
 __all__ = ["backup", "backup_verify", "restore"]
 
@@ -31,7 +31,7 @@ def backup(
     ctx = run_context(stack, root, target=target)
     log = get_run_logger()
     options = BackupOptions(description=description, kind="manual", database=database, files=files)
-    return redacted(new_backup, ctx.redact)(ctx, lambda m: log.info(ctx.redact(m)), options)
+    return operation(new_backup, ctx.redact)(ctx, lambda m: log.info(ctx.redact(m)), options)
 
 
 @flow(name="backup-verify", flow_run_name="backup-verify-{backup_id}")
@@ -47,7 +47,7 @@ def backup_verify(
     scratch database and compared table by table with what was recorded."""
     ctx = run_context(stack, root, target=target)
     log = get_run_logger()
-    run = redacted(verify_backup, ctx.redact)
+    run = operation(verify_backup, ctx.redact)
     return run(ctx, backup_id, restore_test, lambda m: log.info(ctx.redact(m)))
 
 
@@ -63,5 +63,5 @@ def restore(
     """Restore a backup (or `only` configs, database or files) after a safety backup."""
     ctx = run_context(stack, root, target=target)
     log = get_run_logger()
-    run = redacted(restore_backup, ctx.redact)
+    run = operation(restore_backup, ctx.redact)
     return run(ctx, backup_id, only, lambda m: log.info(ctx.redact(m)))

@@ -8,11 +8,12 @@ from prefect import flow
 
 from deployflow.flows.naming import rename_run
 from deployflow.flows.runcontext import run_context
+from deployflow.flows.settle import operation
 from deployflow.ops.deploy import deploy as deploy_op
 from deployflow.ops.deploy import new_run
 from deployflow.ops.deployrun import DeployOptions
 from deployflow.ops.pipeline import plan_lines
-from deployflow.tasks.runner import PrefectRunner, redacted
+from deployflow.tasks.runner import PrefectRunner
 
 __all__ = ["deploy"]
 
@@ -56,4 +57,4 @@ def deploy(
     def named(release_id: str) -> None:
         rename_run(f"deploy-{ctx.stack.project}-{release_id}")
 
-    return redacted(deploy_op, ctx.redact)(ctx, options, runner, named)
+    return operation(deploy_op, ctx.redact)(ctx, options, runner, named)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 __all__ = ["rename_run"]
 
 
 def rename_run(name: str) -> None:
+    """Best effort: not at all when the API is gone (its client would retry for a minute)."""
     from prefect.client.orchestration import get_client
     from prefect.runtime import flow_run
 
-    run_id = flow_run.get_id()
-    if not run_id:
+    from deployflow.backends.prefect_server import api_answers
+
+    run_id, url = flow_run.get_id(), os.environ.get("PREFECT_API_URL")
+    if not run_id or (url and not api_answers(url)):
         return
     with contextlib.suppress(Exception), get_client(sync_client=True) as client:
         client.update_flow_run(run_id, name=name)

@@ -8,9 +8,10 @@ from prefect import flow
 
 from deployflow.flows.naming import rename_run
 from deployflow.flows.runcontext import run_context
+from deployflow.flows.settle import operation
 from deployflow.ops.rollback import rollback as rollback_op
 from deployflow.ops.rollback import target_for
-from deployflow.tasks.runner import PrefectRunner, redacted
+from deployflow.tasks.runner import PrefectRunner
 
 __all__ = ["rollback"]
 
@@ -30,5 +31,5 @@ def rollback(
     ctx = run_context(stack, root, target=target)
     _current, release = target_for(ctx, to)
     rename_run(f"rollback-{ctx.stack.project}-to-{release}")
-    run = redacted(rollback_op, ctx.redact)
+    run = operation(rollback_op, ctx.redact)
     return run(ctx, to, PrefectRunner(ctx.redact), with_database, force)

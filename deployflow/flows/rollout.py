@@ -16,9 +16,9 @@ from deployflow.core.rollout import parse_targets
 from deployflow.deployments.dispatch import PrefectDispatcher
 from deployflow.errors import DeployFailed
 from deployflow.flows.runcontext import run_context
+from deployflow.flows.settle import operation
 from deployflow.ops.rollout import RolloutSettings
 from deployflow.ops.rollout import rollout as rollout_op
-from deployflow.tasks.runner import redacted
 
 __all__ = ["APPROVAL_TIMEOUT", "Approval", "rollout"]
 
@@ -88,5 +88,5 @@ def rollout(
     say = lambda m: log.info(ctx.redact(m))  # noqa: E731
     if ctx.stack.approval == "required" and not approved:
         _await_approval(say)
-    run = redacted(rollout_op, ctx.redact)
+    run = operation(rollout_op, ctx.redact)
     return run(settings, options, PrefectDispatcher(ctx), say)

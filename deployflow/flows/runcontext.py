@@ -4,6 +4,7 @@ form, a schedule, a webhook) cannot point the worker at another stack's build st
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,25 @@ def run_context(
                 f"this deployment works on {name} {fixed}; a run cannot name another "
                 f"({given}); apply deployments for that {name} instead"
             )
-    return load_stack(
+    ctx = load_stack(
         applied.get("stack") or stack,
         applied.get("root") or root,
         target=target,
         persist_generated=persist_generated,
     )
+    _not_as_root(ctx)
+    return ctx
+
+
+def _not_as_root(ctx: StackContext) -> None:
+    """A target that names its user is worked on as that user only: as root, this run stops
+    before it touches anything (its worker, started by root, runs as the user)."""
+    names = [ctx.target] if ctx.target else list(ctx.stack.targets)
+    if os.geteuid() != 0 or len(names) != 1:
+        return
+    user = ctx.stack.targets[names[0]].user
+    if user and user != "root":
+        raise UsageError(
+            f"target {names[0]!r} runs as {user}, not root: start its worker "
+            f"(`deployflow server start`) and the run goes there, or run this as {user}"
+        )

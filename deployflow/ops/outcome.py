@@ -23,10 +23,15 @@ def finish(
     try:
         path, markdown = runner.call("report", write_report, ctx, data)
         data["report"] = str(path)
-        key = f"{ctx.stack.project}-{data['flow']}-report".replace("_", "-")
-        runner.publish(key, markdown, f"{data['flow']} {data['release']}: {data['result']}")
     except Exception as exc:  # the deploy's outcome is decided; say what went wrong
         summary.warn(f"report not written: {ctx.redact(str(exc)) or type(exc).__name__}")
+    else:
+        key = f"{ctx.stack.project}-{data['flow']}-report".replace("_", "-")
+        try:
+            runner.publish(key, markdown, f"{data['flow']} {data['release']}: {data['result']}")
+        except Exception as exc:
+            why = ctx.redact(str(exc)) or type(exc).__name__
+            summary.warn(f"report not published where the run is watched: {why}")
     try:
         data["notify"] = runner.call("notify", notify_summary, ctx, data, runner.log, retries=2)
     except Exception as exc:

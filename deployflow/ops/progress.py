@@ -15,11 +15,12 @@ __all__ = ["Progress", "listening", "publish", "stage_event"]
 
 @dataclass(frozen=True)
 class Progress:
-    kind: str  # plan | start | ok | failed | skipped | line
+    kind: str  # plan | start | ok | failed | skipped | line | settled offline
     stage: str = ""
     text: str = ""  # a stage's detail, or an output line
     seconds: float = 0.0
     stages: tuple[str, ...] = ()  # with plan: every stage, in order
+    summary: dict[str, Any] | None = None  # settled offline: the outcome (flows/settle.py)
 
 
 _listeners: list[Callable[[Progress], None]] = []

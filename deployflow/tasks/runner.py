@@ -4,6 +4,7 @@ its log lines and any error it raises redacted before Prefect records them."""
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
+from deployflow.backends.prefect_server import api_answers
 from deployflow.core.redact import Redactor
 from deployflow.errors import DeployflowError
 
@@ -68,4 +70,9 @@ class PrefectRunner:
         get_run_logger().info(self._redact(message))
 
     def publish(self, key: str, markdown: str, description: str) -> None:
+        """The report as the run's artifact; at once an error when the API is gone (Prefect's
+        client would retry for a minute)."""
+        url = os.environ.get("PREFECT_API_URL")
+        if url and not api_answers(url):
+            raise DeployflowError("the Prefect API does not answer; the report is in its file")
         create_markdown_artifact(markdown=self._redact(markdown), key=key, description=description)

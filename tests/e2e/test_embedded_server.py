@@ -3,12 +3,18 @@ SQLite under its data dir once, authenticated, reuses it, reports it and stops i
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
+import psutil
+
+from tests.e2e.conftest import Stack, stop_everything, write_tiny_stack
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -89,3 +95,77 @@ def _refuses_callers_without_its_credential(env: dict[str, str], url: str, home:
         assert out.stdout.strip() == "401", (target, out.stdout, out.stderr)
     answer = httpx.post(f"{url}/flow_runs/filter", json={}, auth=(user, password), timeout=10)
     assert answer.status_code == 200  # the credential opens it
+
+
+def test_the_server_killed_mid_deploy(tmp_path: Path) -> None:
+    """The embedded server dies while a deploy is between stop and switch, in the CLI process
+    and then on the warm worker: each deploy finishes on its own (live, healthy), its report is
+    printed with a line saying the API went away, without waiting out Prefect's client retries;
+    each run is marked COMPLETED once the server is back."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "DEPLOYFLOW_ROOT")}
+    env["DEPLOYFLOW_HOME"] = str(tmp_path / "home")
+    port = write_tiny_stack(tmp_path, "offline", '    steps: [["true"]]')
+    s = Stack(tmp_path / "deployflow.yaml", tmp_path / "root", env)
+    try:
+        s.cli("run", "full")  # starts the embedded server
+        _killed_mid_deploy(s, "v2", port, said="the operation finished on its own")
+        s.cli("deployments", "apply")
+        s.cli("server", "start")
+        log = tmp_path / "home" / "workers" / "offline-local.log"
+        _until(lambda: "is warm" in log.read_text())
+        _killed_mid_deploy(s, "v3", port, said="the run goes on on the worker")
+    finally:
+        s.cli("server", "stop", check=False)
+        stop_everything(s.root)
+
+
+def _killed_mid_deploy(s: Stack, version: str, port: int, said: str) -> None:
+    home = Path(s.env["DEPLOYFLOW_HOME"])
+    server = json.loads((home / "prefect" / "server.json").read_text())
+    (s.dir / "app" / "VERSION").write_text(f"{version}\n")
+    proc = s.popen_env({**s.env, "DEPLOYFLOW_FAILPOINTS": "switch=stop"}, "run", "full")
+    stopped = _until(lambda: _stopped(proc.pid))  # the CLI, or the run forked on the worker
+    os.kill(server["pid"], signal.SIGKILL)
+    psutil.Process(server["pid"]).wait(timeout=30)
+    started = time.monotonic()
+    os.kill(stopped, signal.SIGCONT)
+    out, err = proc.communicate(timeout=240)
+    print(f"{version}: finished {time.monotonic() - started:.1f} s after the server died")
+    assert proc.returncode == 0, err[-2000:]
+    assert said in err and "Traceback" not in err and "a deployflow bug" not in err
+    assert "- **Result:** success" in out
+    assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text.strip() == version
+    marks = list((home / "marks").glob("*.json"))
+    assert len(marks) == 1
+    run_id = marks[0].stem
+
+    back = s.cli("server", "start")  # the server back: the run gets its outcome
+    assert f"run {run_id}: marked" in back.stderr
+    assert not list((home / "marks").glob("*.json"))
+    url = back.stdout.split()[1]
+    user, password = (home / "prefect" / "auth").read_text().strip().split(":", 1)
+    run = httpx.get(f"{url}/flow_runs/{run_id}", auth=(user, password), timeout=10).json()
+    assert run["state_type"] == "COMPLETED"
+
+
+def _stopped(pid: int) -> int | None:
+    """`pid` or a process under a worker, stopped by the failpoint."""
+    candidates = [psutil.Process(pid)]
+    for proc in psutil.process_iter(["cmdline"]):
+        if "deployflow.warm" in " ".join(proc.info["cmdline"] or []):
+            candidates += proc.children(recursive=True)
+    for proc in candidates:
+        try:
+            if proc.status() == psutil.STATUS_STOPPED:
+                return proc.pid
+        except psutil.NoSuchProcess:
+            continue
+    return None
+
+
+def _until(check, timeout: float = 120):
+    ends = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < ends, "timed out"
+        time.sleep(0.05)
+    return found

@@ -1,0 +1,35 @@
+"""Tell the Prefect API how runs ended that ended while it was down: each run still shown as
+running gets its recorded outcome; a run the API already shows as final is left as it is."""
+
+from __future__ import annotations
+
+from deployflow.backends.runmarks import drop_mark, pending_marks
+from deployflow.deployments.rest import FINAL, ApiUnreachable, PrefectRest
+from deployflow.errors import DeployflowError
+
+__all__ = ["flush_marks"]
+
+
+def flush_marks(url: str) -> list[str]:
+    """The runs marked now; stops at the first call the API does not answer (kept for later)."""
+    marks = pending_marks()
+    if not marks:
+        return []
+    rest, marked = PrefectRest(url), []
+    try:
+        for mark in marks:
+            try:
+                state = (rest.run(mark["run"]).get("state") or {}).get("type")
+            except ApiUnreachable:
+                break
+            except DeployflowError:
+                state = "GONE"  # not on this server (a new database): nothing to mark
+            if state not in (*FINAL, "GONE"):
+                rest.mark(mark["run"], mark["state"], mark["message"])
+                marked.append(mark["run"])
+            drop_mark(mark["run"])
+    except DeployflowError:
+        pass  # the API went away again: the rest waits for the next time
+    finally:
+        rest.close()
+    return marked
