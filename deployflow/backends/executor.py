@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from deployflow.backends.files import open_log
 from deployflow.core.redact import Redactor
+from deployflow.core.steperror import error_lines
 from deployflow.errors import CommandError
 
 __all__ = [
@@ -250,8 +251,8 @@ def run(
         raise error(f"{command.display}: output could not be moved ({sink_failed[0]})")
     result = CommandResult(argv, code, list(tail), time.monotonic() - started)
     if check and code != 0:
-        last = tail[-1] if tail else "no output"
-        raise error(f"{command.display} exited {code} in {command.cwd or '.'}: {last}")
+        said = error_lines(tail)
+        raise error(f"{command.display} exited {code} in {command.cwd or '.'}: {said}")
     return result
 
 

@@ -69,6 +69,7 @@ def append_line(path: Path, line: str) -> None:
 
 def switch_symlink(link: Path, target: Path | str) -> None:
     """Point `link` at `target` atomically (new temp symlink, then rename over the old one)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
     tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()

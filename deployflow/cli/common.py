@@ -14,7 +14,7 @@ from deployflow.errors import DeployflowError
 if TYPE_CHECKING:
     from deployflow.core.context import StackContext
 
-__all__ = ["RootOpt", "StackOpt", "echo_json", "fail", "load", "red"]
+__all__ = ["JsonOpt", "PlainOpt", "RootOpt", "StackOpt", "echo_json", "fail", "load", "red"]
 
 StackOpt = Annotated[
     str,
@@ -25,6 +25,11 @@ RootOpt = Annotated[
     typer.Option("--root", envvar="DEPLOYFLOW_ROOT", help="Deploy root (overrides paths.root)."),
 ]
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+PlainOpt = Annotated[
+    bool,
+    typer.Option("--plain", help="Log lines instead of the live view (always so off a terminal)."),
+]
 
 MAX_WORD = 300  # an absurd value echoed back (a 5,000-character id) is cut, not printed whole
 

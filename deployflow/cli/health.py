@@ -29,9 +29,56 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def render(report: dict[str, Any]) -> Table:
-    """The report as one Rich table (rows coloured by grade)."""
+COLUMNS = ("kind", "name", "state", "pid", "cpu %", "memory MB", "up", "restarts", "port")
+NUMERIC = ("cpu %", "memory MB", "up", "restarts")
+DROP_FIRST = ("restarts", "pid", "cpu %", "up", "memory MB", "kind")  # below ~100 columns
+
+
+def _rows(report: dict[str, Any]) -> list[tuple[dict[str, str], str]]:
+    """One row per service, check, queue and the host: cells by column, and the row's grade."""
+    rows = []
+    for s in report["services"]:
+        port = "-" if s["port"] is None else f"{s['port']} {'open' if s['port_open'] else 'shut'}"
+        cells = {
+            "kind": "service",
+            "name": s["name"],
+            "state": "running" if s["running"] else "stopped",
+            "pid": str(s["pid"] or "-"),
+            "cpu %": _num(s["cpu"], ".0f"),
+            "memory MB": _num(s["rss_mb"], ".0f"),
+            "up": _age(s["uptime_s"]),
+            "restarts": "-" if s["restarts"] is None else str(s["restarts"]),
+            "port": port,
+            "detail": "; ".join(s["reasons"]),
+        }
+        rows.append((cells, s["grade"]))
+    for c in report["checks"]:
+        cells = {"kind": "check", "name": c["name"], "state": "ok" if c["ok"] else "FAILING"}
+        cells |= {"port": f"{c['ms']:.0f} ms", "detail": "; ".join(c["reasons"]) or c["detail"]}
+        rows.append((cells, c["grade"]))
+    for q in report["queues"]:
+        pending = "-" if q["pending"] is None else f"{q['pending']} pending"
+        failed = "-" if q["failed"] is None else f"{q['failed']} failed"
+        cells = {"kind": "queue", "name": q["app"], "state": pending}
+        rows.append((cells | {"detail": "; ".join(q["reasons"]) or failed}, q["grade"]))
+    host = report["host"]
+    disks = ", ".join(f"{k} {v:.1f} GB free" for k, v in host["disk_free_gb"].items())
+    cells = {"kind": "host", "name": "cpu/ram/load", "state": f"load {host['load'][0]:.2f}"}
+    cells |= {
+        "cpu %": f"{host['cpu']:.0f}",
+        "memory MB": f"{host['ram_used_mb']:.0f}/{host['ram_total_mb']:.0f}",
+        "detail": "; ".join(host["reasons"]) or disks,
+    }
+    rows.append((cells, host["grade"]))
+    return rows
+
+
+def render(report: dict[str, Any], width: int = 200) -> Table:
+    """The report as one Rich table (rows coloured by grade) fitting `width` columns: the
+    least needed columns dropped when narrow; names never cut; only the detail wraps."""
     from rich.table import Table
+
+    from deployflow.core.tablefit import fit_columns
 
     release = report["release"]
     last = release["last_deploy"] or {}
@@ -40,65 +87,20 @@ def render(report: dict[str, Any]) -> Table:
         f"({_age(release['age_s'])} old), last deploy {last.get('release', '-')}: "
         f"{last.get('status', '-')}"
     )
+    rows = _rows(report)
+    shown = fit_columns((*COLUMNS, "detail"), [r for r, _g in rows], width, DROP_FIRST)
     table = Table(title=title, title_justify="left", expand=False)
-    columns = ("kind", "name", "state", "pid", "cpu %", "memory MB", "up", "restarts", "port")
-    for column in (*columns, "detail"):
-        table.add_column(column, justify="right" if column in columns[4:8] else "left")
-    for s in report["services"]:
-        port = "-" if s["port"] is None else f"{s['port']} {'open' if s['port_open'] else 'shut'}"
-        table.add_row(
-            "service",
-            s["name"],
-            "running" if s["running"] else "stopped",
-            str(s["pid"] or "-"),
-            _num(s["cpu"], ".0f"),
-            _num(s["rss_mb"], ".0f"),
-            _age(s["uptime_s"]),
-            "-" if s["restarts"] is None else str(s["restarts"]),
-            port,
-            "; ".join(s["reasons"]),
-            style=COLOUR[s["grade"]],
+    for column in shown:
+        free = column == "detail"
+        table.add_column(
+            column,
+            justify="right" if column in NUMERIC else "left",
+            no_wrap=not free,
+            overflow="fold" if free else "ignore",
+            min_width=max(len(r.get(column, "")) for r, _g in rows) if column == "name" else None,
         )
-    for c in report["checks"]:
-        table.add_row(
-            "check",
-            c["name"],
-            "ok" if c["ok"] else "FAILING",
-            "",
-            "",
-            "",
-            "",
-            "",
-            f"{c['ms']:.0f} ms",
-            "; ".join(c["reasons"]) or c["detail"],
-            style=COLOUR[c["grade"]],
-        )
-    for q in report["queues"]:
-        pending = "-" if q["pending"] is None else f"{q['pending']} pending"
-        failed = "-" if q["failed"] is None else f"{q['failed']} failed"
-        table.add_row(
-            "queue",
-            q["app"],
-            pending,
-            *[""] * 6,
-            "; ".join(q["reasons"]) or failed,
-            style=COLOUR[q["grade"]],
-        )
-    host = report["host"]
-    disks = ", ".join(f"{k} {v:.1f} GB free" for k, v in host["disk_free_gb"].items())
-    table.add_row(
-        "host",
-        "cpu/ram/load",
-        f"load {host['load'][0]:.2f}",
-        "",
-        f"{host['cpu']:.0f}",
-        f"{host['ram_used_mb']:.0f}/{host['ram_total_mb']:.0f}",
-        "",
-        "",
-        "",
-        "; ".join(host["reasons"]) or disks,
-        style=COLOUR[host["grade"]],
-    )
+    for cells, grade in rows:
+        table.add_row(*(cells.get(c, "") for c in shown), style=COLOUR[grade])
     return table
 
 
@@ -129,16 +131,16 @@ def health(
     console = Console()
     if not watch:
         report = health_report(ctx)
-        console.print(render(report))
+        console.print(render(report, console.width))
         raise typer.Exit(report["exit"])
     from rich.live import Live
 
     report = health_report(ctx)
     try:
-        with Live(render(report), console=console, auto_refresh=False) as live:
+        with Live(render(report, console.width), console=console, auto_refresh=False) as live:
             while True:
                 time.sleep(interval)
                 report = health_report(ctx)
-                live.update(render(report), refresh=True)
+                live.update(render(report, console.width), refresh=True)
     except KeyboardInterrupt:
         raise typer.Exit(report["exit"]) from None

@@ -30,6 +30,7 @@ from deployflow.cli import (
     webhook,
 )
 from deployflow.cli.common import fail, red
+from deployflow.cli.shared import GroupedHelp, share_options
 from deployflow.errors import DeployflowError
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=GroupedHelp,
 )
 app.add_typer(run.app, name="run")
 app.command("plan")(run.plan)
@@ -90,7 +92,7 @@ def _exit(code: int) -> None:
 def main() -> None:
     code = 0
     try:
-        app()
+        share_options(typer.main.get_command(app))(prog_name="deployflow")
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except DeployflowError as exc:

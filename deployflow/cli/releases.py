@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -71,6 +72,12 @@ def rollback(
         bool, typer.Option("--force", help="Roll code back across a schema change, data kept.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    plain: Annotated[
+        bool,
+        typer.Option(
+            "--plain", help="Log lines instead of the live view (always so off a terminal)."
+        ),
+    ] = False,
 ) -> None:
     """Go back to an earlier good release (code + configs), restart services and verify."""
     from deployflow.ops.releasedata import data_for_rollback
@@ -91,16 +98,17 @@ def rollback(
     params = {"to": target, "with_database": with_database, "force": force}
     if run_warm(ctx, "rollback", params, as_json):  # this host's worker runs it, warm
         return
+
+    def work() -> dict:
+        return run_flow("rollback", stack=stack, root=root, project=ctx.stack.project, **params)
+
     try:
-        summary = run_flow(
-            "rollback",
-            stack=stack,
-            root=root,
-            to=to,
-            with_database=with_database,
-            force=force,
-            project=ctx.stack.project,
-        )
+        if plain or as_json or not sys.stdout.isatty():
+            summary = work()
+        else:
+            from deployflow.cli.deployview import watched
+
+            summary = watched(work)
     except DeployFailed as exc:
         print_summary(exc.summary, as_json)
         raise

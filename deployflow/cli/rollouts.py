@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deployflow.cli.common import echo_json, load
+
+if TYPE_CHECKING:
+    from deployflow.core.context import StackContext
 
 __all__ = ["approve", "checked_settings", "execute", "print_rollout", "run_rollout", "save_plan"]
 
@@ -47,15 +50,30 @@ def run_rollout(
     given = checked_settings(settings)
     if given.get("strategy") == "blue-green" and ctx.stack.proxy is None:
         raise UsageError("--strategy blue-green needs a proxy: in the stack routing to a service")
+    _deployments_for(ctx)
     try:
         summary = run_flow(
-            "rollout", stack=stack, project=ctx.stack.project, targets=chosen, **given, **options
+            "rollout",
+            stack=stack,
+            root=root,
+            project=ctx.stack.project,
+            targets=chosen,
+            **given,
+            **options,
         )
     except DeployFailed as exc:
         if exc.summary:
             print_rollout(exc.summary, as_json)
         raise
     print_rollout(summary, as_json)
+
+
+def _deployments_for(ctx: StackContext) -> None:
+    """The targets' deployments as this stack and root make them (applied when stale)."""
+    from deployflow.cli.prefect_api import api
+    from deployflow.deployments.ensure import ensure_deployments
+
+    ensure_deployments(ctx, api(), say=lambda m: typer.echo(m, err=True))
 
 
 def print_rollout(summary: dict, as_json: bool) -> None:
@@ -71,11 +89,15 @@ def print_rollout(summary: dict, as_json: bool) -> None:
 
 
 def save_plan(
-    stack: str, targets: str | None, settings: dict[str, str | None], as_json: bool
+    stack: str,
+    root: str | None,
+    targets: str | None,
+    settings: dict[str, str | None],
+    as_json: bool,
 ) -> None:
     from deployflow.ops import plans
 
-    plan = plans.make_plan(stack, targets, checked_settings(settings))
+    plan = plans.make_plan(stack, root, targets, checked_settings(settings))
     path = plans.save_plan(plan)
     if as_json:
         echo_json(plan)
@@ -154,9 +176,11 @@ def execute(
     params = {k: plan[k] for k in ("strategy", "batch", "max_fail")}
     params["approved"] = True  # the plan was approved
     try:
+        _deployments_for(load(plan["stack"], plan.get("root"), read_only=True))
         summary = run_flow(
             "rollout",
             stack=plan["stack"],
+            root=plan.get("root"),
             project=plan["project"],
             targets=plan["targets"],
             **params,

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from deployflow.cli.common import JsonOpt as Json
+from deployflow.cli.common import PlainOpt as Plain
 from deployflow.cli.common import RootOpt, StackOpt, echo_json, load
 
 app = typer.Typer(help="Deploy the stack or one app as a new release.", no_args_is_help=True)
@@ -22,16 +24,11 @@ Sequential = Annotated[bool, typer.Option("--sequential", help="Build apps one a
 Rollback = Annotated[
     bool, typer.Option("--rollback/--no-rollback", help="Put the previous release back on failure.")
 ]
-Json = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 Background = Annotated[
     bool,
     typer.Option(
         "--background", help="Start it on the target's worker and return the run id at once."
     ),
-]
-Plain = Annotated[
-    bool,
-    typer.Option("--plain", help="Log lines instead of the live view (always so off a terminal)."),
 ]
 Targets = Annotated[
     str | None,
@@ -52,14 +49,17 @@ Target = Annotated[
 ]
 
 
-def _plan(stack: str, root: str | None, apps: list[str] | None, **flags: bool) -> tuple:
+def _plan(
+    stack: str, root: str | None, apps: list[str] | None, target: str | None = None, **flags: bool
+) -> tuple:
+    from deployflow.loading import load_stack
     from deployflow.ops.configsync import config_changes
     from deployflow.ops.deploy import new_run
     from deployflow.ops.deployrun import DeployOptions
     from deployflow.ops.pipeline import plan_lines
     from deployflow.ops.runner import PlainRunner
 
-    ctx = load(stack, root, read_only=True)
+    ctx = load_stack(stack, root, persist_generated=False, target=target)
     options = DeployOptions(apps=tuple(apps or ()), **flags)
     run = new_run(ctx, options, PlainRunner(), dry_run=True)
     stages = [(name, [ctx.redact(line) for line in lines]) for name, lines in plan_lines(run)]
@@ -67,10 +67,13 @@ def _plan(stack: str, root: str | None, apps: list[str] | None, **flags: bool) -
     return ctx, run, stages, changes
 
 
-def _print_plan(stack: str, root: str | None, apps: list[str] | None, **flags: bool) -> None:
-    ctx, run, stages, changes = _plan(stack, root, apps, **flags)
+def _print_plan(
+    stack: str, root: str | None, apps: list[str] | None, target: str | None = None, **flags: bool
+) -> None:
+    ctx, run, stages, changes = _plan(stack, root, apps, target, **flags)
+    on = f" target {ctx.target}" if ctx.target and len(ctx.stack.targets) > 1 else ""
     typer.echo(
-        f"plan: {ctx.stack.project} ({ctx.stack.environment}) -> {ctx.root}"
+        f"plan: {ctx.stack.project} ({ctx.stack.environment}){on} -> {ctx.root}"
         f"  apps: {', '.join(run.apps)}  live: {run.live or 'none'}"
     )
     for number, (name, lines) in enumerate(stages, start=1):
@@ -113,7 +116,7 @@ def _deploy(
 
     ctx = load(stack, root)
     select_apps(ctx, apps)  # bad input fails here, before Prefect starts
-    from deployflow.cli.warmrun import run_warm
+    from deployflow.cli.warmrun import run_warm, warm_later
 
     if run_warm(ctx, "deploy-app" if apps else "deploy", {"apps": apps, **options}, as_json):
         return
@@ -133,8 +136,10 @@ def _deploy(
     except DeployFailed as exc:
         if exc.summary:
             print_summary(exc.summary, as_json)
+        warm_later(ctx)
         raise
     print_summary(summary, as_json)
+    warm_later(ctx)
 
 
 @app.command("full")
@@ -264,11 +269,24 @@ def plan(
         from deployflow.cli.rollouts import save_plan
 
         settings = {"strategy": strategy, "batch": batch, "max_fail": max_fail}
-        save_plan(stack, targets, settings, as_json)
+        save_plan(stack, root, targets, settings, as_json)
         return
     chosen = [a.strip() for a in apps.split(",")] if apps else None
+    on: list[str | None] = [None]
+    if targets is not None:  # each target's own root, ports and vars
+        from deployflow.core.rollout import parse_targets
+        from deployflow.loading import stack_targets
+
+        on = list(parse_targets(targets, stack_targets(stack)))
     if as_json:
-        _ctx, _run, stages, _changes = _plan(stack, root, chosen)
-        echo_json([{"name": name, "lines": lines} for name, lines in stages])
+        rows = []
+        for target in on:
+            ctx, _run, stages, _changes = _plan(stack, root, chosen, target)
+            stage_rows = [{"name": name, "lines": lines} for name, lines in stages]
+            rows.append({"target": ctx.target, "root": str(ctx.root), "stages": stage_rows})
+        echo_json(rows if targets is not None else rows[0]["stages"])
         return
-    _print_plan(stack, root, chosen)
+    for number, target in enumerate(on):
+        if number:
+            typer.echo("")
+        _print_plan(stack, root, chosen, target)

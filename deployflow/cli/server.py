@@ -4,6 +4,7 @@ foreground, for a host that is not this one)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -49,7 +50,11 @@ def _show(info: ServerInfo, workers: list[WorkerInfo], polls: dict[str, str] | N
 
 
 def _local(stack: str | None, root: str | None) -> tuple[StackContext | None, list[str]]:
+    """The stack (given, else ./deployflow.yaml like every command) and its local targets."""
+    if not stack and Path("deployflow.yaml").is_file():
+        stack = "deployflow.yaml"
     if not stack:
+        typer.echo("no stack file (./deployflow.yaml, or --stack): no workers started", err=True)
         return None, []
     from deployflow.deployments.specs import local_targets
 
@@ -63,6 +68,7 @@ def start(stack: MaybeStack = None, root: RootOpt = None) -> None:
     from deployflow.backends.prefect_server import server_status
     from deployflow.cli.prefect_api import api
     from deployflow.deployments.apply import ensure_pools
+    from deployflow.deployments.ensure import ensure_deployments
     from deployflow.deployments.localworkers import start_local_worker
     from deployflow.deployments.specs import pool_of
 
@@ -75,6 +81,7 @@ def start(stack: MaybeStack = None, root: RootOpt = None) -> None:
         return
     pools = [pool_of(ctx, t) for t in targets]
     ensure_pools(set(pools))
+    ensure_deployments(ctx, url, say=lambda m: typer.echo(m, err=True))
     _show(info, [start_local_worker(ctx, t, url) for t in targets])
     _crash_orphans(pools)
 

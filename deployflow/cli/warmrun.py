@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -19,27 +18,27 @@ if TYPE_CHECKING:
 
     from deployflow.core.context import StackContext
 
-__all__ = ["run_warm"]
+__all__ = ["run_warm", "warm_later"]
 
 FORWARDED = ("DEPLOYFLOW_FAILPOINTS",)
 
 
-def _report(ctx: StackContext, since: float) -> dict[str, Any] | None:
-    """The report this run wrote (the newest one, written after it started)."""
-    reports = ctx.layout.reports
-    fresh = [p for p in reports.glob("*.json") if p.stat().st_mtime >= since - 1]
-    if not fresh:
+def _report(ctx: StackContext, run_id: str) -> dict[str, Any] | None:
+    """The report the run wrote, found by its id (stages/report.py links it so)."""
+    link = ctx.layout.reports / "runs" / f"{run_id}.json"
+    try:
+        summary = json.loads(link.read_text())
+    except (OSError, ValueError):
         return None
-    newest = max(fresh, key=lambda p: p.stat().st_mtime)
-    summary = json.loads(newest.read_text())
-    summary["report"] = str(newest.with_suffix(".md"))  # written beside it, after it
+    summary["report"] = str(link.resolve().with_suffix(".md"))  # written beside it
     return summary
 
 
 def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool) -> bool:
     """True when the run went through the warm worker (and succeeded: else DeployFailed)."""
-    from deployflow.backends.prefect_server import server_status
+    from deployflow.backends.prefect_server import API_AUTH, server_status
     from deployflow.backends.workers import wake_worker, worker_status
+    from deployflow.deployments.ensure import ensure_deployments
     from deployflow.deployments.rest import FINAL, ApiUnreachable, PrefectRest
     from deployflow.deployments.runlogs import RunLogs
     from deployflow.deployments.specs import deployment_spec, local_targets
@@ -48,26 +47,28 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     if os.environ.get("DEPLOYFLOW_WARM") == "0":
         return False
     spec = deployment_spec(ctx, kind, None)
-    worker = worker_status(spec.pool)
-    if spec.target not in local_targets(ctx) or worker.pid is None:
+    if spec.target not in local_targets(ctx):
         return False
     server = server_status()
     if not server.running:
+        return False  # the local server starts for this run; its worker after it (warm_later)
+    if worker_status(spec.pool).pid is None:
+        if server.external:  # deployflow starts workers for its own server only
+            typer.echo(
+                f"running here, not on a warm worker: none for pool {spec.pool} on this host "
+                "(`deployflow server start --stack ...` starts one)",
+                err=True,
+            )
         return False
+    os.environ.setdefault("PREFECT_API_URL", server.url)
+    if server.auth:
+        os.environ.setdefault(API_AUTH, server.auth)
+    ensure_deployments(ctx, server.url, say=lambda m: typer.echo(m, err=True))
     rest = PrefectRest(server.url, server.auth)
     deployment = rest.deployment(spec.full_name)
     if deployment is None:
         return False
-    applied = (deployment.get("parameters") or {}).get("root")
-    if applied and Path(applied) != ctx.root:  # its runs work on that root only
-        typer.echo(
-            f"running here, not on the warm worker: its deployments were applied for root "
-            f"{applied}; `deployflow deployments apply --root {ctx.root}` makes them this one's",
-            err=True,
-        )
-        return False
-    since = time.time()
-    params = {**spec.parameters, "root": str(ctx.root), **params}
+    params = spec.run_parameters(params)
     # failpoints set for this command apply to its run, wherever it runs
     env = {k: v for k in FORWARDED if (v := os.environ.get(k))}
     run = rest.create_run(deployment["id"], params, env)
@@ -82,7 +83,7 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
         try:
             _follow(follower, rest, run["id"], gone)
         except ApiUnreachable:
-            _outlive_the_api(ctx, follower, since)
+            _outlive_the_api(ctx, follower, run["id"])
         if follower.state.get("type") not in FINAL:
             why = f"the warm worker of {spec.pool} died during the run"
             rest.crash(run["id"], why)
@@ -95,7 +96,7 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     finally:
         rest.close()
     state = follower.state.get("type")
-    summary = _report(ctx, since)
+    summary = _report(ctx, run["id"])
     if summary is not None:
         from deployflow.cli.flows import print_summary
 
@@ -106,7 +107,36 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     return True
 
 
-def _outlive_the_api(ctx: StackContext, follower: Any, since: float) -> None:
+def warm_later(ctx: StackContext) -> None:
+    """After a run in this process on deployflow's own local server: the local targets' warm
+    workers started (deployments applied first), so the next runs go through them. Saying so,
+    or why not, in one line."""
+    from deployflow.backends.prefect_server import server_status
+    from deployflow.backends.workers import worker_status
+    from deployflow.deployments.ensure import ensure_deployments
+    from deployflow.deployments.localworkers import start_local_worker
+    from deployflow.deployments.specs import local_targets, pool_of
+    from deployflow.errors import DeployflowError
+
+    server = server_status()
+    if os.environ.get("DEPLOYFLOW_WARM") == "0" or server.external or not server.running:
+        return
+    down = [t for t in local_targets(ctx) if worker_status(pool_of(ctx, t)).pid is None]
+    for target in down:
+        try:
+            ensure_deployments(ctx, server.url)
+            start_local_worker(ctx, target, server.url)
+        except DeployflowError as exc:
+            typer.echo(f"no warm worker for the next runs: {exc}", err=True)
+            return
+        typer.echo(
+            f"started the warm worker of pool {pool_of(ctx, target)}: the next runs go through "
+            "it (`deployflow server stop` stops it)",
+            err=True,
+        )
+
+
+def _outlive_the_api(ctx: StackContext, follower: Any, run_id: str) -> None:
     """The API went away: the run goes on on the worker (its stages need no API). Wait until
     it lets go of the root's lock, then take its outcome from the report it wrote."""
     from deployflow.backends.lock import lock_holder
@@ -119,7 +149,7 @@ def _outlive_the_api(ctx: StackContext, follower: Any, since: float) -> None:
     time.sleep(0.5)  # a run just created may not hold the lock yet
     while lock_holder(ctx.layout.lock) is not None:
         time.sleep(0.2)
-    summary = _report(ctx, since)
+    summary = _report(ctx, run_id)
     ok = summary is not None and summary.get("result") == "success"
     message = "" if ok else "ended while the Prefect API was down"
     follower.state = {"type": "COMPLETED" if ok else "FAILED", "message": message}

@@ -84,6 +84,7 @@ def _apply(client: Any, spec: DeploymentSpec) -> str:
         if spec.concurrency
         else None,
         description=spec.description,
+        version=spec.fingerprint,
         enforce_parameter_schema=True,
     )
     return str(deployment_id)

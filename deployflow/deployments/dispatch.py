@@ -31,7 +31,7 @@ class PrefectDispatcher:
         spec = deployment_spec(self.ctx, kind, target)
         try:
             run = run_deployment(
-                spec.full_name, parameters={**spec.parameters, **parameters}, timeout=0
+                spec.full_name, parameters=spec.run_parameters(parameters), timeout=0
             )
         except ObjectNotFound:
             raise DeployflowError(

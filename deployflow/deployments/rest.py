@@ -82,6 +82,17 @@ class PrefectRest:
         """A deployment by "flow/name", or None when it was never applied."""
         return self._call("GET", f"/deployments/name/{full_name}")
 
+    def deployments(self, names: list[str]) -> dict[str, str | None]:
+        """ "flow/name" -> version of the deployments with these names that exist."""
+        body = {"deployments": {"name": {"any_": sorted(set(names))}}, "limit": 200}
+        rows = self._call("POST", "/deployments/filter", body) or []
+        flows = {r["flow_id"] for r in rows}
+        names_of = {}
+        if flows:
+            found = self._call("POST", "/flows/filter", {"flows": {"id": {"any_": list(flows)}}})
+            names_of = {f["id"]: f["name"] for f in found or []}
+        return {f"{names_of.get(r['flow_id'], '?')}/{r['name']}": r.get("version") for r in rows}
+
     def create_run(
         self, deployment_id: str, parameters: dict[str, Any], env: dict[str, str] | None = None
     ) -> dict[str, Any]:

@@ -3,8 +3,10 @@ with its parameters, tags and the stack file's schedules. No Prefect here."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import socket
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from deployflow.core.context import StackContext
@@ -56,6 +58,23 @@ class DeploymentSpec:
     @property
     def full_name(self) -> str:
         return f"{FLOWS[self.kind][1]}/{self.name}"
+
+    def run_parameters(self, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A run's parameters: the deployment's own (stack, target and root, fixed when it was
+        applied) with the run's options over them. Every way into a run builds them here."""
+        fixed = {"stack", "stack_name", "target", "root"}
+        return {**self.parameters, **{k: v for k, v in (options or {}).items() if k not in fixed}}
+
+    @property
+    def fingerprint(self) -> str:
+        """What the deployment is made of, as its Prefect `version`: a stack change, another
+        root or another deployflow makes it differ, and commands that need the deployment
+        apply it again (`deployments/ensure.py`)."""
+        from deployflow import __version__
+
+        made_of = {**asdict(self), "entrypoint": self.entrypoint, "deployflow": __version__}
+        text = json.dumps(made_of, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def pool_of(ctx: StackContext, target: str) -> str:

@@ -49,6 +49,7 @@ def _await_approval(say: Callable[[str], None]) -> None:
 @flow(name="rollout", flow_run_name="rollout-{stack_name}")
 def rollout(
     stack: str,
+    root: str | None = None,
     stack_name: str = "stack",
     targets: list[str] | None = None,
     strategy: str | None = None,
@@ -66,7 +67,7 @@ def rollout(
     these; stop and roll back the targets done when more fail than `max_fail` allows. With
     `approval: required` in the stack (and no approved plan behind it) it first pauses until
     approved."""
-    ctx = run_context(stack, None, persist_generated=False)
+    ctx = run_context(stack, root, persist_generated=False)
     known = list(ctx.stack.targets)
     defaults = ctx.stack.rollout
     settings = RolloutSettings(

@@ -20,6 +20,7 @@ def finish(
     message = ctx.redact(str(error) or type(error).__name__) if error is not None else None
     data = summary.finish(outcome, message)
     data["report"] = None
+    data["run"] = runner.run_id
     try:
         path, markdown = runner.call("report", write_report, ctx, data)
         data["report"] = str(path)

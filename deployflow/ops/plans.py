@@ -49,8 +49,8 @@ def _fingerprint(stack: str) -> str:
     return fingerprint(ctx.stack_file.read_bytes(), env_text, keys)
 
 
-def _target_plan(stack: str, target: str) -> dict[str, Any]:
-    ctx = load_stack(stack, target=target, persist_generated=False)
+def _target_plan(stack: str, root: str | None, target: str) -> dict[str, Any]:
+    ctx = load_stack(stack, root, target=target, persist_generated=False)
     run = new_run(ctx, DeployOptions(), PlainRunner(), dry_run=True)
     stages = [
         {"name": name, "lines": [ctx.redact(line) for line in lines]}
@@ -64,10 +64,12 @@ def _target_plan(stack: str, target: str) -> dict[str, Any]:
     return {"root": str(ctx.root), "live": run.live, "stages": stages, "changes": changes}
 
 
-def make_plan(stack: str, targets: str | None, settings: dict[str, str | None]) -> dict[str, Any]:
+def make_plan(
+    stack: str, root: str | None, targets: str | None, settings: dict[str, str | None]
+) -> dict[str, Any]:
     """A DRAFT plan for a rollout to `targets` (default all) by the stack's rollout settings
-    overridden by `settings` (strategy, batch, max_fail)."""
-    ctx = load_stack(stack, persist_generated=False)
+    overridden by `settings` (strategy, batch, max_fail), into `root` (--root) if given."""
+    ctx = load_stack(stack, root, persist_generated=False)
     chosen = parse_targets(targets, list(ctx.stack.targets))
     defaults = ctx.stack.rollout
     strategy = settings.get("strategy") or defaults.strategy
@@ -79,13 +81,14 @@ def make_plan(stack: str, targets: str | None, settings: dict[str, str | None]) 
         "created": now.isoformat(timespec="seconds"),
         "by": getpass.getuser(),
         "stack": str(ctx.stack_file),
+        "root": str(Path(root).expanduser().resolve()) if root else None,
         "project": ctx.stack.project,
         "targets": chosen,
         "strategy": strategy,
         "batch": batch,
         "max_fail": settings.get("max_fail") or defaults.max_fail,
         "batches": batches(chosen, strategy, batch),
-        "per_target": {t: _target_plan(stack, t) for t in chosen},
+        "per_target": {t: _target_plan(stack, root, t) for t in chosen},
         "fingerprint": _fingerprint(stack),
     }
 
@@ -113,6 +116,12 @@ def approve_plan(plan_id: str) -> dict[str, Any]:
 def start_plan(plan_id: str) -> dict[str, Any]:
     """APPROVED -> EXECUTING, unless what it was made from changed since."""
     plan = read_plan(plan_id)
+    for target, detail in plan["per_target"].items():
+        if detail["live"] and not Path(detail["root"]).is_dir():
+            raise UsageError(
+                f"plan {plan_id}: target {target}'s root {detail['root']} no longer exists "
+                "(it had a live release when the plan was made); make a new plan"
+            )
     if plan["state"] == "APPROVED" and _fingerprint(plan["stack"]) != plan["fingerprint"]:
         raise UsageError(
             f"plan {plan_id} is stale: the stack file, its master config or an app's sources "

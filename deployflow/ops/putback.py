@@ -15,7 +15,7 @@ from deployflow.ops.journal import Journal, clean_leftovers, read_journal
 from deployflow.ops.restore_db import restore_databases
 from deployflow.probes import ProbeResult
 from deployflow.stages import Log
-from deployflow.stages.assemble import load_snapshot
+from deployflow.stages.assemble import install_shared_configs, load_snapshot
 from deployflow.stages.release import switch_current
 from deployflow.stages.services import start_specs, stop_specs
 from deployflow.stages.slots import ensure_proxy
@@ -45,8 +45,12 @@ def put_back(
     restored while the services are stopped; their names are added to `restored`. With no
     target (a first deploy failed) the apps' services stay stopped and `current` goes away."""
     failpoint("rollback")
-    specs = {s.name: s for s in _specs_of(ctx, failed, apps)}
-    specs.update({s.name: s for s in _specs_of(ctx, target, apps)})
+    kept = [] if data is not None else _same_in_both(ctx, failed, target, apps)
+    if kept:
+        log(f"{', '.join(kept)}: the same in both releases; its services keep running")
+    moved = [a for a in apps if a not in kept]
+    specs = {s.name: s for s in _specs_of(ctx, failed, moved)}
+    specs.update({s.name: s for s in _specs_of(ctx, target, moved)})
     # blue-green services switch slots without stopping, unless data is restored under them
     downtime = data is not None or target is None
     stop_specs([s for s in specs.values() if downtime or not s.slots], log)
@@ -61,10 +65,26 @@ def put_back(
         return []
     if current_release(ctx) != target:
         switch_current(ctx, target, log)
+        install_shared_configs(ctx, target, log)  # its own configs in shared dirs, back
     ensure_proxy(ctx, log)
     snap = load_snapshot(ctx, target)
-    start_specs(snap.services(apps), log)
+    # a kept service is started only if it is not running (a slot pair stays as it is)
+    start_specs(snap.services(moved) + [s for s in snap.services(kept) if not s.slots], log)
     return verify_checks(ctx, snap.checks(apps), log)
+
+
+def _same_in_both(
+    ctx: StackContext, failed: str | None, target: str | None, apps: list[str]
+) -> list[str]:
+    """The apps that run from the same directory with the same build, configs and services in
+    both releases: what `failed` did not change, so putting `target` back leaves them be."""
+    if not failed or not target:
+        return []
+    lay = ctx.layout
+    if not lay.snapshot(failed).is_file() or not lay.snapshot(target).is_file():
+        return []
+    before, after = load_snapshot(ctx, failed).apps, load_snapshot(ctx, target).apps
+    return [a for a in apps if a in before and a in after and before[a] == after[a]]
 
 
 @dataclass

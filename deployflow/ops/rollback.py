@@ -13,6 +13,7 @@ from deployflow.core.summary import Summary
 from deployflow.errors import DeployFailed, DeployflowError, ReleaseError
 from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
+from deployflow.ops.progress import Progress, publish, stage_event
 from deployflow.ops.putback import put_back, recover
 from deployflow.ops.releasedata import data_for_rollback
 from deployflow.ops.runner import Runner
@@ -73,7 +74,8 @@ def rollback(
         backup, data_note = data_for_rollback(ctx, current, target, with_database, force)
         data = lay.backup(backup) if backup else None
         apps = list(ctx.stack.apps)
-        summary = Summary(ctx, "rollback", apps, target)
+        summary = Summary(ctx, "rollback", apps, target, watch=stage_event)
+        publish(Progress("plan", stages=("rollback",)))
         summary["previous"] = current
         summary["data"] = data_note
         journal = Journal("rollback", target, current, apps=apps, history_at=history_size(ctx))

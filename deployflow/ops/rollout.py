@@ -83,6 +83,17 @@ def _roll_back(
         row.detail = "; ".join(x for x in (row.detail, outcome.detail) if x)
 
 
+def _headline(stopped: str | None, failed: int, rows: dict[str, TargetRun]) -> str:
+    """ "rolled back" only when every target done went back; else it names those left on the
+    new release."""
+    if not stopped:
+        return "degraded" if failed else "success"
+    left = [t for t, row in rows.items() if row.state == "rollback failed"]
+    if left:
+        return f"rollback failed: {', '.join(left)} left on the new release"
+    return "rolled back"
+
+
 def rollout(
     settings: RolloutSettings,
     parameters: dict[str, Any],
@@ -126,7 +137,7 @@ def rollout(
             if row.state == "pending":
                 row.state = "skipped"
         _roll_back(done, rows, settings, dispatcher)
-    result = "rolled back" if stopped else ("degraded" if failed else "success")
+    result = _headline(stopped, failed, rows)
     summary = {
         "flow": "rollout",
         "result": result,

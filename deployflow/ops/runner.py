@@ -13,6 +13,8 @@ T = TypeVar("T")
 
 
 class Runner(Protocol):
+    run_id: str | None  # the run this is (a Prefect flow run's id), for its report's name
+
     def call(self, name: str, fn: Callable[..., T], *args: Any, retries: int = 0) -> T:
         """Run one stage (a Prefect task named `name` under Prefect)."""
         ...
@@ -32,6 +34,8 @@ class Runner(Protocol):
 
 class PlainRunner:
     """Stages as plain calls; log lines go to `sink` (the terminal, or nowhere)."""
+
+    run_id: str | None = None
 
     def __init__(self, sink: Callable[[str], None] = lambda _m: None) -> None:
         self._sink = sink

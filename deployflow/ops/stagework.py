@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from deployflow.core.configs import RenderedConfig, render_configs
 from deployflow.core.recipes import rendered_steps
+from deployflow.core.servicespec import ServiceSpec
 from deployflow.core.snapshot import AppState, Snapshot
 from deployflow.errors import BuildError
 from deployflow.ops.deployrun import DeployRun
 from deployflow.ops.releasedata import record_release_data
-from deployflow.stages.assemble import app_state, config_entries, write_release
+from deployflow.stages.assemble import (
+    app_state,
+    config_entries,
+    install_shared_configs,
+    write_release,
+)
 from deployflow.stages.backup import create_backup
 from deployflow.stages.build import app_build_key, build_app, run_tests
 from deployflow.stages.hooks import hook_steps, run_hooks
@@ -16,7 +22,7 @@ from deployflow.stages.preflight import run_preflight, verdict
 from deployflow.stages.release import migrate as apply_sql
 from deployflow.stages.release import switch_current
 from deployflow.stages.services import start_specs, stop_specs
-from deployflow.stages.slots import retire
+from deployflow.stages.slots import ensure_proxy, retire
 from deployflow.stages.verify import verify_checks
 
 __all__ = [
@@ -185,21 +191,26 @@ def plan_tests(run: DeployRun) -> list[str]:
 
 
 def plan_verify(run: DeployRun) -> list[str]:
-    return [check.name for check in run.snapshot.checks(run.changed)] if run.snapshot else []
+    """Every check of every app: a release is verified whole, whatever changed in it."""
+    return [check.name for check in run.snapshot.checks()] if run.snapshot else []
 
 
 def _live_specs(run: DeployRun) -> list:
-    """What the stop stage stops: the changed apps' running services, except those that can
-    run beside their successor (`reuse_port`, blue-green slots), which the start stage
-    replaces."""
+    """What the stop stage stops: the changed apps' running services, except those that run
+    beside their successor of the same kind (`reuse_port` to `reuse_port`, blue-green slots to
+    slots), which the start stage replaces. A service turning blue-green stops here: its single
+    process holds the port the proxy takes."""
     if run.live_snapshot is None:
         return []
-    new = (
-        {s.name for s in run.snapshot.services(run.changed) if s.reuse_port or s.slots}
-        if run.snapshot
-        else set()
-    )
-    return [s for s in run.live_snapshot.services(run.changed) if s.name not in new]
+    new = {s.name: s for s in run.snapshot.services(run.changed)} if run.snapshot else {}
+
+    def beside(old: ServiceSpec) -> bool:
+        successor = new.get(old.name)
+        if successor is None:
+            return False
+        return bool(old.slots and successor.slots) or (old.reuse_port and successor.reuse_port)
+
+    return [s for s in run.live_snapshot.services(run.changed) if not beside(s)]
 
 
 def stop(run: DeployRun) -> str:
@@ -236,19 +247,23 @@ def plan_hooks(run: DeployRun, when: str) -> list[str]:
 
 def switch(run: DeployRun) -> str:
     previous = switch_current(run.ctx, run.release_id, run.say)
-    return f"current -> {run.release_id} (was {previous or 'none'})"
+    installed = install_shared_configs(run.ctx, run.release_id, run.say)
+    shared = f"; {len(installed)} shared configs" if installed else ""
+    return f"current -> {run.release_id} (was {previous or 'none'}){shared}"
 
 
 def start(run: DeployRun) -> str:
     assert run.snapshot is not None
     specs = run.snapshot.services(run.changed)
+    if any(s.slots for s in specs):  # the proxy up first (its port was freed by `stop`)
+        ensure_proxy(run.ctx, run.say)
     start_specs(specs, run.say, replace=True, retiring=run.retiring)
     return ", ".join(s.name for s in specs) or "nothing to start"
 
 
 def verify(run: DeployRun) -> str:
     assert run.snapshot is not None
-    results = verify_checks(run.ctx, run.snapshot.checks(run.changed), run.say)
+    results = verify_checks(run.ctx, run.snapshot.checks(), run.say)  # concurrently, all
     run.verified = results
     return f"{len(results)} checks passed"
 

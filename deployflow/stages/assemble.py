@@ -21,6 +21,7 @@ from deployflow.stages import Log
 __all__ = [
     "app_state",
     "config_entries",
+    "install_shared_configs",
     "link_build",
     "load_snapshot",
     "release_complete",
@@ -111,9 +112,43 @@ def _link_shared(ctx: StackContext, app: str, app_dir: Path) -> None:
         os.symlink(shared_path, target)
 
 
+STAGED = ".shared"  # releases/<id>/.shared/<app>/<dest>: configs that live in a shared dir
+
+
+def _in_shared(ctx: StackContext, app: str | None, dest: str) -> bool:
+    """The config's dest lies in one of the app's shared paths (it would be live at once)."""
+    if app is None:
+        return False
+    entries = [e.rstrip("/") for e in ctx.stack.apps[app].shared]
+    return any(dest == e or dest.startswith(e + "/") for e in entries)
+
+
+def install_shared_configs(ctx: StackContext, release_id: str, log: Log) -> list[str]:
+    """At switch (and when a release is put back): the release's configs that live in shared
+    dirs, copied in from where they were staged; what it installed."""
+    staged = ctx.layout.release(release_id) / STAGED
+    installed = []
+    for source in sorted(staged.rglob("*")) if staged.is_dir() else []:
+        if source.is_symlink() or not source.is_file():
+            continue
+        rel = source.relative_to(staged)
+        dest = ctx.layout.shared / rel
+        if link_outside(ctx.layout.shared, str(rel), ctx.layout.root) is not None:
+            raise ReleaseError(f"{dest}: goes through a symlink out of {ctx.layout.root}")
+        data = source.read_bytes()
+        if dest.is_file() and not dest.is_symlink() and dest.read_bytes() == data:
+            continue
+        atomic_write(dest, data, source.stat().st_mode & 0o777)
+        installed.append(str(rel))
+        log(f"{rel.parts[0]}: {'/'.join(rel.parts[1:])} installed in its shared dir")
+    return installed
+
+
 def _write_configs(ctx: StackContext, release_id: str, configs: list[RenderedConfig]) -> None:
     for config in configs:
         path = ctx.layout.config_file(release_id, config.app, config.dest)
+        if _in_shared(ctx, config.app, config.dest):  # staged: swapped in at switch
+            path = ctx.layout.release(release_id) / STAGED / str(config.app) / config.dest
         base = ctx.layout.config_file(release_id, config.app, "")
         link = link_outside(base, config.dest, ctx.layout.root)
         if link is not None:

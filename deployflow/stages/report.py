@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deployflow.backends.files import atomic_write
+from deployflow.backends.files import atomic_write, switch_symlink
 from deployflow.core.context import StackContext
 from deployflow.core.report import render_markdown
 
@@ -20,4 +20,6 @@ def write_report(ctx: StackContext, summary: dict[str, Any]) -> tuple[Path, str]
     reports = ctx.layout.reports
     atomic_write(reports / f"{name}.json", ctx.redact(json.dumps(summary, indent=2, default=str)))
     atomic_write(reports / f"{name}.md", markdown)
+    if summary.get("run"):  # found by the run's id (the CLI that followed it over the API)
+        switch_symlink(reports / "runs" / f"{summary['run']}.json", f"../{name}.json")
     return reports / f"{name}.md", markdown

@@ -19,6 +19,7 @@ from deployflow.backends.proxy import (
 )
 from deployflow.backends.services import ServiceStatus
 from deployflow.backends.services.process import ProcessBackend
+from deployflow.backends.services.sockets import listening
 from deployflow.core.context import StackContext
 from deployflow.core.proxyconf import nginx_conf, upstream_conf
 from deployflow.core.servicespec import SLOTS, ServiceSpec, on_slot, service_spec
@@ -167,6 +168,9 @@ def ensure_proxy(ctx: StackContext, log: Log) -> None:
     if changed:
         atomic_write(path, conf)
     if not _BACKEND.status(spec).running:
+        if spec.port and listening(spec.port):  # a service turning blue-green holds it yet
+            log(f"proxy: port {spec.port} is taken; nginx starts once the stop stage freed it")
+            return
         _BACKEND.start(spec)
         log(f"proxy: nginx listening on {spec.host}:{spec.port}")
     elif changed:

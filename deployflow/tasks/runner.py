@@ -46,7 +46,10 @@ def redacted(fn: Callable[..., T], redact: Redactor) -> Callable[..., T]:
 
 class PrefectRunner:
     def __init__(self, redact: Redactor) -> None:
+        from prefect.runtime import flow_run
+
         self._redact = redact
+        self.run_id: str | None = str(flow_run.get_id() or "") or None
 
     def call(self, name: str, fn: Callable[..., T], *args: Any, retries: int = 0) -> T:
         options: dict[str, Any] = {"name": name, "cache_policy": NO_CACHE}

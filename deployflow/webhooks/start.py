@@ -17,11 +17,11 @@ __all__ = ["run_starter"]
 def run_starter(ctx: StackContext) -> Starter:
     def start(route: WebhookRoute, push: Push) -> dict[str, Any]:
         spec = deployment_spec(ctx, route.run, route.target)
-        params: dict[str, Any] = {**spec.parameters, "root": str(ctx.root)}
+        options: dict[str, Any] = {}
         if route.apps:
-            params["apps"] = route.apps
+            options["apps"] = route.apps
         if route.run.startswith("deploy"):
-            params["revision"] = push.sha
-        return start_run(spec.full_name, params)
+            options["revision"] = push.sha
+        return start_run(spec.full_name, spec.run_parameters(options))
 
     return start

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.conftest import free_port
@@ -179,3 +180,34 @@ def test_deploys_and_rollbacks_switch_slots_without_a_failed_request(bg: Stack) 
     assert proxy_running() and httpx.get(url).text == "v1"
     bg.cli("services", "stop", "all")
     assert not proxy_running() and not _listening(blue)
+
+
+def test_a_running_service_turned_blue_green_leaves_no_old_process(bg: Stack) -> None:
+    """Issue 28 defect 3: the single process that held the public port is stopped when the
+    service turns blue-green (the proxy takes that port); nothing is left outside status."""
+    blue_green = bg.file.read_text()
+    single = (
+        blue_green.replace("{{ slot.port }}", "{{ PUBLIC }}")
+        .replace(
+            '    blue_green: {ports: ["{{ BLUE }}", "{{ GREEN }}"], check: /health, drain: 5}',
+            '    port: "{{ PUBLIC }}"',
+        )
+        .replace('proxy: {listen: "{{ PUBLIC }}", routes: {"/": web}}\n', "")
+        .replace("rollout: {strategy: blue-green}\n", "")
+    )
+    assert "blue_green" not in single and "proxy" not in single
+    bg.file.write_text(single)
+    bg.cli("run", "full")
+    pidfile = bg.root / ".deployflow" / "run" / "web.pid"
+    old = psutil.Process(json.loads(pidfile.read_text())["pid"])
+
+    bg.file.write_text(blue_green)
+    (bg.dir / "app" / "VERSION").write_text("v2\n")
+    bg.cli("run", "full")
+    url = f"http://127.0.0.1:{bg.public}/"  # type: ignore[attr-defined]
+    assert httpx.get(url, timeout=5).text == "v2"  # through the proxy
+    gone = not old.is_running() or old.status() == psutil.STATUS_ZOMBIE
+    assert gone, old.cmdline()  # the single process is gone
+    bg.cli("services", "stop", "all")
+    for port in (bg.public, *bg.slots):  # type: ignore[attr-defined]
+        assert not _listening(port)

@@ -107,23 +107,25 @@ def test_the_server_killed_mid_deploy(tmp_path: Path) -> None:
     port = write_tiny_stack(tmp_path, "offline", '    steps: [["true"]]')
     s = Stack(tmp_path / "deployflow.yaml", tmp_path / "root", env)
     try:
-        s.cli("run", "full")  # starts the embedded server
-        _killed_mid_deploy(s, "v2", port, said="the operation finished on its own")
+        first = s.cli("run", "full")  # starts the embedded server, then the warm worker
+        assert "started the warm worker of pool offline-local" in first.stderr
+        _killed_mid_deploy(s, "v2", port, said="the operation finished on its own", warm=False)
         s.cli("deployments", "apply")
         s.cli("server", "start")
         log = tmp_path / "home" / "workers" / "offline-local.log"
         _until(lambda: "is warm" in log.read_text())
-        _killed_mid_deploy(s, "v3", port, said="the run goes on on the worker")
+        _killed_mid_deploy(s, "v3", port, said="the run goes on on the worker", warm=True)
     finally:
         s.cli("server", "stop", check=False)
         stop_everything(s.root)
 
 
-def _killed_mid_deploy(s: Stack, version: str, port: int, said: str) -> None:
+def _killed_mid_deploy(s: Stack, version: str, port: int, said: str, warm: bool) -> None:
     home = Path(s.env["DEPLOYFLOW_HOME"])
     server = json.loads((home / "prefect" / "server.json").read_text())
     (s.dir / "app" / "VERSION").write_text(f"{version}\n")
-    proc = s.popen_env({**s.env, "DEPLOYFLOW_FAILPOINTS": "switch=stop"}, "run", "full")
+    env = {**s.env, "DEPLOYFLOW_FAILPOINTS": "switch=stop", "DEPLOYFLOW_WARM": str(int(warm))}
+    proc = s.popen_env(env, "run", "full")
     stopped = _until(lambda: _stopped(proc.pid))  # the CLI, or the run forked on the worker
     os.kill(server["pid"], signal.SIGKILL)
     psutil.Process(server["pid"]).wait(timeout=30)

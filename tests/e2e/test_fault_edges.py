@@ -76,6 +76,24 @@ def _service_groups(root) -> set[int]:
     return groups
 
 
+def _pids(stack: Stack) -> dict[str, int]:
+    rows = json.loads(stack.cli("services", "status", "--json").stdout)
+    return {r["name"]: r["pid"] for r in rows}
+
+
+def test_a_rollback_leaves_the_apps_it_does_not_change_running(stack: Stack) -> None:
+    """Issue 28 defect 7: only the app the rolled-back release changed restarts."""
+    stack.set_version("backend", "3.2.0")
+    stack.cli("run", "full")  # the backend changes; pwa and relay run on from where they ran
+    before = _pids(stack)
+    done = stack.cli("rollback")
+    after = _pids(stack)
+    assert after["backend-api"] != before["backend-api"]
+    assert after["pwa-web"] == before["pwa-web"] and after["relay-ws"] == before["relay-ws"]
+    assert "the same in both releases; its services keep running" in done.stderr + done.stdout
+    assert stack.health()["version"] == "2.5.0"
+
+
 def test_a_kill_between_spawn_and_pidfile_leaves_no_orphan(stack: Stack) -> None:
     stack.set_version("backend", "3.5.0")
     stack.cli("run", "full")

@@ -263,3 +263,14 @@ def test_bad_rollout_input(tmp_path: Path, prefect_api: str, args: list[str], sa
     )
     assert proc.returncode == 2 and says in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_plan_over_targets_shows_each_ones_root_and_port(fleet: Fleet) -> None:
+    """Issue 28 defect 8: `plan --targets` without --save plans each target as it deploys."""
+    out = fleet.cli("plan", "--targets", "web1,web2").stdout
+    for name in ("web1", "web2"):
+        assert f"target {name} -> {fleet.host(name).resolve()}" in out
+        assert f"server.py {fleet.ports[name]}" in out
+    assert str(fleet.host("web3")) not in out
+    rows = json.loads(fleet.cli("plan", "--targets", "web2", "--json").stdout)
+    assert [(r["target"], r["root"]) for r in rows] == [("web2", str(fleet.host("web2").resolve()))]
