@@ -176,8 +176,8 @@ def _rest_round(rest, run_id: str) -> float:
 def auth_cost(env: dict[str, str], rounds: int = 40) -> None:
     """Section 4: the same REST calls with the credential (the local server) and without it (a
     plain server on another port), alternating."""
+    from deployflow.backends.prefect_rest import PrefectRest
     from deployflow.backends.prefect_server import QUIET, ensure_api
-    from deployflow.deployments.rest import PrefectRest
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("DEPLOYFLOW_")})
     url = ensure_api()

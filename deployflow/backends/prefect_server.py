@@ -16,6 +16,7 @@ from pathlib import Path
 from deployflow.backends.daemons import read_state, start_daemon, stop_daemon
 from deployflow.backends.executor import Command
 from deployflow.backends.files import atomic_write
+from deployflow.backends.pgcluster import start_cluster, stop_cluster
 from deployflow.errors import DeployflowError
 
 __all__ = [
@@ -45,6 +46,7 @@ class ServerInfo:
     log: str
     external: bool = False
     auth: str | None = field(default=None, repr=False)  # the local server's credential
+    database: str = "sqlite"  # the local server's: sqlite, or postgresql (pgcluster.py)
 
     @property
     def auth_file(self) -> str:
@@ -93,13 +95,15 @@ def _credential(home: Path) -> str:
 
 def api_answers(url: str, timeout: float = 1.0) -> bool:
     """The API's /health answers 200 within `timeout` (Prefect's client would retry ~65 s)."""
-    from urllib.request import urlopen  # not httpx: ~85 ms of imports for one GET
+    from deployflow.backends.prefect_rest import PrefectRest
 
-    try:
-        with urlopen(f"{url}/health", timeout=timeout) as answer:
-            return answer.status == 200
-    except (OSError, ValueError):
+    if not url.startswith(("http://", "https://")):
         return False
+    rest = PrefectRest(url, timeout=timeout)
+    try:
+        return rest.health() == 200
+    finally:
+        rest.close()
 
 
 def _free_port() -> int:
@@ -127,20 +131,36 @@ def server_status(local: bool = False) -> ServerInfo:
     state, pid = read_state(state_file)
     url = state.get("url", "")
     running = pid is not None and api_answers(url)
-    return ServerInfo(url, pid, running, str(home), str(log), auth=_read_credential(home))
+    database = state.get("database", "sqlite")
+    return ServerInfo(
+        url, pid, running, str(home), str(log), auth=_read_credential(home), database=database
+    )
 
 
-def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: None) -> ServerInfo:
-    """Start the local server unless it already answers; serialised by a file lock."""
+def start_server(
+    timeout: float = 90.0,
+    say: Callable[[str], None] = lambda _m: None,
+    database: str | None = None,
+) -> ServerInfo:
+    """Start the local server unless it already answers (on `database` when given, else on
+    the one it last ran on, SQLite at first); serialised by a file lock."""
     home, state_file, log = _paths()
     _private_home(home)
     with open(home / "server.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         info = server_status(local=True)
-        # one started before servers were authenticated (or with another credential) is replaced
+        chosen = home / "database"  # kept across stops: the next start uses it again
+        last = chosen.read_text().strip() if chosen.is_file() else "sqlite"
+        database = database or (info.database if info.running else last)
+        if database != last:
+            atomic_write(chosen, database + "\n", 0o600)
+        # one started before servers were authenticated (or with another credential or
+        # database) is replaced
         authed = read_state(state_file)[0].get("authenticated")
         if info.running and authed and info.auth == _credential(home):
-            return info
+            if database == info.database:
+                return info
+            say(f"restarting the local Prefect server on {database} (it ran on {info.database})")
         stop_daemon(state_file)  # a stale or unanswering one
         port = _server_port()
         say(
@@ -153,15 +173,19 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
         # the UI included, must present the credential (no local user reaches it without it)
         env.update(QUIET, PREFECT_HOME=str(home), PREFECT_UI_API_URL=url)
         env.update(PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth)
+        if database == "postgresql":
+            say("its database: a private PostgreSQL under the deployflow home")
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = start_cluster(home)
         argv = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
         command = Command.of([*argv, "--port", str(port)], env=env, timeout=None, inherit_env=False)
-        pid = start_daemon(command, state_file, log, url=url, port=port, authenticated=True)
+        facts = {"url": url, "port": port, "authenticated": True, "database": database}
+        pid = start_daemon(command, state_file, log, **facts)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if read_state(state_file)[1] is None:
                 raise DeployflowError(f"the local Prefect server exited at start; see {log}")
             if api_answers(url):
-                return ServerInfo(url, pid, True, str(home), str(log), auth=auth)
+                return ServerInfo(url, pid, True, str(home), str(log), auth=auth, database=database)
             time.sleep(0.25)
         raise DeployflowError(
             f"the local Prefect server did not answer in {timeout:.0f}s; see {log}"
@@ -169,39 +193,38 @@ def start_server(timeout: float = 90.0, say: Callable[[str], None] = lambda _m: 
 
 
 def stop_server() -> ServerInfo:
-    stop_daemon(_paths()[1])
+    home, state_file, _log = _paths()
+    stop_daemon(state_file)
+    stop_cluster(home)  # its private PostgreSQL, when it ran on one
     return server_status()
 
 
 def _check_remote(url: str) -> None:
     """One clear line when the configured API does not answer or refuses our credentials."""
-    import base64
+    from deployflow.backends.prefect_rest import PrefectRest
 
-    import httpx
-
-    headers = {}
-    auth = os.environ.get(API_AUTH)
-    if auth:
-        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    rest = PrefectRest(url, timeout=5)
     try:
-        status = httpx.get(f"{url}/health", headers=headers, timeout=5).status_code
-    except httpx.HTTPError:
+        status = rest.health()
+    finally:
+        rest.close()
+    if status is None:
         raise DeployflowError(
             f"the Prefect API at {url} does not answer; start it or fix PREFECT_API_URL"
-        ) from None
+        )
     if status == 401:
         raise DeployflowError(
             f"the Prefect API at {url} refused our credentials (401); set PREFECT_API_AUTH_STRING"
         )
 
 
-def ensure_api(say: Callable[[str], None] = lambda _m: None) -> str:
+def ensure_api(say: Callable[[str], None] = lambda _m: None, database: str | None = None) -> str:
     """Point this process at a Prefect API: PREFECT_API_URL if set (checked), else the local
-    server."""
+    server (on `database` when given)."""
     if os.environ.get("PREFECT_API_URL"):
         _check_remote(os.environ["PREFECT_API_URL"])
         return os.environ["PREFECT_API_URL"]
-    info = start_server(say=say)
+    info = start_server(say=say, database=database)
     os.environ["PREFECT_API_URL"] = info.url
     if info.auth:
         os.environ[API_AUTH] = info.auth

@@ -22,6 +22,7 @@ __all__ = [
     "start_worker",
     "stop_worker",
     "wake_worker",
+    "worker_api",
     "worker_command",
     "worker_status",
 ]
@@ -79,15 +80,22 @@ def worker_status(pool: str) -> WorkerInfo:
 def start_worker(
     pool: str, api_url: str, user: str | None = None, home: dict[str, str] | None = None
 ) -> WorkerInfo:
-    """Start the pool's worker in the background unless it runs; a stale pidfile is replaced."""
-    current = worker_status(pool)
-    if current.running:
-        return current
+    """Start the pool's worker in the background unless it runs (on this API: one left polling
+    a server that was restarted on another port is replaced); a stale pidfile is replaced."""
     state_file, log = _paths(pool)
-    stop_daemon(state_file)
+    state, pid = read_state(state_file)
+    if pid is not None and state.get("url") == api_url:
+        return WorkerInfo(pool, pid, str(log))
+    stop_daemon(state_file, grace=30)
     command = worker_command(pool, api_url, user, home)
     pid = start_daemon(command, state_file, log, pool=pool, url=api_url, user=user)
     return WorkerInfo(pool, pid, str(log))
+
+
+def worker_api(pool: str) -> str | None:
+    """The API URL the pool's running worker polls (None: none runs)."""
+    state, pid = read_state(_paths(pool)[0])
+    return state.get("url") if pid is not None else None
 
 
 def wake_worker(pool: str) -> None:

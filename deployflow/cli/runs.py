@@ -91,7 +91,7 @@ def logs(
     """The run's log lines in order; with -f, follow until it ends (exit 1 if it failed)."""
     import os
 
-    from deployflow.deployments.rest import PrefectRest
+    from deployflow.backends.prefect_rest import PrefectRest
     from deployflow.deployments.runlogs import RunLogs
     from deployflow.deployments.runs import run_status
 

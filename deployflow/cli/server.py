@@ -37,6 +37,7 @@ def _show(info: ServerInfo, workers: list[WorkerInfo], polls: dict[str, str] | N
         state = "running" if info.running else "stopped"
         typer.echo(
             f"{state}  {info.url or '-'}  pid {info.pid or '-'}  home {info.home}  log {info.log}"
+            f"  database {info.database}"
         )
         if info.url:
             login = f"  (log in with the contents of {info.auth_file})" if info.auth else ""
@@ -62,9 +63,21 @@ def _local(stack: str | None, root: str | None) -> tuple[StackContext | None, li
     return ctx, local_targets(ctx)
 
 
+Database = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="sqlite | postgresql: the local server's database (default: what it last ran on; "
+        "postgresql at first for a stack with 3 or more local targets, where SQLite stalls).",
+    ),
+]
+MANY_TARGETS = 3
+
+
 @app.command("start")
-def start(stack: MaybeStack = None, root: RootOpt = None) -> None:
-    """Start the local server (reused if up) and a worker per local target's work pool."""
+def start(stack: MaybeStack = None, root: RootOpt = None, database: Database = None) -> None:
+    """Start the local server (reused if up), apply the stack's deployments when stale and
+    start a worker per local target's work pool."""
     from deployflow.backends.prefect_server import server_status
     from deployflow.cli.prefect_api import api
     from deployflow.deployments.apply import ensure_pools
@@ -72,9 +85,17 @@ def start(stack: MaybeStack = None, root: RootOpt = None) -> None:
     from deployflow.deployments.localworkers import start_local_worker
     from deployflow.deployments.specs import pool_of
 
+    if database not in (None, "sqlite", "postgresql"):
+        from deployflow.errors import UsageError
+
+        raise UsageError(f"--database {database!r}: sqlite or postgresql")
     ctx, targets = _local(stack, root)
-    remote = server_status().external  # asked before api(), which points us at the local one
-    url = api()
+    before = server_status()  # asked before api(), which points us at the local one
+    remote = before.external
+    if database is None and not before.running and len(targets) >= MANY_TARGETS:
+        database = "postgresql"
+        typer.echo(f"{len(targets)} local targets: the local server runs on PostgreSQL", err=True)
+    url = api(database)
     info = server_status(local=not remote)
     if ctx is None:
         _show(info, [])

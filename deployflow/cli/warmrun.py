@@ -36,10 +36,10 @@ def _report(ctx: StackContext, run_id: str) -> dict[str, Any] | None:
 
 def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool) -> bool:
     """True when the run went through the warm worker (and succeeded: else DeployFailed)."""
+    from deployflow.backends.prefect_rest import FINAL, ApiUnreachable, PrefectRest
     from deployflow.backends.prefect_server import API_AUTH, server_status
-    from deployflow.backends.workers import wake_worker, worker_status
+    from deployflow.backends.workers import wake_worker, worker_api, worker_status
     from deployflow.deployments.ensure import ensure_deployments
-    from deployflow.deployments.rest import FINAL, ApiUnreachable, PrefectRest
     from deployflow.deployments.runlogs import RunLogs
     from deployflow.deployments.specs import deployment_spec, local_targets
     from deployflow.errors import DeployFailed
@@ -52,7 +52,7 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     server = server_status()
     if not server.running:
         return False  # the local server starts for this run; its worker after it (warm_later)
-    if worker_status(spec.pool).pid is None:
+    if worker_api(spec.pool) != server.url:  # none, or one polling a server gone since
         if server.external:  # deployflow starts workers for its own server only
             typer.echo(
                 f"running here, not on a warm worker: none for pool {spec.pool} on this host "
@@ -112,16 +112,17 @@ def warm_later(ctx: StackContext) -> None:
     workers started (deployments applied first), so the next runs go through them. Saying so,
     or why not, in one line."""
     from deployflow.backends.prefect_server import server_status
-    from deployflow.backends.workers import worker_status
+    from deployflow.backends.workers import worker_api
     from deployflow.deployments.ensure import ensure_deployments
     from deployflow.deployments.localworkers import start_local_worker
     from deployflow.deployments.specs import local_targets, pool_of
     from deployflow.errors import DeployflowError
 
-    server = server_status()
-    if os.environ.get("DEPLOYFLOW_WARM") == "0" or server.external or not server.running:
+    server = server_status(local=True)  # this process points at it by now, if it is ours
+    ours = os.environ.get("PREFECT_API_URL") in (None, server.url)
+    if os.environ.get("DEPLOYFLOW_WARM") == "0" or not ours or not server.running:
         return
-    down = [t for t in local_targets(ctx) if worker_status(pool_of(ctx, t)).pid is None]
+    down = [t for t in local_targets(ctx) if worker_api(pool_of(ctx, t)) != server.url]
     for target in down:
         try:
             ensure_deployments(ctx, server.url)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from deployflow.backends.prefect_rest import PrefectRest
 from deployflow.core.context import StackContext
-from deployflow.deployments.rest import PrefectRest
 from deployflow.deployments.specs import deployment_specs
 
 __all__ = ["ensure_deployments"]

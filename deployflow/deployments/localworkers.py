@@ -8,7 +8,13 @@ from pathlib import Path
 
 from deployflow.backends.executor import Command, run
 from deployflow.backends.identity import Identity, prepare_worker_home, worker_identity
-from deployflow.backends.workers import WorkerInfo, start_worker, worker_command, worker_status
+from deployflow.backends.workers import (
+    WorkerInfo,
+    start_worker,
+    worker_api,
+    worker_command,
+    worker_status,
+)
 from deployflow.core.context import StackContext
 from deployflow.deployments.specs import pool_of
 from deployflow.errors import CommandError, DeployflowError
@@ -43,11 +49,10 @@ def _check_reach(who: Identity, ctx: StackContext) -> None:
 
 
 def start_local_worker(ctx: StackContext, target: str, api_url: str) -> WorkerInfo:
-    """Start the target's worker unless it runs, as the target's user."""
+    """Start the target's worker unless it runs on this API, as the target's user."""
     pool = pool_of(ctx, target)
-    current = worker_status(pool)
-    if current.running:
-        return current
+    if worker_status(pool).running and worker_api(pool) == api_url:
+        return worker_status(pool)
     user, home = _as(ctx, target, pool)
     return start_worker(pool, api_url, user, home)
 

@@ -3,8 +3,8 @@ running gets its recorded outcome; a run the API already shows as final is left 
 
 from __future__ import annotations
 
+from deployflow.backends.prefect_rest import FINAL, ApiUnreachable, PrefectRest
 from deployflow.backends.runmarks import drop_mark, pending_marks
-from deployflow.deployments.rest import FINAL, ApiUnreachable, PrefectRest
 from deployflow.errors import DeployflowError
 
 __all__ = ["flush_marks"]

@@ -8,8 +8,9 @@ start it. Only pools served from this host are checked."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
+
+from deployflow.backends.services.process_table import cmdline_of, environ_of
 
 __all__ = ["crash_orphans", "is_run_process", "orphan_ids", "workers_since"]
 
@@ -22,14 +23,9 @@ def is_run_process(pid: int, run_id: str) -> bool:
     belongs to some other process, whose environment does not name the run.) A run forked by
     the warm worker's zygote sets its environment after the fork, which /proc does not show:
     it keeps the zygote's command line and leads its own session (the zygote does not)."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    if f"PREFECT__FLOW_RUN_ID={run_id}".encode() in environ.split(b"\0"):
+    if environ_of(pid).get("PREFECT__FLOW_RUN_ID") == run_id:
         return True
-    return b"deployflow.warm.zygote" in cmdline.split(b"\0") and _leads_session(pid)
+    return "deployflow.warm.zygote" in cmdline_of(pid) and _leads_session(pid)
 
 
 def _leads_session(pid: int) -> bool:

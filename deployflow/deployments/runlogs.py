@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from deployflow.deployments.rest import FINAL, PrefectRest
+from deployflow.backends.prefect_rest import FINAL, PrefectRest
 
 __all__ = ["DRAIN_SECONDS", "RunLogs", "log_line"]
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from deployflow.deployments.rest import FINAL
+from deployflow.backends.prefect_rest import FINAL
 from deployflow.errors import DeployflowError
 
 __all__ = ["STATUSES", "cancel_run", "list_runs", "run_status", "start_run"]
@@ -24,8 +24,8 @@ def _run_id(run: str) -> UUID:
 def start_run(deployment: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """Create a run of `deployment` ("flow/name") for its worker to pick up, and wake that
     worker when it runs here; returns at once. Over REST: no Prefect import."""
+    from deployflow.backends.prefect_rest import PrefectRest
     from deployflow.backends.workers import wake_worker
-    from deployflow.deployments.rest import PrefectRest
 
     rest = PrefectRest(os.environ["PREFECT_API_URL"])
     try:

@@ -204,10 +204,11 @@ import http.server, pathlib, sys
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
         body = pathlib.Path("built-by" if pathlib.Path("built-by").exists() else "VERSION")
-        self.wfile.write(body.read_text().encode())
+        text = body.read_text().strip()
+        self.send_response(500 if text == "broken" else 200)
+        self.end_headers()
+        self.wfile.write(text.encode())
 
     def log_message(self, *args):
         pass
@@ -239,7 +240,8 @@ verify: {{deadline: 5, interval: 0.2}}
 
 def write_tiny_stack(base: Path, project: str, app: str, target: str = "") -> int:
     """A one-app stack in `base` (an HTTP service answering its VERSION file, or what its
-    build wrote to built-by) on a free port, which it returns; `app` adds the app's keys."""
+    build wrote to built-by; 500 for "broken") on a free port, which it returns; `app` adds
+    the app's keys."""
     from tests.conftest import free_port
 
     (base / "app").mkdir(parents=True, exist_ok=True)

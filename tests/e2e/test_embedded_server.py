@@ -171,3 +171,38 @@ def _until(check, timeout: float = 120):
         assert time.monotonic() < ends, "timed out"
         time.sleep(0.05)
     return found
+
+
+def test_the_local_server_on_its_private_postgresql(tmp_path: Path) -> None:
+    """`server start --database postgresql`: deployflow initialises and starts a PostgreSQL of
+    its own (password auth: a local user without the password is refused), Prefect runs on it,
+    the choice is remembered, and `server stop` stops both."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["DEPLOYFLOW_HOME"] = str(tmp_path / "home")
+    try:
+        started = _cli(env, "server", "start", "--database", "postgresql")
+        assert started.startswith("running") and started.splitlines()[0].endswith("postgresql")
+        state = json.loads((tmp_path / "home" / "prefect" / "postgres.json").read_text())
+        assert (tmp_path / "home" / "prefect" / "postgres.json").stat().st_mode & 0o777 == 0o600
+        psql = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))[-1]
+        argv = [str(psql), "-h", "127.0.0.1", "-p", str(state["port"]), "-U", "prefect"]
+        probe = {**env, "PGPASSWORD": "wrong", "PGCONNECT_TIMEOUT": "5"}
+        refused = subprocess.run([*argv, "-c", "select 1"], env=probe, capture_output=True)
+        assert refused.returncode != 0 and b"password authentication failed" in refused.stderr
+        user, password = (tmp_path / "home" / "prefect" / "auth").read_text().strip().split(":", 1)
+        flows = httpx.post(f"{started.split()[1]}/flows/filter", json={}, auth=(user, password))
+        assert flows.status_code == 200  # Prefect works on it
+        _cli(env, "server", "stop")
+        again = _cli(env, "server", "start")  # remembered
+        assert again.splitlines()[0].endswith("database postgresql")
+    finally:
+        _cli(env, "server", "stop")
+    assert not _postgres_running(state["port"])
+
+
+def _postgres_running(port: int) -> bool:
+    return any(
+        "postgres" in " ".join(p.info["cmdline"] or [])
+        and f"-p {port}" in " ".join(p.info["cmdline"] or [])
+        for p in psutil.process_iter(["cmdline"])
+    )

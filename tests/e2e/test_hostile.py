@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -17,9 +18,7 @@ def test_hostile_inputs(stack: Stack, tmp_path) -> None:
 
     # report (and notify) failures are warnings: the deploy's outcome is decided by its stages
     reports = stack.root / ".deployflow" / "reports"
-    for path in reports.iterdir():
-        path.unlink()
-    reports.rmdir()
+    shutil.rmtree(reports)
     reports.write_text("not a directory")
     stack.set_version("backend", "9.9.9")
     summary = json.loads(stack.cli("run", "full", "--json").stdout)

@@ -20,46 +20,9 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.conftest import Stack, stop_everything
+from tests.e2e.conftest import Stack, stop_everything, write_tiny_stack
 
 SLEEP = "import os, time; time.sleep(float(open('SLEEP').read()) if os.path.exists('SLEEP') else 0)"
-
-SERVER = """\
-import http.server, pathlib, sys
-port = int(sys.argv[1])
-version = pathlib.Path("VERSION").read_text().strip()
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(500 if version == "broken" else 200)
-        self.end_headers()
-        self.wfile.write(version.encode())
-
-    def log_message(self, *args):
-        pass
-
-http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
-"""
-
-STACK = """\
-project: {project}
-vars: {{PORT: "{port}"}}
-paths: {{root: ./root}}
-apps:
-  web:
-    source: app
-    steps: [["{{{{ sys.python }}}}", "-c", "{sleep}"]]
-    services: [web]
-    health:
-      - http: "http://127.0.0.1:{{{{ PORT }}}}/"
-services:
-  web:
-    command: "{{{{ sys.python }}}} server.py {{{{ PORT }}}}"
-    port: "{{{{ PORT }}}}"
-    stop_grace: 3
-verify: {{deadline: 3, interval: 0.2}}
-"""
 
 
 class Warm(Stack):
@@ -104,11 +67,10 @@ def _until(check, timeout: float = 120) -> None:
 @pytest.fixture
 def warm(tmp_path: Path, prefect_api: str) -> Iterator[Warm]:
     base = tmp_path / "warm"
-    (base / "app").mkdir(parents=True)
-    (base / "app" / "server.py").write_text(SERVER)
     project = re.sub(r"[^a-z0-9]", "", f"warm{tmp_path.name[-8:].lower()}")
-    port = free_port()
-    (base / "deployflow.yaml").write_text(STACK.format(project=project, port=port, sleep=SLEEP))
+    port = write_tiny_stack(
+        base, project, '    steps: [["{{ sys.python }}", "-c", "' + SLEEP + '"]]'
+    )
     env = {**os.environ, "PREFECT_API_URL": prefect_api, "NO_COLOR": "1"}
     env["DEPLOYFLOW_HOME"] = str(tmp_path / "home")
     env.pop("DEPLOYFLOW_ROOT", None)

@@ -78,8 +78,8 @@ def test_github_webhooks(stack: Stack, prefect_api: str) -> None:
             body = {"limit": 200, "sort": "EXPECTED_START_TIME_DESC"}
             return httpx.post(f"{prefect_api}/flow_runs/filter", json=body).json()
 
-        def new() -> set[str]:
-            return {r["id"] for r in runs()} - known
+        def new() -> set[str]:  # the schedules' own runs (re-made when applied) aside
+            return {r["id"] for r in runs() if not r.get("auto_scheduled")} - known
 
         known = {r["id"] for r in runs()}
         assert _post(url, b'{"zen": "hi"}', event="ping").status_code == 200

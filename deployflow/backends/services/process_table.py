@@ -1,5 +1,6 @@
-"""The kernel's process table (/proc): start times that guard against pid reuse, and the
-members of a process group."""
+"""The process table, through psutil: start times that guard against pid reuse (the kernel's
+own field, as recorded in pidfiles), the members of a process group, a process's descendants,
+environment and command line."""
 
 from __future__ import annotations
 
@@ -7,7 +8,21 @@ import contextlib
 import os
 from pathlib import Path
 
-__all__ = ["SERVICE_MARK", "descendants", "group_members", "is_service", "proc_start_time", "reap"]
+import psutil
+
+__all__ = [
+    "SERVICE_MARK",
+    "cmdline_of",
+    "descendants",
+    "environ_of",
+    "group_members",
+    "is_service",
+    "proc_start_time",
+    "reap",
+]
+
+GONE = (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess)
+DEAD = (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
 
 SERVICE_MARK = "DEPLOYFLOW_SERVICE"  # in the environment of every service the process backend runs
 
@@ -29,15 +44,17 @@ def proc_start_time(pid: int) -> str | None:
     return fields[19]
 
 
+def _live() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["ppid", "status"]) if p.info["status"] not in DEAD]
+
+
 def group_members(pgid: int) -> list[int]:
     """Live processes whose process group is `pgid`."""
     members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat_fields(int(entry.name))
-        if fields and fields[0] not in ("Z", "X") and fields[2] == str(pgid):
-            members.append(int(entry.name))
+    for proc in _live():
+        with contextlib.suppress(OSError):
+            if os.getpgid(proc.pid) == pgid:
+                members.append(proc.pid)
     return members
 
 
@@ -49,11 +66,8 @@ def reap(pid: int) -> None:
 def descendants(pid: int) -> list[int]:
     """Every live process below `pid` (children, grandchildren, ...), whatever their group."""
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields and fields[0] not in ("Z", "X"):
-                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    for proc in _live():
+        children.setdefault(proc.info["ppid"], []).append(proc.pid)
     found, pending = [], [pid]
     while pending:
         for child in children.get(pending.pop(), []):
@@ -62,10 +76,21 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def environ_of(pid: int) -> dict[str, str]:
+    """The environment `pid` started with ({} when gone or not ours to read)."""
+    try:
+        return psutil.Process(pid).environ()
+    except GONE:
+        return {}
+
+
+def cmdline_of(pid: int) -> list[str]:
+    try:
+        return psutil.Process(pid).cmdline()
+    except GONE:
+        return []
+
+
 def is_service(pid: int) -> bool:
     """Was `pid` started as a service by the process backend (its environment marked)?"""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return False
-    return any(v.startswith(f"{SERVICE_MARK}=".encode()) for v in environ.split(b"\0"))
+    return SERVICE_MARK in environ_of(pid)

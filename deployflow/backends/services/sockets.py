@@ -1,13 +1,15 @@
-"""Which processes listen on a TCP port, read from /proc (Linux): lets a service's new process
-be known to listen before its old one is stopped."""
+"""Which processes listen on a TCP port: the kernel's listen tables (/proc/net/tcp, no process
+walk) for "is anything listening", psutil for "does this group": lets a service's new process be
+known to listen before its old one is stopped."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 
-from deployflow.backends.services.process_table import group_members
+import psutil
+
+from deployflow.backends.services.process_table import GONE, group_members
 
 __all__ = ["ephemeral_range", "group_listens", "listening"]
 
@@ -43,14 +45,11 @@ def listening(port: int) -> bool:
 
 def group_listens(pgid: int, port: int) -> bool:
     """True when a process of group `pgid` holds a listening socket on `port`."""
-    inodes = _listening_inodes(port)
-    if not inodes:
+    if not _listening_inodes(port):
         return False
     for pid in group_members(pgid):
-        with contextlib.suppress(FileNotFoundError, PermissionError, ProcessLookupError):
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                with contextlib.suppress(OSError):
-                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
-                    if link.startswith("socket:[") and link[8:-1] in inodes:
-                        return True
+        with contextlib.suppress(*GONE):
+            for conn in psutil.Process(pid).net_connections(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+                    return True
     return False

@@ -1,6 +1,7 @@
-"""The few Prefect REST calls a CLI needs to start, follow and cancel a deployment's run, over
-the standard library's http.client: no Prefect import (1.5-4.7 s a process on the 2-core host),
-and not httpx either (~85 ms of imports, which a foreground warm run pays before it starts)."""
+"""deployflow's one small Prefect HTTP client: the auth header, retries and the health check,
+and the few REST calls the CLI needs to start, follow and cancel a deployment's run, over the
+standard library's http.client: no Prefect import (1.5-4.7 s a process on the 2-core host), and
+not httpx either (~85 ms of imports, which a foreground warm run pays before it starts)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class ApiUnreachable(DeployflowError):
 
 
 class PrefectRest:
-    def __init__(self, url: str, auth: str | None = None) -> None:
+    def __init__(self, url: str, auth: str | None = None, timeout: float = TIMEOUT) -> None:
         self.url = url.rstrip("/")
         parts = urlsplit(self.url)
         self._path = parts.path
@@ -39,7 +40,14 @@ class PrefectRest:
         kind = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
-        self._http = kind(parts.hostname or "127.0.0.1", parts.port, timeout=TIMEOUT)
+        self._http = kind(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+
+    def health(self) -> int | None:
+        """/health's HTTP status, asked once (None: nothing answers)."""
+        try:
+            return self._send("GET", "/health", None)[0]
+        except (OSError, http.client.HTTPException):
+            return None
 
     def _send(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
         """One request on the kept-alive connection (reopened after an error)."""
