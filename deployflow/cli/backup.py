@@ -50,6 +50,8 @@ def create(
         description=description,
         project=ctx.stack.project,
     )
+    for warning in row.get("warnings") or []:
+        typer.echo(f"warning: {warning}", err=True)
     if as_json:
         echo_json(row)
         return
@@ -123,7 +125,14 @@ def verify(
     if as_json:
         echo_json(row)
         return
-    test = " and restore test" if restore_test else ""
+    test = ""
+    if restore_test:
+        tested = row.get("restore_tested") or []
+        test = (
+            f"; restore test of {', '.join(tested)}: same tables, rows and checksums"
+            if tested
+            else "; nothing to restore-test (no database dump in it)"
+        )
     typer.echo(f"backup {backup_id}: ok (checksums, archives{test})")
 
 

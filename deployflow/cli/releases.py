@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -91,24 +90,14 @@ def rollback(
             f"would roll back {current} -> {target}: its own configs, services and checks; {data}"
         )
         return
-    from deployflow.cli.flows import print_summary, run_flow
-    from deployflow.cli.warmrun import run_warm
+    from deployflow.cli.flows import print_summary
+    from deployflow.cli.frontdoor import run_operation
     from deployflow.errors import DeployFailed
 
+    # the resolved release, on every path (warm or here), never the raw --to
     params = {"to": target, "with_database": with_database, "force": force}
-    if run_warm(ctx, "rollback", params, as_json):  # this host's worker runs it, warm
-        return
-
-    def work() -> dict:
-        return run_flow("rollback", stack=stack, root=root, project=ctx.stack.project, **params)
-
     try:
-        if plain or as_json or not sys.stdout.isatty():
-            summary = work()
-        else:
-            from deployflow.cli.deployview import watched
-
-            summary = watched(work)
+        summary = run_operation(ctx, "rollback", params, plain=plain or as_json)
     except DeployFailed as exc:
         print_summary(exc.summary, as_json)
         raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -110,36 +109,21 @@ def _deploy(
     plain: bool,
     **options: bool,
 ) -> None:
-    from deployflow.cli.flows import print_summary, run_flow
+    from deployflow.cli.flows import print_summary
+    from deployflow.cli.frontdoor import run_operation
     from deployflow.errors import DeployFailed
     from deployflow.ops.deploy import select_apps
 
     ctx = load(stack, root)
     select_apps(ctx, apps)  # bad input fails here, before Prefect starts
-    from deployflow.cli.warmrun import run_warm, warm_later
-
-    if run_warm(ctx, "deploy-app" if apps else "deploy", {"apps": apps, **options}, as_json):
-        return
-
-    def work() -> dict:
-        return run_flow(
-            "deploy", stack=stack, root=root, apps=apps, project=ctx.stack.project, **options
-        )
-
+    kind = "deploy-app" if apps else "deploy"
     try:
-        if plain or as_json or not sys.stdout.isatty():
-            summary = work()
-        else:
-            from deployflow.cli.deployview import watched
-
-            summary = watched(work)
+        summary = run_operation(ctx, kind, {"apps": apps, **options}, plain=plain or as_json)
     except DeployFailed as exc:
         if exc.summary:
             print_summary(exc.summary, as_json)
-        warm_later(ctx)
         raise
     print_summary(summary, as_json)
-    warm_later(ctx)
 
 
 @app.command("full")

@@ -34,8 +34,9 @@ def _report(ctx: StackContext, run_id: str) -> dict[str, Any] | None:
     return summary
 
 
-def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool) -> bool:
-    """True when the run went through the warm worker (and succeeded: else DeployFailed)."""
+def run_warm(ctx: StackContext, kind: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The summary of the run when it went through the warm worker (DeployFailed carrying it
+    when it failed); None when it cannot go warm (the caller runs it here)."""
     from deployflow.backends.prefect_rest import FINAL, ApiUnreachable, PrefectRest
     from deployflow.backends.prefect_server import API_AUTH, server_status
     from deployflow.backends.workers import wake_worker, worker_api, worker_status
@@ -45,13 +46,13 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     from deployflow.errors import DeployFailed
 
     if os.environ.get("DEPLOYFLOW_WARM") == "0":
-        return False
+        return None
     spec = deployment_spec(ctx, kind, None)
     if spec.target not in local_targets(ctx):
-        return False
+        return None
     server = server_status()
     if not server.running:
-        return False  # the local server starts for this run; its worker after it (warm_later)
+        return None  # the local server starts for this run; its worker after it (warm_later)
     if worker_api(spec.pool) != server.url:  # none, or one polling a server gone since
         if server.external:  # deployflow starts workers for its own server only
             typer.echo(
@@ -59,7 +60,7 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
                 "(`deployflow server start --stack ...` starts one)",
                 err=True,
             )
-        return False
+        return None
     os.environ.setdefault("PREFECT_API_URL", server.url)
     if server.auth:
         os.environ.setdefault(API_AUTH, server.auth)
@@ -67,7 +68,7 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
     rest = PrefectRest(server.url, server.auth)
     deployment = rest.deployment(spec.full_name)
     if deployment is None:
-        return False
+        return None
     params = spec.run_parameters(params)
     # failpoints set for this command apply to its run, wherever it runs
     env = {k: v for k in FORWARDED if (v := os.environ.get(k))}
@@ -97,14 +98,10 @@ def run_warm(ctx: StackContext, kind: str, params: dict[str, Any], as_json: bool
         rest.close()
     state = follower.state.get("type")
     summary = _report(ctx, run["id"])
-    if summary is not None:
-        from deployflow.cli.flows import print_summary
-
-        print_summary(summary, as_json)
     if state != "COMPLETED":
         why = (summary or {}).get("error") or follower.state.get("message") or state
         raise DeployFailed(f"run {run['name']} ended {state}: {why}", summary)
-    return True
+    return summary or {"result": "success", "run": run["id"], "report": None}
 
 
 def warm_later(ctx: StackContext) -> None:

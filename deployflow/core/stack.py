@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from deployflow.core.stackbase import _Model
+from deployflow.core.webhookconf import WebhookRoute, Webhooks
 
 __all__ = [
     "App",
@@ -32,10 +35,6 @@ __all__ = [
 NAME = r"^[a-z0-9][a-z0-9_-]*$"
 Recipe = Literal["laravel", "nuxt", "flutter", "node", "python", "go", "static"]
 BackendName = Literal["process", "systemd", "supervisor", "nssm", "docker"]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SecretRef(_Model):
@@ -278,24 +277,6 @@ class Schedules(_Model):
     health_watch: ScheduleText | None = None
     cleanup: ScheduleText | None = None
     backup: ScheduleText | None = None
-
-
-WebhookSource = Literal["github", "gitlab", "generic"]
-
-
-class WebhookRoute(_Model):
-    """A push to `repository` on a branch matching `branch` (a glob) starts `run` on `target`."""
-
-    repository: str
-    branch: str = "main"
-    run: Literal["deploy", "deploy-app", "rollback"] = "deploy"
-    target: str | None = None
-    apps: list[str] = []
-
-
-class Webhooks(_Model):
-    secrets: dict[WebhookSource, Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = {}
-    routes: list[WebhookRoute] = []
 
 
 class Thresholds(_Model):

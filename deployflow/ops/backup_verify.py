@@ -79,8 +79,13 @@ def recorded_databases(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _restore_test(ctx: StackContext, meta: dict[str, Any], path: Path, log: Log) -> None:
-    for name, recorded in recorded_databases(meta).items():
+def _restore_test(ctx: StackContext, meta: dict[str, Any], path: Path, log: Log) -> list[str]:
+    """Each recorded database restored into a scratch one and compared: their names."""
+    found = recorded_databases(meta)
+    if not found:
+        log(f"backup {path.name}: nothing to restore-test (it holds no database dump)")
+        return []
+    for name, recorded in found.items():
         if recorded["tables"] is None:
             raise BackupError(f"backup {path.name}: it recorded no table checksums to test against")
         if name not in ctx.stack.databases:
@@ -102,6 +107,7 @@ def _restore_test(ctx: StackContext, meta: dict[str, Any], path: Path, log: Log)
             f"backup {path.name}: database {name} restored into a scratch database; "
             f"{len(recorded['tables'])} tables match their row counts and checksums"
         )
+    return list(found)
 
 
 def verify_backup(
@@ -113,7 +119,7 @@ def verify_backup(
     try:
         meta = check_integrity(path, log, backup_key(ctx))
         if restore_test:
-            _restore_test(ctx, meta, path, log)
+            result["restore_tested"] = _restore_test(ctx, meta, path, log)
     except BackupError as exc:
         result.update(ok=False, problem=str(exc))
         atomic_write(path / VERIFIED, json.dumps(result) + "\n", mode=0o600)

@@ -84,6 +84,7 @@ def read_backup(ctx: StackContext, backup_id: str) -> dict[str, Any]:
         "size": meta.get("size", 0),
         "include": meta.get("include", []),
         "databases": sorted(meta.get("databases") or []),
+        "warnings": meta.get("warnings") or [],
         "verified": verified.get("at"),
         "verified_ok": verified.get("ok"),
         "path": str(path),

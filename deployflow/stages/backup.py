@@ -150,6 +150,11 @@ def create_backup(
         include.discard("database")
     if options.files is not None:
         include = include | {"files"} if options.files else include - {"files"}
+    warnings = []
+    if "database" in include and not ctx.stack.databases:
+        include.discard("database")  # what the backup holds, honestly
+        warnings.append("backup.include names database, but the stack declares none: no dump")
+        log(f"backup {backup_id}: warning: {warnings[-1]}")
     final = lay.backup(backup_id)
     if final.exists():
         raise BackupError(f"backup {backup_id} already exists; pick another id")
@@ -197,6 +202,7 @@ def create_backup(
             "files": len(files),
             "size": sum(p.stat().st_size for p in files),
             "encrypted": bool(ctx.stack.backup.encrypt),
+            "warnings": warnings,
         }
         atomic_write(tmp / "metadata.json", json.dumps(metadata, indent=2) + "\n", mode=0o600)
         sign_backup(tmp)

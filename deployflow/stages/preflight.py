@@ -139,6 +139,14 @@ def _socket_probe(path: str) -> ProbeResult:
     return ProbeResult(f"socket {path}", ok, "present" if ok else "missing", 0.0)
 
 
+def _backup_checks(ctx: StackContext) -> list[Check]:
+    """A backup that names `database` with no database declared would dump nothing."""
+    if "database" in ctx.stack.backup.include and not ctx.stack.databases:
+        why = "backup.include names database, but the stack declares none: no dump is made"
+        return [Check("backups", False, False, why)]
+    return []
+
+
 def run_preflight(ctx: StackContext, apps: list[str], log: Log) -> list[Check]:
     """Start infrastructure services, then run every check; nothing here changes a release."""
     checks: list[Check] = []
@@ -151,6 +159,7 @@ def run_preflight(ctx: StackContext, apps: list[str], log: Log) -> list[Check]:
     checks.extend(_tool_checks(ctx, apps))
     checks.extend(_port_checks(ctx))
     checks.extend(_database_checks(ctx))
+    checks.extend(_backup_checks(ctx))
     for check in checks:
         mark = "ok" if check.ok else ("FAIL" if check.critical else "warn")
         log(f"preflight {mark:4} {check.name}: {check.detail}")

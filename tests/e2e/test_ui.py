@@ -42,6 +42,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Stack, str]]:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_deploy_started_from_the_ui_runs_on_the_worker(served: tuple[Stack, str], tmp_path) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     stack, ui = served
@@ -65,7 +66,13 @@ def test_deploy_started_from_the_ui_runs_on_the_worker(served: tuple[Stack, str]
         page.get_by_text("Quick run").click()  # the typed parameter form
         assert page.get_by_text("skip_backup (Optional)").is_visible()
         page.screenshot(path=str(tmp_path / "run-form.png"))
-        page.get_by_role("dialog").get_by_role("button", name="Run", exact=True).click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("button", name="Run", exact=True).click()
+        try:  # the form closes once the run is created (under load, a click can come early)
+            dialog.wait_for(state="hidden", timeout=15_000)
+        except PlaywrightTimeout:
+            dialog.get_by_role("button", name="Run", exact=True).click()
+            dialog.wait_for(state="hidden", timeout=15_000)
         ends = time.monotonic() + 120
         runs: list[dict] = []
         while time.monotonic() < ends:
