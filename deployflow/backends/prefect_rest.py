@@ -12,6 +12,7 @@ import os
 import time
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 from deployflow.errors import DeployflowError
 
@@ -102,11 +103,17 @@ class PrefectRest:
         return {f"{names_of.get(r['flow_id'], '?')}/{r['name']}": r.get("version") for r in rows}
 
     def create_run(
-        self, deployment_id: str, parameters: dict[str, Any], env: dict[str, str] | None = None
+        self,
+        deployment_id: str,
+        parameters: dict[str, Any],
+        env: dict[str, str] | None = None,
+        key: str | None = None,
     ) -> dict[str, Any]:
         """A scheduled-now run of the deployment, for its pool's worker to pick up; `env` goes
-        into the run's process environment (a job variable)."""
-        body: dict[str, Any] = {"parameters": parameters}
+        into the run's process environment (a job variable). Asked again after a dropped
+        connection, the server returns the run it made the first time (its idempotency key:
+        `key`, else one made for this call), never a second one."""
+        body: dict[str, Any] = {"parameters": parameters, "idempotency_key": key or uuid4().hex}
         if env:
             body["job_variables"] = {"env": env}
         return self._call("POST", f"/deployments/{deployment_id}/create_flow_run", body)
