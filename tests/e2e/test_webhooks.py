@@ -78,9 +78,10 @@ def test_github_webhooks(stack: Stack, prefect_api: str) -> None:
             body = {"limit": 200, "sort": "EXPECTED_START_TIME_DESC"}
             return httpx.post(f"{prefect_api}/flow_runs/filter", json=body).json()
 
-        def new() -> set[str]:  # runs a push started (they carry its commit), none other
-            started = {r["id"] for r in runs() if "revision" in (r.get("parameters") or {})}
-            return started - known
+        def new() -> set[str]:  # runs a push of this test started: they carry its commit
+            sha = "0123456789abcdef"
+            mine = {r["id"] for r in runs() if (r.get("parameters") or {}).get("revision") == sha}
+            return mine - known
 
         known = {r["id"] for r in runs()}
         assert _post(url, b'{"zen": "hi"}', event="ping").status_code == 200
