@@ -45,7 +45,7 @@ def _data_dir(home: Path) -> Path:
     return SYSTEM_BASE / f"postgres-{key}"
 
 
-def _pg(home: Path, tool: str, *args: object, timeout: float = 120) -> Command:
+def _pg(tool: str, *args: object, timeout: float = 120) -> Command:
     return Command.of([_bin(tool), *args], timeout=timeout, user=_runs_as(), cwd=Path("/"))
 
 
@@ -61,7 +61,7 @@ def cluster_url(home: Path) -> str | None:
     state, data = _state(home), _data_dir(home)
     if not state or not (data / "postmaster.pid").exists():
         return None
-    status = run(_pg(home, "pg_ctl", "-D", data, "status"), check=False)
+    status = run(_pg("pg_ctl", "-D", data, "status"), check=False)
     if status.returncode != 0:
         return None
     return f"postgresql+asyncpg://prefect:{state['password']}@127.0.0.1:{state['port']}/prefect"
@@ -85,7 +85,7 @@ def _init(home: Path, data: Path) -> str:
         shutil.chown(pwfile, who)
     try:
         argv = ["-D", data, "-U", "prefect", "--pwfile", pwfile, "-A", "scram-sha-256"]
-        run(_pg(home, "initdb", *argv, "-E", "UTF8"), on_line=lambda _l: None)
+        run(_pg("initdb", *argv, "-E", "UTF8"), on_line=lambda _l: None)
     finally:
         pwfile.unlink(missing_ok=True)
     return password
@@ -109,7 +109,7 @@ def start_cluster(home: Path) -> str:
     options = f"-p {state['port']} -c listen_addresses=127.0.0.1 -k {data}"
     log = data / "server.log"
     try:
-        run(_pg(home, "pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start"))
+        run(_pg("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start"))
         if "1" not in run(_psql(state, _EXISTS), on_line=lambda _l: None).tail:
             run(_psql(state, "CREATE DATABASE prefect"), on_line=lambda _l: None)
     except CommandError as exc:
@@ -134,4 +134,4 @@ def _psql(state: dict, sql: str) -> Command:
 def stop_cluster(home: Path) -> None:
     data = _data_dir(home)
     if (data / "postmaster.pid").exists():
-        run(_pg(home, "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"), check=False)
+        run(_pg("pg_ctl", "-D", data, "-m", "fast", "-w", "stop"), check=False)

@@ -19,17 +19,23 @@ def flush_marks(url: str) -> list[str]:
     try:
         for mark in marks:
             try:
-                state = (rest.run(mark["run"]).get("state") or {}).get("type")
+                state = _state_of(rest, mark["run"])
+                if state is not None and state not in FINAL:
+                    rest.mark(mark["run"], mark["state"], mark["message"])
+                    marked.append(mark["run"])
             except ApiUnreachable:
-                break
-            except DeployflowError:
-                state = "GONE"  # not on this server (a new database): nothing to mark
-            if state not in (*FINAL, "GONE"):
-                rest.mark(mark["run"], mark["state"], mark["message"])
-                marked.append(mark["run"])
+                return marked  # the API went away again: the rest waits for the next time
             drop_mark(mark["run"])
-    except DeployflowError:
-        pass  # the API went away again: the rest waits for the next time
     finally:
         rest.close()
     return marked
+
+
+def _state_of(rest: PrefectRest, run_id: str) -> str | None:
+    """The run's state type; None when this server does not know it (a new database)."""
+    try:
+        return (rest.run(run_id).get("state") or {}).get("type")
+    except ApiUnreachable:
+        raise
+    except DeployflowError:
+        return None
