@@ -19,7 +19,15 @@ from deployflow.backends.sealed import SealedWriter, opened
 from deployflow.core.archivetree import MemberTree
 from deployflow.errors import BackupError
 
-__all__ = ["archived_files", "check_members", "pack", "read_to_end", "unpack", "unsafe_member"]
+__all__ = [
+    "archived_files",
+    "check_members",
+    "pack",
+    "read_sealed",
+    "read_to_end",
+    "unpack",
+    "unsafe_member",
+]
 
 ZSTD = "zstd -1 -T0"  # shared dirs hold uploads (mostly compressed already): speed over ratio
 
@@ -171,4 +179,15 @@ def read_to_end(path: Path, key: bytes | None = None) -> None:
             while handle.read(1 << 20):
                 pass
     except (OSError, EOFError, zlib.error) as exc:
+        raise BackupError(f"{path.name}: unreadable ({exc})") from None
+
+
+def read_sealed(path: Path, key: bytes | None = None) -> None:
+    """A file stored as it came (a `pg_dump -Fc` archive) read to its end, decrypted when
+    sealed: a truncated or tampered seal fails here."""
+    try:
+        with opened(path, key) as raw:
+            while raw.read(1 << 20):
+                pass
+    except OSError as exc:
         raise BackupError(f"{path.name}: unreadable ({exc})") from None

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from deployflow.core.layout import Layout
 from deployflow.core.redact import Redactor
 from deployflow.core.render import render_string
-from deployflow.core.stack import Database, Stack
+from deployflow.core.stack import DEFAULT_PORTS, Database, Stack
 from deployflow.errors import ConfigError
 
 __all__ = ["ResolvedDatabase", "StackContext"]
@@ -29,6 +29,7 @@ class ResolvedDatabase:
     user: str
     password: SecretStr
     admin_socket: str | None
+    admin_url: SecretStr | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class StackContext:
     def database(self, name: str) -> ResolvedDatabase:
         spec: Database = self.stack.databases[name]
         where = f"databases.{name}"
-        port = self.render(str(spec.port), f"{where}.port")
+        port = self.render(str(spec.port or DEFAULT_PORTS[spec.engine]), f"{where}.port")
         return ResolvedDatabase(
             name=name,
             engine=spec.engine,
@@ -103,6 +104,9 @@ class StackContext:
             password=SecretStr(self.render(spec.password, f"{where}.password")),
             admin_socket=self.render(spec.admin_socket, f"{where}.admin_socket")
             if spec.admin_socket
+            else None,
+            admin_url=SecretStr(self.render(spec.admin_url, f"{where}.admin_url"))
+            if spec.admin_url
             else None,
         )
 

@@ -16,8 +16,8 @@ __all__ = ["CheckSpec", "check_from_dict", "check_specs", "check_to_dict"]
 
 @dataclass(frozen=True)
 class CheckSpec:
-    kind: str  # http | ws | tcp | mysql
-    target: str  # URL, host:port, or a database name for mysql
+    kind: str  # http | ws | tcp | mysql | postgres
+    target: str  # URL, host:port, or a database name for mysql and postgres
     status: int = 200
     json_subset: dict[str, str] = field(default_factory=dict)
     contains: str | None = None

@@ -8,9 +8,17 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from deployflow.core.stackbase import _Model
+from deployflow.core.stackdata import (
+    DEFAULT_PORTS,
+    Database,
+    HealthCheck,
+    Migrations,
+    Queue,
+)
 from deployflow.core.webhookconf import WebhookRoute, Webhooks
 
 __all__ = [
+    "DEFAULT_PORTS",
     "App",
     "Backup",
     "BlueGreen",
@@ -75,16 +83,6 @@ class Rollout(_Model):
     start_timeout: Annotated[float, Field(gt=0, le=3600)] = 60.0  # no worker took it: unreachable
 
 
-class Database(_Model):
-    engine: Literal["mariadb", "mysql"] = "mariadb"
-    host: str = "127.0.0.1"
-    port: str | int = 3306
-    name: str
-    user: str
-    password: str
-    admin_socket: str | None = None  # when set, deployflow creates the database and user over it
-
-
 class ConfigTarget(_Model):
     template: str
     dest: str
@@ -96,55 +94,6 @@ class ConfigTarget(_Model):
         if value.startswith("/") or ".." in value.split("/"):
             raise ValueError("must be a relative path inside the app (no '/' prefix, no '..')")
         return value
-
-
-class Migrations(_Model):
-    database: str
-    dir: str = "migrations"
-
-
-class Expect(_Model):
-    status: int = 200
-    json_: Annotated[dict[str, str | int | bool] | None, Field(alias="json")] = None
-    contains: str | None = None
-
-
-class HealthCheck(_Model):
-    http: str | None = None
-    ws: str | None = None
-    tcp: str | None = None
-    mysql: str | None = None
-    expect: Expect = Expect()
-    send: str | None = None
-    reply: str | None = None
-    timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> HealthCheck:
-        kinds = [k for k in ("http", "ws", "tcp", "mysql") if getattr(self, k) is not None]
-        if len(kinds) != 1:
-            raise ValueError("give exactly one of http, ws, tcp, mysql")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in ("http", "ws", "tcp", "mysql") if getattr(self, k) is not None)
-
-    @property
-    def target(self) -> str:
-        return str(getattr(self, self.kind))
-
-
-SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-
-
-class Queue(_Model):
-    """A database-backed job queue (Laravel's `jobs` / `failed_jobs`): `deployflow health`
-    counts its pending and failed rows."""
-
-    database: str
-    pending: Annotated[str, Field(pattern=SQL_NAME)] = "jobs"
-    failed: Annotated[str, Field(pattern=SQL_NAME)] = "failed_jobs"
 
 
 class Hooks(_Model):
@@ -348,8 +297,7 @@ class Stack(_Model):
                     f"apps.{app_name}.queue.database: unknown database {app.queue.database!r}"
                 )
             for i, check in enumerate(app.health):
-                if check.mysql and check.mysql not in self.databases:
-                    raise ValueError(f"apps.{app_name}.health[{i}].mysql: unknown database")
+                self._check_database(f"apps.{app_name}.health[{i}]", check)
         owners: dict[str, str] = {}
         for app_name, app in self.apps.items():
             for svc in app.services:
@@ -358,6 +306,15 @@ class Stack(_Model):
                 owners[svc] = app_name
         self._blue_green(owners)
         return self
+
+    def _check_database(self, where: str, check: HealthCheck) -> None:
+        if check.database is None:
+            return
+        db = self.databases.get(check.database)
+        if db is None:
+            raise ValueError(f"{where}.{check.kind}: unknown database {check.database!r}")
+        if (check.kind == "postgres") != (db.engine == "postgresql"):
+            raise ValueError(f"{where}.{check.kind}: database {check.database} is {db.engine}")
 
     def _blue_green(self, owners: dict[str, str]) -> None:
         routed = set(self.proxy.routes.values()) if self.proxy else set()

@@ -7,13 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deployflow.backends.archive import check_members, read_to_end
-from deployflow.backends.dbrestore import (
-    drop_database,
-    load_into_scratch,
-    scratch_name,
-    table_stats,
-)
+from deployflow.backends.archive import check_members, read_sealed, read_to_end
+from deployflow.backends.engines import dump_file, engine_for
 from deployflow.backends.files import atomic_write
 from deployflow.backends.signing import SIGNATURE, check_signature
 from deployflow.core.backupdiff import parse_checksums, table_problems
@@ -66,6 +61,8 @@ def check_integrity(
             check_members(file, key)
         elif rel.endswith(".gz"):
             read_to_end(file, key)
+        elif rel.endswith(".pgdump"):
+            read_sealed(file, key)
     log(f"backup {path.name}: {len(sums)} files match their checksums and read to the end")
     return meta
 
@@ -91,13 +88,14 @@ def _restore_test(ctx: StackContext, meta: dict[str, Any], path: Path, log: Log)
         if name not in ctx.stack.databases:
             raise BackupError(f"backup {path.name}: database {name} is not in the stack any more")
         db = ctx.database(name)
-        scratch = scratch_name(db, "verify")
-        dump = path / "database" / f"{name}.sql.gz"
-        load_into_scratch(db, dump, scratch, backup_key(ctx), contained=True)
+        engine = engine_for(db)
+        scratch = engine.scratch_name(db, "verify")
+        dump = dump_file(path, name, recorded, db)
+        engine.load_into_scratch(db, dump, scratch, backup_key(ctx), contained=True)
         try:
-            problems = table_problems(recorded["tables"], table_stats(db, scratch))
+            problems = table_problems(recorded["tables"], engine.table_stats(db, scratch))
         finally:
-            drop_database(db, scratch)
+            engine.drop_database(db, scratch)
         if problems:
             raise BackupError(
                 f"backup {path.name}: database {name} restores differently: "

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deployflow.backends.database import count_rows
+from deployflow.backends.engines import engine_for
 from deployflow.backends.history import current_release, load_history
 from deployflow.backends.metrics import host_usage, tree_usage
 from deployflow.backends.services import get_backend
@@ -72,7 +72,8 @@ def _queues(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, An
         q = app.queue
         row: dict[str, Any] = {"app": app_name, "pending": None, "failed": None, "error": None}
         try:
-            counts = count_rows(ctx.database(q.database), [q.pending, q.failed])
+            db = ctx.database(q.database)
+            counts = engine_for(db).count_rows(db, [q.pending, q.failed])
             row["pending"], row["failed"] = counts[q.pending], counts[q.failed]
         except DeployflowError as exc:
             row["error"] = str(exc)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deployflow.backends.dbrestore import schema_fingerprint
+from deployflow.backends.engines import engine_for
 from deployflow.backends.files import atomic_write
 from deployflow.backends.history import load_history
 from deployflow.core.context import StackContext
@@ -23,6 +23,14 @@ def _path(ctx: StackContext, release_id: str) -> Path:
     return ctx.layout.state / "schemas" / f"{release_id}.json"
 
 
+def _fingerprints(ctx: StackContext) -> dict[str, Any]:
+    found = {}
+    for name in ctx.stack.databases:
+        db = ctx.database(name)
+        found[name] = engine_for(db).schema_fingerprint(db)
+    return found
+
+
 def record_release_data(ctx: StackContext, release_id: str) -> None:
     """After migrations: the release's schema and the backup that predates it."""
     if not ctx.stack.databases:
@@ -30,7 +38,7 @@ def record_release_data(ctx: StackContext, release_id: str) -> None:
     backup = ctx.layout.backup(release_id)
     data = {
         "backup": release_id if (backup / "database").is_dir() else None,
-        "schemas": {name: schema_fingerprint(ctx.database(name)) for name in ctx.stack.databases},
+        "schemas": _fingerprints(ctx),
     }
     atomic_write(_path(ctx, release_id), json.dumps(data) + "\n")
 
@@ -62,7 +70,7 @@ def data_for_rollback(
         return backup, f"databases restored from backup {backup} (taken before the next release)"
     if mine is None:
         return None, f"data kept as it is (release {target} recorded no schema to compare)"
-    live = {name: schema_fingerprint(ctx.database(name)) for name in ctx.stack.databases}
+    live = _fingerprints(ctx)
     changed = schema_changes(mine["schemas"], live)
     if changed and not force:
         raise ReleaseError(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from deployflow.backends.archive import archived_files, unpack
-from deployflow.backends.dbrestore import table_stats
+from deployflow.backends.engines import engine_for
 from deployflow.backends.files import atomic_write, fsync_dir
 from deployflow.backends.history import current_release
 from deployflow.backends.lock import deploy_lock
@@ -112,7 +112,8 @@ def restore_plan(ctx: StackContext, backup_id: str, only: str | None) -> list[Ch
             changes += compare("configs", backup, live)
         elif part == "database":
             for name, recorded in recorded_databases(meta).items():
-                live_stats = table_stats(ctx.database(name))
+                db = ctx.database(name)
+                live_stats = engine_for(db).table_stats(db)
                 backup = _named(name, recorded["tables"] or {})
                 changes += compare("database", backup, _named(name, live_stats))
         elif (path / FILES).is_file():

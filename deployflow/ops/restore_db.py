@@ -1,18 +1,13 @@
 """A backup's databases put back: each dump loaded into a scratch database, checked against the
-row counts and checksums recorded at backup time, then swapped in with one RENAME TABLE. Used
-by `backup restore` and by the rollback of a deploy whose migrations ran."""
+row counts and checksums recorded at backup time, then swapped in at once (MariaDB: one RENAME
+TABLE; PostgreSQL: two database renames in one transaction). Used by `backup restore` and by
+the rollback of a deploy whose migrations ran."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from deployflow.backends.dbrestore import (
-    drop_database,
-    load_into_scratch,
-    scratch_name,
-    swap_in,
-    table_stats,
-)
+from deployflow.backends.engines import dump_file, engine_for
 from deployflow.core.backupdiff import table_problems
 from deployflow.core.context import StackContext
 from deployflow.errors import BackupError
@@ -25,12 +20,13 @@ __all__ = ["databases_differ", "restore_databases"]
 
 def databases_differ(ctx: StackContext, path: Path) -> list[str]:
     """The backup's databases whose live tables no longer match what it recorded."""
-    return [
-        name
-        for name, recorded in recorded_databases(metadata(path)).items()
-        if recorded["tables"] is None
-        or table_problems(recorded["tables"], table_stats(ctx.database(name)))
-    ]
+    differ = []
+    for name, recorded in recorded_databases(metadata(path)).items():
+        db = ctx.database(name)
+        live = engine_for(db).table_stats(db)
+        if recorded["tables"] is None or table_problems(recorded["tables"], live):
+            differ.append(name)
+    return differ
 
 
 def prepare_databases(
@@ -46,11 +42,14 @@ def prepare_databases(
     try:
         for name in names:
             db = ctx.database(name)
-            scratch = scratch_name(db, "restore")
-            load_into_scratch(db, path / "database" / f"{name}.sql.gz", scratch, backup_key(ctx))
+            engine = engine_for(db)
+            scratch = engine.scratch_name(db, "restore")
+            dump = dump_file(path, name, recorded_all[name], db)
+            engine.load_into_scratch(db, dump, scratch, backup_key(ctx))
             prepared[name] = scratch
             tables = recorded_all[name]["tables"]
-            problems = [] if tables is None else table_problems(tables, table_stats(db, scratch))
+            stats = None if tables is None else engine.table_stats(db, scratch)
+            problems = [] if stats is None else table_problems(tables, stats)
             if problems:
                 raise BackupError(
                     f"database {name}: the restored copy differs from the backup "
@@ -65,14 +64,16 @@ def prepare_databases(
 
 def drop_scratch(ctx: StackContext, prepared: dict[str, str]) -> None:
     for name, scratch in prepared.items():
-        drop_database(ctx.database(name), scratch)
+        db = ctx.database(name)
+        engine_for(db).drop_database(db, scratch)
 
 
 def swap_databases(ctx: StackContext, prepared: dict[str, str], log: Log) -> list[str]:
-    """Swap each checked scratch copy in (one RENAME TABLE each); the old tables are dropped."""
+    """Swap each checked scratch copy in; the old data is dropped."""
     for name, scratch in prepared.items():
         db = ctx.database(name)
-        drop_database(db, swap_in(db, scratch))
+        engine = engine_for(db)
+        engine.drop_database(db, engine.swap_in(db, scratch))
         log(f"database {name}: restored (swapped in)")
     return list(prepared)
 

@@ -74,7 +74,7 @@ def plan_backup(run: DeployRun) -> list[str]:
     if "configs" in include:
         lines.append(f"copy the configs of release {run.live or 'none'}")
     if "database" in include:
-        lines += [f"dump database {db} (mysqldump | gzip)" for db in run.ctx.stack.databases]
+        lines += [f"dump database {db}" for db in run.ctx.stack.databases]
     return lines
 
 

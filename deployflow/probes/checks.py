@@ -1,4 +1,5 @@
-"""HTTP (httpx), WebSocket (websocket-client), MySQL (PyMySQL) and TCP probes."""
+"""HTTP (httpx), WebSocket (websocket-client), MySQL (PyMySQL), PostgreSQL (psycopg) and TCP
+probes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ __all__ = [
     "http_probe",
     "judge_http",
     "mysql_probe",
+    "postgres_probe",
     "probe_for",
     "tcp_probe",
     "timed",
@@ -137,10 +139,31 @@ def mysql_probe(
     return timed(f"mysql {user}@{host}:{port}/{database}", check)
 
 
+def postgres_probe(
+    *, host: str, port: int, user: str, password: str, database: str, timeout: float = 3.0
+) -> ProbeResult:
+    import psycopg
+
+    def check() -> tuple[bool, str]:
+        with psycopg.connect(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            dbname=database,
+            connect_timeout=max(2, int(timeout)),
+            options=f"-c statement_timeout={int(timeout * 1000)}",
+        ) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        return True, f"server {version}"
+
+    return timed(f"postgres {user}@{host}:{port}/{database}", check)
+
+
 def probe_for(
     spec: CheckSpec, database: Callable[[str], ResolvedDatabase]
 ) -> Callable[[], ProbeResult]:
-    """The probe call for a check spec; `database` resolves a mysql check's database name."""
+    """The probe call for a check spec; `database` resolves a database check's name."""
     if spec.kind == "http":
         return partial(
             http_probe,
@@ -163,7 +186,7 @@ def probe_for(
 def database_probe(db: ResolvedDatabase, timeout: float = 3.0) -> Callable[[], ProbeResult]:
     """Log in to a database the way its app does."""
     return partial(
-        mysql_probe,
+        postgres_probe if db.engine == "postgresql" else mysql_probe,
         host=db.host,
         port=db.port,
         user=db.user,

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from deployflow.backends.archive import pack
-from deployflow.backends.database import dump
-from deployflow.backends.dbrestore import schema_fingerprint, table_stats
+from deployflow.backends.engines import engine_for
 from deployflow.backends.files import append_line, atomic_write, fsync_dir
 from deployflow.backends.sealed import parse_key, seal
 from deployflow.backends.signing import sign_backup
@@ -121,12 +120,14 @@ def _databases(
     recorded: dict[str, Any] = {}
     for name in ctx.stack.databases:
         db = ctx.database(name)
-        path = tmp / "database" / f"{name}.sql.gz"
-        stats = table_stats(db)  # before the dump: a deploy's backup runs under the lock
-        sums[path] = dump(
+        engine = engine_for(db)
+        path = tmp / "database" / f"{name}{engine.dump_suffix}"
+        stats = engine.table_stats(db)  # before the dump: a deploy's backup runs under the lock
+        sums[path] = engine.dump(
             db, path, key, lambda n, db_name=name: log(f"database {db_name}: {n >> 20} MB dumped")
         )
-        recorded[name] = {"tables": stats, "schema": schema_fingerprint(db)}
+        schema = engine.schema_fingerprint(db)
+        recorded[name] = {"engine": engine.name, "tables": stats, "schema": schema}
         size = path.stat().st_size
         log(f"backup {backup_id}: database {name} dumped ({size} bytes, {len(stats)} tables)")
     return recorded
@@ -183,7 +184,6 @@ def create_backup(
             return _databases(ctx, tmp, sums, key, log) if "database" in include else {}
 
         recorded, _ = both(databases, archive)  # on two cores, side by side
-        dumps = [tmp / "database" / f"{name}.sql.gz" for name in recorded]
         files = sorted(sums)
         lines = [f"{sums[p]}  {p.relative_to(tmp).as_posix()}\n" for p in files]
         atomic_write(tmp / "checksums.sha256", "".join(lines), mode=0o600)
@@ -225,7 +225,7 @@ def create_backup(
     fsync_dir(lay.backups)
     previous = live.release if live else None
     log(f"backup {backup_id}: {len(files)} files, live release {previous or 'none'}")
-    return BackupInfo(backup_id, str(final), previous, len(copied), len(dumps))
+    return BackupInfo(backup_id, str(final), previous, len(copied), len(recorded))
 
 
 def backup_created(path: Path) -> datetime | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from deployflow.backends.database import provision
+from deployflow.backends.engines import engine_for
 from deployflow.backends.executor import Command, resolve_program, run
 from deployflow.backends.services.sockets import ephemeral_range, listening
 from deployflow.core.configs import render_configs
@@ -118,7 +118,7 @@ def _config_check(ctx: StackContext, apps: list[str]) -> Check:
 
 
 def _database_checks(ctx: StackContext) -> list[Check]:
-    """Provision over the admin socket when there is one, then log in as the app would."""
+    """Provision over the admin socket or URL when there is one, then log in as the app would."""
     checks = []
     for name in ctx.stack.databases:
         db = ctx.database(name)
@@ -126,7 +126,8 @@ def _database_checks(ctx: StackContext) -> list[Check]:
         try:
             if db.admin_socket:
                 wait_until_healthy([partial(_socket_probe, db.admin_socket)], 30, interval=0.2)
-                provision(db)
+            if db.admin_socket or db.admin_url:
+                engine_for(db).provision(db)
             result = wait_until_healthy([login], deadline=15, interval=0.2)[0]
             checks.append(Check(f"database {name}", True, True, result.detail))
         except DeployflowError as exc:

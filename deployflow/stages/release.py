@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from deployflow.backends.database import apply_migrations
+from deployflow.backends.engines import engine_for
 from deployflow.backends.files import switch_symlink
 from deployflow.backends.history import current_release, load_history
 from deployflow.core.context import StackContext
@@ -23,7 +23,8 @@ def migrate(ctx: StackContext, apps: list[str], release_id: str, log: Log) -> li
         if spec is None:
             continue
         directory = ctx.layout.app_dir(release_id, app) / spec.dir
-        applied += apply_migrations(ctx.database(spec.database), directory, log)
+        db = ctx.database(spec.database)
+        applied += engine_for(db).apply_migrations(db, directory, log)
     return applied
 
 

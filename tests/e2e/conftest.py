@@ -25,15 +25,27 @@ __all__ = ["write_tiny_stack"]
 
 
 @pytest.fixture(scope="session")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real Prefect server for the session, on a throwaway PostgreSQL: Prefect's SQLite
+def pg_server() -> Iterator[tuple[str, int]]:
+    """One throwaway PostgreSQL for the session (password logins over TCP): it holds the Prefect
+    server's database and the apps' PostgreSQL databases, each test's under its own names."""
+    from tests.e2e.pgserver import postgres
+
+    with postgres() as db:
+        yield db
+
+
+@pytest.fixture(scope="session")
+def prefect_api(
+    pg_server: tuple[str, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One real Prefect server for the session, on the throwaway PostgreSQL: Prefect's SQLite
     server stalls ("database is locked") and once went silent under the suite's workers."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from tests.e2e.pgserver import postgres, prefect_server
+    from tests.e2e.pgserver import prefect_server
 
     home = tmp_path_factory.mktemp("prefect-server-home")
-    with postgres() as db, prefect_server(db, home) as (url, _port):
+    with prefect_server(pg_server, home) as (url, _port):
         os.environ["PREFECT_API_URL"] = url
         with temporary_settings({PREFECT_API_URL: url}):
             yield url

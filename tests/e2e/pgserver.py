@@ -18,9 +18,10 @@ import httpx
 
 from tests.conftest import free_port
 
-__all__ = ["BIN", "postgres", "prefect_server"]
+__all__ = ["ADMIN_PASSWORD", "BIN", "postgres", "prefect_server"]
 
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+ADMIN_PASSWORD = "pg-admin-Secret-77"  # the superuser's, over TCP (SCRAM); the socket trusts
 
 
 def _as_postgres(argv: list[str]) -> list[str]:
@@ -30,22 +31,26 @@ def _as_postgres(argv: list[str]) -> list[str]:
 
 @contextlib.contextmanager
 def postgres() -> Iterator[tuple[str, int]]:
-    """A throwaway PostgreSQL on a temp dir and a free port: (asyncpg URL, port)."""
+    """A throwaway PostgreSQL on a temp dir and a free port: (asyncpg URL, port). Over TCP
+    every role logs in with its password (SCRAM), as on a real server."""
     # outside pytest's root-only tmp tree: the postgres user must be able to reach it
     data = Path(tempfile.mkdtemp(prefix="deployflow-pg-"))
     if os.geteuid() == 0:
         shutil.chown(data, "postgres")
     port = free_port()
-    subprocess.run(
-        _as_postgres([f"{BIN[-1]}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres"]),
-        check=True,
-        capture_output=True,
-    )
+    pwfile = data / "pw"
+    pwfile.write_text(ADMIN_PASSWORD + "\n")
+    if os.geteuid() == 0:
+        shutil.chown(pwfile, "postgres")
+    initdb = [f"{BIN[-1]}/initdb", "-D", str(data / "db"), "-U", "postgres"]
+    initdb += ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+    subprocess.run(_as_postgres(initdb), check=True, capture_output=True)
+    pwfile.unlink()
     opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
     log = data / "server.log"  # the server must not hold our pipes open
     subprocess.run(
         _as_postgres(
-            [f"{BIN[-1]}/pg_ctl", "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"]
+            [f"{BIN[-1]}/pg_ctl", "-D", str(data / "db"), "-o", opts, "-l", str(log), "-w", "start"]
         ),
         check=True,
         stdout=subprocess.DEVNULL,
@@ -54,13 +59,14 @@ def postgres() -> Iterator[tuple[str, int]]:
     )
     subprocess.run(
         _as_postgres(
-            [f"{BIN[-1]}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "prefect"]
+            [f"{BIN[-1]}/createdb", "-h", str(data), "-p", str(port), "-U", "postgres", "prefect"]
         ),
         check=True,
         capture_output=True,
     )
-    yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/prefect", port
-    subprocess.run(_as_postgres([f"{BIN[-1]}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"]))
+    yield f"postgresql+asyncpg://postgres:{ADMIN_PASSWORD}@127.0.0.1:{port}/prefect", port
+    stop = [f"{BIN[-1]}/pg_ctl", "-D", str(data / "db"), "-m", "immediate", "stop"]
+    subprocess.run(_as_postgres(stop), capture_output=True)
     shutil.rmtree(data, ignore_errors=True)
 
 

@@ -5,6 +5,7 @@ by `deployflow server start`, deployments applied, a background deploy run to co
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Stack, new_stack, stop_everything
-from tests.e2e.pgserver import BIN, postgres, prefect_server
+from tests.e2e.pgserver import ADMIN_PASSWORD, BIN, postgres, prefect_server
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ def test_workers_and_runs_against_a_server_on_postgresql(
             capture_output=True,
             text=True,
             check=True,
+            env={**os.environ, "PGPASSWORD": ADMIN_PASSWORD},
         ).stdout
         assert int(count) >= 1  # the runs live in PostgreSQL
     finally:
