@@ -20,6 +20,9 @@ __all__ = [
 ]
 
 
+DATA_NOT_RESTORED = 3  # the exit code of a deploy rolled back whose data stayed changed
+
+
 class DeployflowError(Exception):
     """Base of every error deployflow raises on purpose; the CLI prints it as one line."""
 
@@ -84,3 +87,8 @@ class DeployFailed(DeployflowError):
     def __init__(self, message: str, summary: dict | None = None) -> None:
         super().__init__(message)
         self.summary = summary or {}
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        """3 when the code went back but its data changed and was not restored."""
+        return DATA_NOT_RESTORED if self.summary.get("data_not_restored") else 1

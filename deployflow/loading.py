@@ -178,6 +178,8 @@ def load_stack(
     ctx = StackContext(stack, path, root_dir, resolved.plain, resolved.secret, target, roots)
     for name in stack.databases:
         db = ctx.database(name)
+        if db.engine == "sqlite":  # a file: no login
+            continue
         empty = [f for f in ("database", "user") if not getattr(db, f)]
         if not db.password.get_secret_value():
             empty.append("password")

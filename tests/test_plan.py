@@ -39,6 +39,7 @@ def test_plan_resolves_and_writes_nothing(example_stack: Path, tmp_path: Path) -
         "build",
         "assemble",
         "test",
+        "release",
         "stop",
         "migrate",
         "switch",

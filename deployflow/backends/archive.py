@@ -38,15 +38,19 @@ def pack(
     dest: Path,
     key: bytes | None,
     progress: Callable[[int], None] | None = None,
+    exclude: list[str] | None = None,
 ) -> str:
-    """Write `dest` (0600): a zstd tar of `names` (paths under `base`); returns its SHA-256.
-    `progress` hears the archive's bytes written now and then."""
+    """Write `dest` (0600): a zstd tar of `names` (paths under `base`, but not the member
+    names in `exclude`); returns its SHA-256. `progress` hears the archive's bytes written
+    now and then."""
     if resolve_program("tar") is None or resolve_program("zstd") is None:
         raise BackupError("tar and zstd are needed to archive files; scripts/install installs them")
     present = [n for n in names if (base / n).exists() or (base / n).is_symlink()]
     writer = SealedWriter(dest, key)
     try:
-        argv = ["tar", "-I", ZSTD, "-cf", "-", "-C", str(base), "--", *present]
+        skip = [f"--exclude={name}" for name in exclude or ()]
+        argv = ["tar", "-I", ZSTD, "-cf", "-", "-C", str(base), "--no-wildcards", *skip]
+        argv += ["--", *present]
         if not present:  # an empty archive still says "no files" when restored
             argv = ["tar", "-I", ZSTD, "-cf", "-", "-T", "/dev/null"]
         sink = metered(writer.write, progress)

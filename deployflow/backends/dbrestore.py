@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
-import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -20,9 +18,11 @@ from deployflow.backends.database import connect
 from deployflow.backends.executor import Command, resolve_program, run
 from deployflow.backends.sealed import opened
 from deployflow.core.context import ResolvedDatabase
+from deployflow.core.schemadiff import fingerprint
 from deployflow.errors import BackupError, DatabaseError
 
 __all__ = [
+    "create_empty",
     "drop_database",
     "load_into_scratch",
     "schema_fingerprint",
@@ -87,17 +87,24 @@ def schema_fingerprint(db: ResolvedDatabase) -> dict[str, Any]:
                 tables.setdefault(table, []).append(f"index {index} {column}")
     finally:
         conn.close()
-    digest = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
-    return {
-        "hash": digest,
-        "tables": {
-            t: hashlib.sha256("\n".join(c).encode()).hexdigest()[:16] for t, c in tables.items()
-        },
-    }
+    return fingerprint(tables)
 
 
 def scratch_name(db: ResolvedDatabase, purpose: str) -> str:
     return f"{db.database}__{purpose}_{secrets.token_hex(3)}"[:64]
+
+
+def create_empty(db: ResolvedDatabase, schema: str) -> None:
+    """An empty database the app's user may use fully (a test stage's throwaway one)."""
+    conn = connect(db, admin=_admin(db))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{schema}`")
+            if _admin(db):
+                for host in ("%", "localhost"):
+                    cur.execute(f"GRANT ALL ON `{schema}`.* TO %s@%s", (db.user, host))
+    finally:
+        conn.close()
 
 
 def drop_database(db: ResolvedDatabase, schema: str) -> None:

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from deployflow.core.context import ResolvedDatabase
 from deployflow.errors import BackupError
 
-__all__ = ["Engine", "dump_file", "engine_for", "engine_named"]
+__all__ = ["Engine", "database_url", "dump_file", "engine_for", "engine_named"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,10 @@ class Engine:
     schema_fingerprint: Callable[[ResolvedDatabase], dict[str, Any]]
     scratch_name: Callable[[ResolvedDatabase, str], str]
     drop_database: Callable[[ResolvedDatabase, str], None]
+    create_empty: Callable[[ResolvedDatabase, str], None]
     load_into_scratch: Callable[..., None]
     swap_in: Callable[[ResolvedDatabase, str], str]
+    swap_offline: bool = False  # the swap needs the apps' services stopped (SQLite's file)
 
 
 def _mariadb() -> Engine:
@@ -44,6 +47,7 @@ def _mariadb() -> Engine:
         schema_fingerprint=dbrestore.schema_fingerprint,
         scratch_name=dbrestore.scratch_name,
         drop_database=dbrestore.drop_database,
+        create_empty=dbrestore.create_empty,
         load_into_scratch=dbrestore.load_into_scratch,
         swap_in=dbrestore.swap_in,
     )
@@ -63,13 +67,35 @@ def _postgresql() -> Engine:
         schema_fingerprint=pgrestore.schema_fingerprint,
         scratch_name=pgrestore.scratch_name,
         drop_database=pgrestore.drop_database,
+        create_empty=pgrestore.create_empty,
         load_into_scratch=pgrestore.load_into_scratch,
         swap_in=pgrestore.swap_in,
     )
 
 
-_FAMILY = {"mariadb": "mariadb", "mysql": "mariadb", "postgresql": "postgresql"}
-_MAKERS = {"mariadb": _mariadb, "postgresql": _postgresql}
+def _sqlite() -> Engine:
+    from deployflow.backends import sqlite
+
+    return Engine(
+        name="sqlite",
+        dump_suffix=".sqlite.gz",
+        provision=sqlite.provision,
+        apply_migrations=sqlite.apply_migrations,
+        count_rows=sqlite.count_rows,
+        dump=sqlite.dump,
+        table_stats=sqlite.table_stats,
+        schema_fingerprint=sqlite.schema_fingerprint,
+        scratch_name=sqlite.scratch_name,
+        drop_database=sqlite.drop_database,
+        create_empty=sqlite.create_empty,
+        load_into_scratch=sqlite.load_into_scratch,
+        swap_in=sqlite.swap_in,
+        swap_offline=True,
+    )
+
+
+_FAMILY = {"mariadb": "mariadb", "mysql": "mariadb", "postgresql": "postgresql", "sqlite": "sqlite"}
+_MAKERS = {"mariadb": _mariadb, "postgresql": _postgresql, "sqlite": _sqlite}
 
 
 def engine_named(engine: str) -> Engine:
@@ -90,3 +116,12 @@ def dump_file(backup: Path, name: str, recorded: dict[str, Any], db: ResolvedDat
             f"now declares {db.engine}; restore it into a {made_by} database"
         )
     return backup / "database" / f"{name}{engine_named(made_by).dump_suffix}"
+
+
+def database_url(db: ResolvedDatabase, name: str) -> str:
+    """The URL an app's libraries take for database `name` on `db`'s server (SQLite: a file)."""
+    if db.engine == "sqlite":
+        return f"sqlite:///{name}"
+    scheme = "postgresql" if db.engine == "postgresql" else "mysql"
+    login = f"{quote(db.user, safe='')}:{quote(db.password.get_secret_value(), safe='')}"
+    return f"{scheme}://{login}@{db.host}:{db.port}/{name}"

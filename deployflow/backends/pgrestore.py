@@ -5,8 +5,6 @@ a scratch database, and a swap of the scratch database into the live name in one
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -18,9 +16,11 @@ from deployflow.backends.executor import Command, run
 from deployflow.backends.postgres import admin_connect, client_env, connect, pg_tool
 from deployflow.backends.sealed import opened
 from deployflow.core.context import ResolvedDatabase
+from deployflow.core.schemadiff import fingerprint
 from deployflow.errors import BackupError, DatabaseError
 
 __all__ = [
+    "create_empty",
     "drop_database",
     "load_into_scratch",
     "schema_fingerprint",
@@ -81,17 +81,26 @@ def schema_fingerprint(db: ResolvedDatabase) -> dict[str, Any]:
             tables.setdefault(_label(schema, table), []).append(f"index {index} {definition}")
     finally:
         conn.close()
-    digest = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
-    return {
-        "hash": digest,
-        "tables": {
-            t: hashlib.sha256("\n".join(c).encode()).hexdigest()[:16] for t, c in tables.items()
-        },
-    }
+    return fingerprint(tables)
 
 
 def scratch_name(db: ResolvedDatabase, purpose: str) -> str:
     return f"{db.database}__{purpose}_{secrets.token_hex(3)}"[:63]
+
+
+def create_empty(db: ResolvedDatabase, name: str) -> None:
+    """An empty database the app's role owns (a test stage's throwaway one)."""
+    from psycopg import sql
+
+    conn = admin_connect(db)
+    try:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(db.user)
+            )
+        )
+    finally:
+        conn.close()
 
 
 def drop_database(db: ResolvedDatabase, name: str) -> None:

@@ -93,15 +93,19 @@ class StackContext:
     def database(self, name: str) -> ResolvedDatabase:
         spec: Database = self.stack.databases[name]
         where = f"databases.{name}"
+        if spec.path is not None:  # SQLite: its file is the database
+            path = Path(self.render(spec.path, f"{where}.path"))
+            file = str(path if path.is_absolute() else self.layout.shared / path)
+            return ResolvedDatabase(name, spec.engine, "", 0, file, "", SecretStr(""), None)
         port = self.render(str(spec.port or DEFAULT_PORTS[spec.engine]), f"{where}.port")
         return ResolvedDatabase(
             name=name,
             engine=spec.engine,
             host=self.render(spec.host, f"{where}.host"),
             port=int(port) if port.isdigit() else 0,
-            database=self.render(spec.name, f"{where}.name"),
-            user=self.render(spec.user, f"{where}.user"),
-            password=SecretStr(self.render(spec.password, f"{where}.password")),
+            database=self.render(str(spec.name), f"{where}.name"),
+            user=self.render(str(spec.user), f"{where}.user"),
+            password=SecretStr(self.render(str(spec.password), f"{where}.password")),
             admin_socket=self.render(spec.admin_socket, f"{where}.admin_socket")
             if spec.admin_socket
             else None,

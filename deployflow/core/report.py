@@ -21,9 +21,6 @@ def render_markdown(summary: dict[str, Any]) -> str:
     ]
     if summary.get("data"):
         lines.append(f"- **Data:** {summary['data']}")
-    if summary.get("database_restored"):
-        backup = summary["database_restored"]
-        lines.append(f"- **Data:** databases restored from backup {backup} (taken before it)")
     if summary.get("error"):
         lines.append(f"- **Error:** {summary['error']}")
     lines += ["", "## Stages", "", "| stage | result | seconds | detail |", "|---|---|---:|---|"]
@@ -54,8 +51,6 @@ def render_short(summary: dict[str, Any]) -> list[str]:
         lines.append(f"error: {summary['error']}")
     if summary.get("data"):
         lines.append(f"data: {summary['data']}")
-    if summary.get("database_restored"):
-        lines.append(f"data: restored from backup {summary['database_restored']}")
     if summary.get("urls") and summary.get("result") == "success":
         lines += [f"  {app:10} {url}" for app, url in summary["urls"].items()]
     if summary.get("report"):

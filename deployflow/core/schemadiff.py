@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
-__all__ = ["backup_for_rollback", "schema_changes"]
+__all__ = ["backup_for_rollback", "fingerprint", "schema_changes"]
+
+
+def fingerprint(tables: dict[str, list[str]]) -> dict[str, Any]:
+    """A schema fingerprint from each table's definition lines (columns, indexes, as an
+    engine's catalog lists them): a hash of the whole, and a short hash per table."""
+    digest = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
+    return {
+        "hash": digest,
+        "tables": {
+            t: hashlib.sha256("\n".join(c).encode()).hexdigest()[:16] for t, c in tables.items()
+        },
+    }
 
 
 def schema_changes(target: dict[str, Any], live: dict[str, Any]) -> list[str]:

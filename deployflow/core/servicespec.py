@@ -40,6 +40,7 @@ class ServiceSpec:
     check: str = "/"  # blue-green: the path probed on a slot before traffic switches to it
     drain: float = 30.0
     upstream: Path | None = None  # blue-green: the proxy's upstream file for this service
+    env_file: Path | None = None  # its app's env_file in the release, read when it starts
 
 
 def on_slot(spec: ServiceSpec, slot: str) -> ServiceSpec:
@@ -87,6 +88,7 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         cwd = base / owner if owner else lay.root
     bg = svc.blue_green
     extra = {"slot": {"port": SLOT_PORT}} if bg else None
+    app = ctx.stack.apps[owner] if owner else None  # its env and env_file are the service's too
     command = (
         shlex.split(ctx.render(svc.command, f"{where}.command", release_id, extra))
         if svc.command
@@ -98,7 +100,10 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         unit=svc.unit or f"{ctx.stack.project}-{name}",
         command=command,
         cwd=cwd,
-        env={k: ctx.render(v, f"{where}.env.{k}", release_id, extra) for k, v in svc.env.items()},
+        env={
+            k: ctx.render(v, f"{where}.env.{k}", release_id, extra)
+            for k, v in {**(app.env if app else {}), **svc.env}.items()
+        },
         image=ctx.render(svc.image, f"{where}.image", release_id) if svc.image else None,
         port=ctx.service_port(name),
         host="127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
@@ -115,18 +120,22 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         upstream=lay.proxy / "upstreams" / f"{upstream_name(ctx.stack.project, name)}.conf"
         if bg
         else None,
+        env_file=base / str(owner) / app.env_file if app and app.env_file else None,
     )
+
+
+_PATHS = ("cwd", "log_file", "pid_file", "upstream", "env_file")
 
 
 def spec_to_dict(spec: ServiceSpec) -> dict[str, Any]:
     data = asdict(spec)
-    for key in ("cwd", "log_file", "pid_file", "upstream"):
+    for key in _PATHS:
         data[key] = str(data[key]) if data[key] is not None else None
     return data
 
 
 def spec_from_dict(data: dict[str, Any]) -> ServiceSpec:
     values = dict(data)
-    for key in ("cwd", "log_file", "pid_file", "upstream"):
+    for key in _PATHS:
         values[key] = Path(values[key]) if values.get(key) else None
     return ServiceSpec(**values)

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from deployflow.core.stackbase import _Model
 from deployflow.core.stackdata import (
+    CHECK_ENGINES,
     DEFAULT_PORTS,
     Database,
     HealthCheck,
@@ -120,6 +121,17 @@ class App(_Model):
     queue: Queue | None = None
     logs: list[str] = []  # log files (globs) inside the app's live dir: storage/logs/*.log
     url: str | None = None
+    # the app's environment, for its services, hooks, release commands and tests: a rendered
+    # config (a KEY=VALUE file in the release) and values rendered from the stack's vars
+    env_file: str | None = None
+    env: dict[str, str] = {}
+    test_database: str | None = None  # the tests get a throwaway database like this one
+    # the release phase (Heroku's `release:`): commands run once per release in its dir and
+    # environment, online (before the stop, the old release serving) or offline (after it)
+    release: list[list[str]] = []
+    migrate: Literal["online", "offline"] | None = None  # default: online with blue-green
+    version: list[str] | None = None  # prints the schema version each release records
+    down: list[list[str]] = []  # run on a rollback across versions: {{ target.version }}
 
     @model_validator(mode="after")
     def _recipe_or_steps(self) -> App:
@@ -130,10 +142,17 @@ class App(_Model):
             ("tests", self.tests),
             ("hooks.before_start", self.hooks.before_start),
             ("hooks.after_start", self.hooks.after_start),
+            ("release", self.release),
+            ("down", self.down),
+            ("version", [self.version] if self.version is not None else []),
         ):
             if any(not step for step in steps):
                 raise ValueError(f"{key}: every step is a non-empty argv list")
-        for key, entries in (("shared", self.shared), ("logs", self.logs)):
+        for key, entries in (
+            ("shared", self.shared),
+            ("logs", self.logs),
+            ("env_file", [self.env_file] if self.env_file else []),
+        ):
             for entry in entries:
                 if entry.startswith("/") or ".." in entry.split("/"):
                     raise ValueError(f"{key}: {entry!r} must be relative, without '..'")
@@ -292,6 +311,10 @@ class Stack(_Model):
                     f"apps.{app_name}.migrations.database: unknown database "
                     f"{app.migrations.database!r}"
                 )
+            if app.test_database and app.test_database not in self.databases:
+                raise ValueError(
+                    f"apps.{app_name}.test_database: unknown database {app.test_database!r}"
+                )
             if app.queue and app.queue.database not in self.databases:
                 raise ValueError(
                     f"apps.{app_name}.queue.database: unknown database {app.queue.database!r}"
@@ -313,7 +336,7 @@ class Stack(_Model):
         db = self.databases.get(check.database)
         if db is None:
             raise ValueError(f"{where}.{check.kind}: unknown database {check.database!r}")
-        if (check.kind == "postgres") != (db.engine == "postgresql"):
+        if db.engine not in CHECK_ENGINES[check.kind]:
             raise ValueError(f"{where}.{check.kind}: database {check.database} is {db.engine}")
 
     def _blue_green(self, owners: dict[str, str]) -> None:
@@ -331,6 +354,14 @@ class Stack(_Model):
                 )
         if self.rollout.strategy == "blue-green" and not routed:
             raise ValueError("rollout.strategy blue-green needs a proxy routing to a service")
+
+    def migrate_mode(self, app: str) -> str:
+        """When an app's release commands run: online (before the stop, while the old release
+        serves) by default for apps with blue-green services, offline (after it) otherwise."""
+        spec = self.apps[app]
+        if spec.migrate is not None:
+            return spec.migrate
+        return "online" if any(self.services[s].blue_green for s in spec.services) else "offline"
 
     def service_owner(self, service: str) -> str | None:
         """The app whose release a service runs from, or None for infrastructure services."""

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from deployflow.core.stackbase import _Model
 
 __all__ = [
+    "CHECK_ENGINES",
     "CHECK_KINDS",
     "DEFAULT_PORTS",
     "Database",
@@ -20,23 +21,40 @@ __all__ = [
 ]
 
 
-DEFAULT_PORTS = {"mariadb": 3306, "mysql": 3306, "postgresql": 5432}
+DEFAULT_PORTS = {"mariadb": 3306, "mysql": 3306, "postgresql": 5432, "sqlite": 0}
 
 
 class Database(_Model):
-    engine: Literal["mariadb", "mysql", "postgresql"] = "mariadb"
+    engine: Literal["mariadb", "mysql", "postgresql", "sqlite"] = "mariadb"
     host: str = "127.0.0.1"
     port: str | int | None = None  # the engine's own port when not given
-    name: str
-    user: str
-    password: str
+    name: str | None = None
+    user: str | None = None
+    password: str | None = None
     # how deployflow creates the database and user (and loads restores): MariaDB's admin
     # socket, or a PostgreSQL URL for a role allowed to create roles and databases
     admin_socket: str | None = None
     admin_url: str | None = None
+    path: str | None = None  # SQLite's file (relative: to the deploy root's shared/)
 
     @model_validator(mode="after")
-    def _admin_for_engine(self) -> Database:
+    def _fits_engine(self) -> Database:
+        if self.engine == "sqlite":
+            given = [
+                k
+                for k in ("name", "user", "password", "admin_socket", "admin_url")
+                if getattr(self, k)
+            ]
+            if not self.path or given:
+                raise ValueError(
+                    "sqlite takes path: (its file) and none of name, user, password, admin_*"
+                )
+            return self
+        if self.path:
+            raise ValueError(f"path is SQLite's; {self.engine} takes name, user and password")
+        missing = [k for k in ("name", "user", "password") if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"{self.engine} needs {', '.join(missing)}")
         if self.engine == "postgresql" and self.admin_socket:
             raise ValueError("admin_socket is MariaDB's; give PostgreSQL an admin_url")
         if self.engine != "postgresql" and self.admin_url:
@@ -56,6 +74,8 @@ class Expect(_Model):
 
 
 CHECK_KINDS = ("http", "ws", "tcp", "mysql", "postgres")
+# the engines each database check logs in to
+CHECK_ENGINES = {"mysql": ("mariadb", "mysql"), "postgres": ("postgresql",)}
 
 
 class HealthCheck(_Model):

@@ -22,6 +22,7 @@ from deployflow.ops.outcome import finish
 from deployflow.ops.pipeline import STAGES
 from deployflow.ops.progress import Progress, publish, stage_event
 from deployflow.ops.putback import put_back, recover
+from deployflow.ops.releasework import data_line, note_data_start, undo_versions
 from deployflow.ops.runner import Runner
 from deployflow.stages.assemble import load_snapshot, release_complete
 from deployflow.stages.backup import prune_backups
@@ -81,8 +82,12 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
             continue
         if stage.live:  # from here a kill is recovered by restarting just these apps
             journal.apps = run.changed
-        if stage.data and (lay.backup(run.release_id) / "database").is_dir():
-            journal.data_backup = run.release_id  # from here a failure restores its dump
+        if stage.data:
+            # from here a failure restores the pre-deploy dump; not after an online release
+            # phase (the old release kept writing), and with no dump it says what changed
+            dump = (lay.backup(run.release_id) / "database").is_dir() and not run.online_ran
+            journal.data_backup = run.release_id if dump else None
+            note_data_start(run, dump)
         journal.enter(lay, stage.name, stage.live)
         with summary.stage(stage.name) as entry:
             failpoint(stage.name, run.ctx.target)
@@ -95,8 +100,10 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
 def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> bool | None:
     """Put the live release back: True when it is back, False when that failed (the journal
     then stays for `recover`), None when there was nothing to put back or it was not asked."""
+    undone = ([], []) if journal.data_backup else undo_versions(run)  # before any restart
     if not journal.touched_live:
         summary.skip("rollback", "nothing live was touched")
+        _data(run, summary, None, [], undone)
         return None
     if not run.options.auto_rollback:
         summary.skip("rollback", "--no-rollback")
@@ -119,13 +126,25 @@ def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> bool | None
                 entry["detail"] += (
                     f"; database {', '.join(restored)} restored from backup {journal.data_backup}"
                 )
-                summary["database_restored"] = journal.data_backup
+            _data(run, summary, journal.data_backup, restored, undone)
         except DeployflowError as exc:
             summary["live"] = None
             entry["detail"] = f"rollback failed: {exc}; `deployflow recover` tries again"
             journal.enter(run.ctx.layout, "rollback failed", True)
             return False
     return True
+
+
+def _data(
+    run: DeployRun,
+    summary: Summary,
+    backup: str | None,
+    restored: list[str],
+    undone: tuple[list[str], list[str]],
+) -> None:
+    found = data_line(run, backup, restored, undone)
+    if found is not None:
+        summary["data"], summary["data_not_restored"] = found
 
 
 def deploy(
@@ -186,6 +205,8 @@ def deploy(
         outcome = "success"
         if error is not None:
             outcome = {True: "rolled back", False: "failed, rollback failed"}.get(back, "failed")
+            if summary.data.get("data_not_restored"):
+                outcome += ", data NOT restored"
         data = finish(ctx, summary, runner, outcome, error)
     if error is None:
         return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from deployflow.core.configs import RenderedConfig
 from deployflow.core.context import StackContext
@@ -47,6 +48,9 @@ class DeployRun:
     changed: list[str] = field(default_factory=list)  # apps whose services restart
     verified: list[ProbeResult] = field(default_factory=list)
     retiring: list[ServiceSpec] = field(default_factory=list)  # blue-green slots traffic left
+    schemas_before: dict[str, Any] | None = None  # read when migrations start with no dump
+    versions_before: dict[str, str | None] | None = None  # the apps' schema versions, likewise
+    online_ran: bool = False  # release commands ran while the old release served
 
     def say(self, message: str) -> None:
         self.runner.log(message)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from deployflow.backends.services import get_backend
 from deployflow.core.servicespec import service_spec
 from deployflow.ops.deployrun import DeployRun
+from deployflow.ops.releasework import no_online_release, plan_release_online, release_online
 from deployflow.ops.stagework import (
     after_start,
     assemble,
@@ -95,6 +96,7 @@ STAGES: list[Stage] = [
     Stage("build", build, plan_build, task=False),
     Stage("assemble", assemble, plan_assemble),
     Stage("test", test, plan_tests, skip=_no_tests),
+    Stage("release", release_online, plan_release_online, skip=no_online_release),
     Stage("stop", stop, lambda run: _service_lines(run, "stop"), live=True),
     Stage("migrate", migrate, plan_migrate, live=True, data=True),
     Stage("switch", switch, lambda run: [f"current -> releases/{run.release_id}"], live=True),

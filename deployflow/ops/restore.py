@@ -40,6 +40,7 @@ from deployflow.stages.backup import (
     backup_key,
     master_files,
     shared_dirs,
+    sqlite_files,
 )
 from deployflow.stages.parallel import both
 from deployflow.stages.services import start_specs, stop_specs
@@ -69,11 +70,13 @@ def _config_targets(ctx: StackContext, path: Path) -> dict[str, Path]:
 
 
 def _live_files(ctx: StackContext) -> dict[str, tuple[int, int]]:
-    found = {}
+    """The shared dirs' files as an archive names them (SQLite databases are the database
+    part's)."""
+    found, databases = {}, set(sqlite_files(ctx))
     for name, root in shared_dirs(ctx).items():
         for file in [root, *root.rglob("*")] if root.exists() else []:
-            if file.is_file() and not file.is_symlink():
-                rel = name if file == root else f"{name}/{file.relative_to(root).as_posix()}"
+            rel = name if file == root else f"{name}/{file.relative_to(root).as_posix()}"
+            if file.is_file() and not file.is_symlink() and rel not in databases:
                 st = file.stat()
                 found[rel] = (st.st_size, int(st.st_mtime))
     return found
@@ -134,6 +137,7 @@ def _swap_files(ctx: StackContext, staging: Path, log: Log) -> None:
             restored = staging / name
             if not restored.exists():
                 continue
+            _keep_databases(ctx, name, restored)
             if live.exists() or live.is_symlink():
                 (old / name).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(live, old / name)
@@ -143,6 +147,18 @@ def _swap_files(ctx: StackContext, staging: Path, log: Log) -> None:
             log(f"files: {name} restored")
     finally:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _keep_databases(ctx: StackContext, name: str, restored: Path) -> None:
+    """The live SQLite files of shared dir `name` carried into its restored copy: files are
+    not the database (restored, or kept, by the database part)."""
+    for rel in sqlite_files(ctx):
+        live = ctx.layout.shared / rel
+        if rel.startswith(f"{name}/") and live.is_file():
+            target = restored / rel.removeprefix(f"{name}/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)  # an older backup's copy, taken by tar
+            os.link(live, target)
 
 
 def _restore_configs(ctx: StackContext, path: Path, log: Log) -> list[str]:
@@ -180,6 +196,19 @@ def _restart(ctx: StackContext, apps: list[str], log: Log) -> list[Any]:
     return verify_checks(ctx, snap.checks(apps), log)
 
 
+def _hold_apps(ctx: StackContext, prepared: dict[str, str], log: Log) -> list[str]:
+    """A database swapped as a file (SQLite) is swapped with no service using it: the live
+    release's apps are stopped first (and started again, verified, after). Their names."""
+    offline = [n for n in prepared if engine_for(ctx.database(n)).swap_offline]
+    current = current_release(ctx)
+    if not offline or not current:
+        return []
+    apps = list(ctx.stack.apps)
+    stop_specs(load_snapshot(ctx, current).services(apps), log)
+    log(f"database {', '.join(offline)}: apps stopped while its file is swapped")
+    return apps
+
+
 def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log) -> dict[str, Any]:
     """Restore `backup_id` (all it holds, or `only` one part); a safety backup comes first."""
     path = backup_dir(ctx, backup_id)
@@ -213,15 +242,22 @@ def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log
             drop_scratch(ctx, prepared)
             raise
         log(f"safety backup {safety.id} taken; `deployflow backup restore {safety.id}` undoes this")
+        held: list[str] = []
         try:
+            held = _hold_apps(ctx, prepared, log)
             swap_databases(ctx, prepared, log)
             prepared = {}
             if "files" in parts:
                 _swap_files(ctx, staging, log)
             if "configs" in parts:
                 restarted = _restore_configs(ctx, path, log)
+            restarted = sorted(set(restarted) | set(held))
             health = _restart(ctx, restarted, log)
-        except BackupError as exc:
+        except BaseException as exc:
+            if held:  # the apps stopped for the swap run again, whatever failed
+                start_specs(load_snapshot(ctx, str(current_release(ctx))).services(held), log)
+            if not isinstance(exc, BackupError):
+                raise
             raise BackupError(
                 f"{exc}; the state before the restore is in backup {safety.id}"
             ) from None

@@ -15,7 +15,7 @@ from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
 from deployflow.ops.progress import Progress, publish, stage_event
 from deployflow.ops.putback import put_back, recover
-from deployflow.ops.releasedata import data_for_rollback
+from deployflow.ops.releasedata import data_for_rollback, take_versions_back
 from deployflow.ops.runner import Runner
 from deployflow.stages.assemble import release_complete
 
@@ -85,6 +85,8 @@ def rollback(
             with summary.stage("rollback") as entry:
 
                 def back() -> list:
+                    if current and data is None:  # newer code takes its schema back first
+                        take_versions_back(ctx, current, target, runner.log)
                     return put_back(ctx, current, target, apps, runner.log, data)
 
                 summary["health"] = Summary.plain(runner.call("rollback", back))

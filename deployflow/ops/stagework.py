@@ -9,6 +9,7 @@ from deployflow.core.snapshot import AppState, Snapshot
 from deployflow.errors import BuildError
 from deployflow.ops.deployrun import DeployRun
 from deployflow.ops.releasedata import record_release_data
+from deployflow.ops.releasework import drift_checks, release_offline
 from deployflow.stages.assemble import (
     app_state,
     config_entries,
@@ -18,9 +19,10 @@ from deployflow.stages.assemble import (
 from deployflow.stages.backup import create_backup
 from deployflow.stages.build import app_build_key, build_app, run_tests
 from deployflow.stages.hooks import hook_steps, run_hooks
-from deployflow.stages.preflight import run_preflight, verdict
+from deployflow.stages.preflight import run_preflight, say_check, verdict
 from deployflow.stages.release import migrate as apply_sql
 from deployflow.stages.release import switch_current
+from deployflow.stages.releasephase import release_steps
 from deployflow.stages.services import start_specs, stop_specs
 from deployflow.stages.slots import ensure_proxy, retire
 from deployflow.stages.verify import verify_checks
@@ -51,7 +53,11 @@ __all__ = [
 
 
 def preflight(run: DeployRun) -> str:
-    return verdict(run_preflight(run.ctx, run.apps, run.say), run.options.force)
+    checks = run_preflight(run.ctx, run.apps, run.say)
+    for check in drift_checks(run.ctx, run.live, run.apps):
+        say_check(check, run.say)
+        checks.append(check)
+    return verdict(checks, run.options.force)
 
 
 def plan_preflight(run: DeployRun) -> list[str]:
@@ -178,7 +184,7 @@ def test(run: DeployRun) -> str:
     ran = 0
     for app in run.changed:
         if run.ctx.stack.apps[app].tests:
-            ran += run_tests(run.ctx, app, run.ctx.layout.app_dir(run.release_id, app), run.say)
+            ran += run_tests(run.ctx, app, run.release_id, run.say)
     return f"{ran} test commands passed"
 
 
@@ -221,11 +227,12 @@ def stop(run: DeployRun) -> str:
 
 def migrate(run: DeployRun) -> str:
     applied = apply_sql(run.ctx, run.changed, run.release_id, run.say)
+    released = release_offline(run)
     hooks = sum(
         run_hooks(run.ctx, app, "before_start", run.release_id, run.say) for app in run.changed
     )
     record_release_data(run.ctx, run.release_id)
-    return f"{len(applied)} SQL migrations, {hooks} before_start hooks"
+    return f"{len(applied)} SQL migrations, {released} release commands, {hooks} before_start hooks"
 
 
 def plan_migrate(run: DeployRun) -> list[str]:
@@ -234,6 +241,11 @@ def plan_migrate(run: DeployRun) -> list[str]:
         spec = run.ctx.stack.apps[app].migrations
         if spec:
             lines.append(f"{app}: apply {spec.dir}/*.sql to database {spec.database}")
+    for app in run.changed or run.apps:
+        if run.ctx.stack.migrate_mode(app) == "offline":
+            lines += [
+                f"{app}: {' '.join(step)}" for step in release_steps(run.ctx, app, run.release_id)
+            ]
     return lines + plan_hooks(run, "before_start")
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "mysql_probe",
     "postgres_probe",
     "probe_for",
+    "sqlite_probe",
     "tcp_probe",
     "timed",
     "tls_context",
@@ -160,6 +161,27 @@ def postgres_probe(
     return timed(f"postgres {user}@{host}:{port}/{database}", check)
 
 
+def sqlite_probe(path: str, *, timeout: float = 3.0) -> ProbeResult:
+    """The file opens read-only and passes `PRAGMA quick_check` (not created yet: its
+    directory must be writable)."""
+    import os
+    import sqlite3
+
+    def check() -> tuple[bool, str]:
+        if not os.path.exists(path):
+            parent = os.path.dirname(path)
+            writable = os.access(parent, os.W_OK) if os.path.isdir(parent) else True
+            return writable, "not created yet" if writable else f"{parent} is not writable"
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+        return verdict == "ok", f"quick_check {verdict}"
+
+    return timed(f"sqlite {path}", check)
+
+
 def probe_for(
     spec: CheckSpec, database: Callable[[str], ResolvedDatabase]
 ) -> Callable[[], ProbeResult]:
@@ -184,7 +206,9 @@ def probe_for(
 
 
 def database_probe(db: ResolvedDatabase, timeout: float = 3.0) -> Callable[[], ProbeResult]:
-    """Log in to a database the way its app does."""
+    """Log in to a database the way its app does (SQLite: open its file)."""
+    if db.engine == "sqlite":
+        return partial(sqlite_probe, db.database, timeout=timeout)
     return partial(
         postgres_probe if db.engine == "postgresql" else mysql_probe,
         host=db.host,

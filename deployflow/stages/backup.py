@@ -19,6 +19,7 @@ from deployflow.backends.engines import engine_for
 from deployflow.backends.files import append_line, atomic_write, fsync_dir
 from deployflow.backends.sealed import parse_key, seal
 from deployflow.backends.signing import sign_backup
+from deployflow.backends.sqlite import SIDECARS
 from deployflow.core.checksums import file_sha256
 from deployflow.core.context import StackContext
 from deployflow.core.retention import backups_to_prune
@@ -37,6 +38,7 @@ __all__ = [
     "master_files",
     "prune_backups",
     "shared_dirs",
+    "sqlite_files",
 ]
 
 MASTER = "_master"  # configs/_master/: the stack file, its env_file, the stored secrets
@@ -90,6 +92,18 @@ def shared_dirs(ctx: StackContext) -> dict[str, Path]:
         for app, spec in ctx.stack.apps.items()
         for entry in spec.shared
     }
+
+
+def sqlite_files(ctx: StackContext) -> list[str]:
+    """SQLite databases in the shared dirs, with their journals, relative to shared/: the
+    database part copies them consistently, so the files archive leaves them out."""
+    found = []
+    for name, spec in ctx.stack.databases.items():
+        file = Path(ctx.database(name).database)
+        if spec.engine == "sqlite" and file.is_relative_to(ctx.layout.shared):
+            rel = file.relative_to(ctx.layout.shared).as_posix()
+            found += [rel + suffix for suffix in ("", *SIDECARS)]
+    return found
 
 
 def _copy_configs(ctx: StackContext, live: Snapshot | None, dest: Path) -> list[Path]:
@@ -176,7 +190,12 @@ def create_backup(
             if "files" in include:
                 dirs = sorted(shared_dirs(ctx))
                 sums[tmp / FILES] = pack(
-                    lay.shared, dirs, tmp / FILES, key, lambda n: log(f"files: {n >> 20} MB")
+                    lay.shared,
+                    dirs,
+                    tmp / FILES,
+                    key,
+                    lambda n: log(f"files: {n >> 20} MB"),
+                    exclude=sqlite_files(ctx),
                 )
                 log(f"backup {backup_id}: shared dirs archived ({', '.join(dirs) or 'none'})")
 

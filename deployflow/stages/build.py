@@ -17,6 +17,8 @@ from deployflow.core.context import StackContext
 from deployflow.core.recipes import rendered_steps
 from deployflow.errors import BuildError
 from deployflow.stages import Log
+from deployflow.stages.appenv import app_environment
+from deployflow.stages.testdb import test_database
 
 __all__ = ["BuildResult", "app_build_key", "app_source", "build_app", "run_tests"]
 
@@ -98,14 +100,31 @@ def _build_into(ctx: StackContext, app: str, source: Path, dest: Path, log: Log)
     return len(steps)
 
 
-def run_tests(ctx: StackContext, app: str, app_dir: Path, log: Log) -> int:
-    """Run an app's `tests:` steps in its new release directory (configs in place)."""
+def run_tests(ctx: StackContext, app: str, release_id: str, log: Log) -> int:
+    """Run an app's `tests:` steps in its new release directory (configs in place), with its
+    environment (pointed at a throwaway database when it declares `test_database`)."""
     steps = rendered_steps(ctx, app, tests=True)
-    for argv in steps:
-        log(f"{app}: test {' '.join(argv)}")
-        command = Command.of(argv, cwd=app_dir, timeout=ctx.stack.apps[app].timeout)
-        try:
-            run(command, on_line=lambda line: log(f"{app}| {line}"), error=BuildError)
-        except BuildError as exc:
-            raise BuildError(f"apps.{app} tests failed: {exc}") from None
+    app_dir = ctx.layout.app_dir(release_id, app)
+    with test_database(ctx, app, app_environment(ctx, app, release_id), log) as env:
+        for argv in steps:
+            log(f"{app}: test {' '.join(argv)}")
+            timeout = ctx.stack.apps[app].timeout
+            command = Command.of(argv, cwd=app_dir, env=env, timeout=timeout, secrets=_secret(env))
+            try:
+                run(command, on_line=lambda line: log(f"{app}| {line}"), error=BuildError)
+            except BuildError as exc:
+                raise BuildError(f"apps.{app} tests failed: {exc}") from None
     return len(steps)
+
+
+def _secret(env: dict[str, str]) -> tuple[str, ...]:
+    """A database URL's password, masked wherever the command's output goes."""
+    from urllib.parse import urlsplit
+
+    found = []
+    for value in env.values():
+        if "://" in value:
+            password = urlsplit(value).password
+            if password:
+                found.append(password)
+    return tuple(found)

@@ -19,7 +19,7 @@ from deployflow.probes import ProbeResult, database_probe, wait_until_healthy
 from deployflow.stages import Log
 from deployflow.stages.services import ensure_infrastructure, status_specs
 
-__all__ = ["PROBE_RELEASE", "Check", "run_preflight", "verdict"]
+__all__ = ["PROBE_RELEASE", "Check", "run_preflight", "say_check", "verdict"]
 
 PROBE_RELEASE = "00000000000000"  # the release id templates see when checked before a deploy
 
@@ -126,8 +126,7 @@ def _database_checks(ctx: StackContext) -> list[Check]:
         try:
             if db.admin_socket:
                 wait_until_healthy([partial(_socket_probe, db.admin_socket)], 30, interval=0.2)
-            if db.admin_socket or db.admin_url:
-                engine_for(db).provision(db)
+            engine_for(db).provision(db)  # when the stack says how (admin socket or URL)
             result = wait_until_healthy([login], deadline=15, interval=0.2)[0]
             checks.append(Check(f"database {name}", True, True, result.detail))
         except DeployflowError as exc:
@@ -162,9 +161,13 @@ def run_preflight(ctx: StackContext, apps: list[str], log: Log) -> list[Check]:
     checks.extend(_database_checks(ctx))
     checks.extend(_backup_checks(ctx))
     for check in checks:
-        mark = "ok" if check.ok else ("FAIL" if check.critical else "warn")
-        log(f"preflight {mark:4} {check.name}: {check.detail}")
+        say_check(check, log)
     return checks
+
+
+def say_check(check: Check, log: Log) -> None:
+    mark = "ok" if check.ok else ("FAIL" if check.critical else "warn")
+    log(f"preflight {mark:4} {check.name}: {check.detail}")
 
 
 def verdict(checks: list[Check], force: bool) -> str:

@@ -24,10 +24,10 @@ def test_short_summary_of_a_success_and_of_a_rollback() -> None:
         "release": "r3",
         "live": "r2",
         "error": "verify failed",
-        "database_restored": "b1",
+        "data": "restored from backup b1 (main)",
         "urls": {"web": "http://x/"},
     }
     lines = render_short(failed)
     assert lines[0] == "rolled back: release r3, live now r2"
-    assert "error: verify failed" in lines and "data: restored from backup b1" in lines
+    assert "error: verify failed" in lines and "data: restored from backup b1 (main)" in lines
     assert not any("http://x/" in line for line in lines)  # not running: no URL offered

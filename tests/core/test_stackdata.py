@@ -13,11 +13,12 @@ PG = {"engine": "postgresql", "name": "app", "user": "app", "password": "x"}
 
 
 def _stack(check: dict, engine: str) -> Stack:
+    db = {"engine": engine, "path": "a.sqlite"} if engine == "sqlite" else {**PG, "engine": engine}
     return Stack.model_validate(
         {
             "project": "p",
             "paths": {"root": "./root"},
-            "databases": {"main": {**PG, "engine": engine}},
+            "databases": {"main": db},
             "apps": {"web": {"source": "app", "health": [check]}},
         }
     )
@@ -36,9 +37,23 @@ def test_a_database_check_names_a_database_of_its_engine() -> None:
     assert _stack({"postgres": "main"}, "postgresql").apps["web"].health[0].kind == "postgres"
     with pytest.raises(ValidationError, match="postgres: database main is mariadb"):
         _stack({"postgres": "main"}, "mariadb")
+    with pytest.raises(ValidationError, match="mysql: database main is sqlite"):
+        _stack({"mysql": "main"}, "sqlite")
     with pytest.raises(ValidationError, match="mysql: database main is postgresql"):
         _stack({"mysql": "main"}, "postgresql")
     with pytest.raises(ValidationError, match="unknown database 'other'"):
         _stack({"postgres": "other"}, "postgresql")
     with pytest.raises(ValidationError, match="exactly one of http, ws, tcp, mysql, postgres"):
         HealthCheck(postgres="main", mysql="main")
+
+
+def test_sqlite_is_a_file_and_server_engines_need_a_login() -> None:
+    assert Database(engine="sqlite", path="web/instance/app.sqlite").path
+    with pytest.raises(ValidationError, match="sqlite takes path"):
+        Database(engine="sqlite", path="x.sqlite", password="pw")
+    with pytest.raises(ValidationError, match="sqlite takes path"):
+        Database(engine="sqlite")
+    with pytest.raises(ValidationError, match="path is SQLite's"):
+        Database(**PG, path="x.sqlite")
+    with pytest.raises(ValidationError, match="mariadb needs user, password"):
+        Database(name="app")

@@ -22,8 +22,10 @@ from tests.e2e.conftest import (
     stop_everything,
 )
 
-# drain runs only for blue-green services (tests/e2e/test_blue_green.py injects its faults)
-FAULTS = [(s.name, kind) for s in STAGES if s.name != "drain" for kind in ("exit", "kill")]
+# drain runs only for blue-green services (tests/e2e/test_blue_green.py injects its faults);
+# release only for online release commands (tests/ops/test_release_phase.py fails it)
+ONLY_ELSEWHERE = ("drain", "release")
+FAULTS = [(s.name, k) for s in STAGES if s.name not in ONLY_ELSEWHERE for k in ("exit", "kill")]
 
 
 @pytest.fixture(scope="module")

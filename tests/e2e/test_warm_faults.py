@@ -19,7 +19,8 @@ import pytest
 from deployflow.ops.pipeline import STAGES
 from tests.e2e.conftest import Stack, assert_previous_live, fingerprint, new_stack, stop_everything
 
-EXITS = [s.name for s in STAGES if s.name != "drain"]  # drain: blue-green only
+# drain: blue-green only; release: online release commands only
+EXITS = [s.name for s in STAGES if s.name not in ("drain", "release")]
 KILLS = ["stop", "switch", "start", "verify"]  # the stages that change what is live
 FINAL = ("COMPLETED", "FAILED", "CRASHED")
 

@@ -16,6 +16,8 @@ class DockerBackend(ServiceBackend):
         argv = ["docker", "run", "-d", "--name", spec.unit, "--restart", "unless-stopped"]
         if spec.port:
             argv += ["-p", f"127.0.0.1:{spec.port}:{spec.port}"]
+        if spec.env_file:
+            argv += ["--env-file", str(spec.env_file)]
         for key, value in sorted(spec.env.items()):
             argv += ["-e", f"{key}={value}"]
         argv.append(str(spec.image))

@@ -20,6 +20,7 @@ from deployflow.backends.services.process_table import (
     reap,
 )
 from deployflow.backends.services.sockets import group_listens, listening
+from deployflow.core.envfile import parse_env
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.errors import CommandError, ServiceError
 
@@ -94,7 +95,7 @@ class ProcessBackend(ServiceBackend):
         with open_log(spec.log_file) as log:
             log.write(f"--- deployflow: starting {spec.name} at {stamp}\n".encode())
         offset = spec.log_file.stat().st_size
-        env = {**spec.env, SERVICE_MARK: spec.name}  # what stops a worker spares (daemons.py)
+        env = {**_env_file(spec), **spec.env, SERVICE_MARK: spec.name}  # SERVICE_MARK: daemons.py
         command = Command.of(spec.command, cwd=spec.cwd, env=env, timeout=None)
         try:
             proc, go = spawn_held(command, spec.log_file)
@@ -225,3 +226,15 @@ def _log_tail(path: Path, offset: int, lines: int = 5) -> list[str]:
     except FileNotFoundError:
         return []
     return [line[:200] for line in text.strip().splitlines()[-lines:]]
+
+
+def _env_file(spec: ServiceSpec) -> dict[str, str]:
+    """Its app's env_file, read as it starts (its secrets are never in the release snapshot)."""
+    if spec.env_file is None:
+        return {}
+    try:
+        return parse_env(spec.env_file.read_text(encoding="utf-8"), str(spec.env_file))
+    except OSError as exc:
+        raise ServiceError(
+            f"service {spec.name}: env_file {spec.env_file} unreadable ({exc.strerror})"
+        ) from None
