@@ -12,7 +12,14 @@ from urllib.parse import quote
 from deployflow.core.context import ResolvedDatabase
 from deployflow.errors import BackupError
 
-__all__ = ["Engine", "database_url", "dump_file", "engine_for", "engine_named"]
+__all__ = [
+    "Engine",
+    "database_url",
+    "dump_and_stats",
+    "dump_file",
+    "engine_for",
+    "engine_named",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class Engine:
     load_into_scratch: Callable[..., None]
     swap_in: Callable[[ResolvedDatabase, str], str]
     swap_offline: bool = False  # the swap needs the apps' services stopped (SQLite's file)
+    # the dump and its table stats from one snapshot, side by side (PostgreSQL)
+    dump_with_stats: Callable[..., tuple[str, dict[str, dict[str, int]]]] | None = None
 
 
 def _mariadb() -> Engine:
@@ -70,6 +79,7 @@ def _postgresql() -> Engine:
         create_empty=pgrestore.create_empty,
         load_into_scratch=pgrestore.load_into_scratch,
         swap_in=pgrestore.swap_in,
+        dump_with_stats=pgrestore.dump_with_stats,
     )
 
 
@@ -125,3 +135,14 @@ def database_url(db: ResolvedDatabase, name: str) -> str:
     scheme = "postgresql" if db.engine == "postgresql" else "mysql"
     login = f"{quote(db.user, safe='')}:{quote(db.password.get_secret_value(), safe='')}"
     return f"{scheme}://{login}@{db.host}:{db.port}/{name}"
+
+
+def dump_and_stats(
+    engine: Engine, db: ResolvedDatabase, dest: Path, key: bytes | None, progress: Callable
+) -> tuple[str, dict[str, dict[str, int]]]:
+    """(the dump's SHA-256, its tables' stats): of one snapshot where the engine can, else the
+    stats first (a deploy's backup runs under the lock) and then the dump."""
+    if engine.dump_with_stats is not None:
+        return engine.dump_with_stats(db, dest, key, progress)
+    stats = engine.table_stats(db)
+    return engine.dump(db, dest, key, progress), stats

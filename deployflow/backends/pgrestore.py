@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
 from deployflow.backends.executor import Command, run
-from deployflow.backends.postgres import admin_connect, client_env, connect, pg_tool
+from deployflow.backends.postgres import admin_connect, client_env, connect, dump, pg_tool
 from deployflow.backends.sealed import opened
 from deployflow.core.context import ResolvedDatabase
 from deployflow.core.schemadiff import fingerprint
@@ -22,6 +23,7 @@ from deployflow.errors import BackupError, DatabaseError
 __all__ = [
     "create_empty",
     "drop_database",
+    "dump_with_stats",
     "load_into_scratch",
     "schema_fingerprint",
     "scratch_name",
@@ -42,24 +44,59 @@ def _label(schema: str, table: str) -> str:
 
 def table_stats(db: ResolvedDatabase, schema: str | None = None) -> dict[str, dict[str, int]]:
     """{table: {rows, checksum}} of database `schema` (default: the app's). The checksum sums a
-    64-bit hash of each row's text: it does not depend on row order, so a restored copy
-    matches."""
-    from psycopg import sql
-
+    64-bit hash of each row: it does not depend on row order, so a restored copy matches."""
     conn = connect(db, schema)
     try:
-        stats = {}
-        for table_schema, table in conn.execute(_TABLES).fetchall():
-            ident = sql.Identifier(table_schema, table)
-            rows, checksum = conn.execute(
-                sql.SQL(
-                    "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0) FROM {} t"
-                ).format(ident)
-            ).fetchone()
-            stats[_label(table_schema, table)] = {"rows": int(rows), "checksum": int(checksum)}
-        return stats
+        return _stats(conn)
     finally:
         conn.close()
+
+
+_BY_VALUE = "SELECT count(*), coalesce(sum(hash_record_extended(t, 0)), 0) FROM {} t"
+_BY_TEXT = "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0) FROM {} t"
+
+
+def _stats(conn: Any) -> dict[str, dict[str, int]]:
+    """Each row hashed from its values (5x faster than from its text); a table with a column
+    type that has no hash function (json, geometric types) hashes its rows' text instead."""
+    import psycopg
+    from psycopg import sql
+
+    stats = {}
+    for table_schema, table in conn.execute(_TABLES).fetchall():
+        ident = sql.Identifier(table_schema, table)
+        try:
+            with conn.transaction():  # a savepoint inside the dump's snapshot
+                rows, checksum = conn.execute(sql.SQL(_BY_VALUE).format(ident)).fetchone()
+        except psycopg.errors.UndefinedFunction:
+            rows, checksum = conn.execute(sql.SQL(_BY_TEXT).format(ident)).fetchone()
+        stats[_label(table_schema, table)] = {"rows": int(rows), "checksum": int(checksum)}
+    return stats
+
+
+def dump_with_stats(
+    db: ResolvedDatabase,
+    dest: Path,
+    key: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[str, dict[str, dict[str, int]]]:
+    """The dump and the table stats of one snapshot, side by side: a repeatable-read
+    transaction exports its snapshot, `pg_dump --snapshot` dumps exactly it while the stats are
+    counted in it. They match each other even while the app writes. (file SHA-256, stats)"""
+    conn = connect(db)
+    try:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        with ThreadPoolExecutor(1) as pool:
+            dumped = pool.submit(dump, db, dest, key, progress, snapshot)
+            try:
+                stats = _stats(conn)
+            finally:
+                digest = dumped.result()  # the snapshot lives until the dump is done
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return digest, stats
 
 
 def schema_fingerprint(db: ResolvedDatabase) -> dict[str, Any]:
@@ -161,7 +198,7 @@ def load_into_scratch(
     dropped."""
     from psycopg import sql
 
-    contained = contained and db.admin_url is not None
+    contained = contained and bool(db.admin_url or db.admin_socket)
     with _scratch_loader(db) if contained else nullcontext(None) as login:
         owner = login[0] if login else db.user
         conn = admin_connect(db)

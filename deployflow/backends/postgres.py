@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from deployflow.backends.database import split_sql
 from deployflow.backends.executor import Command, metered, resolve_program, run
+from deployflow.backends.pgservice import SUPERUSER
 from deployflow.backends.sealed import SealedWriter
 from deployflow.core.context import ResolvedDatabase
 from deployflow.errors import DatabaseError
@@ -72,10 +73,13 @@ def connect(
 def admin_connect(
     db: ResolvedDatabase, dbname: str = MAINTENANCE_DB, timeout: float = QUERY_TIMEOUT
 ) -> psycopg.Connection:
-    """The admin role of `admin_url` (or, without one, the app's role) on `dbname`."""
+    """The admin role of `admin_url`, or the superuser over the trusted socket in
+    `admin_socket` (a `postgres:` service's), or else the app's role, on `dbname`."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+    if db.admin_socket is not None:
+        return _socket_connect(db, dbname, timeout)
     if db.admin_url is None:
         return connect(db, dbname, timeout)
     try:
@@ -97,6 +101,26 @@ def admin_connect(
         ) from None
 
 
+def _socket_connect(db: ResolvedDatabase, dbname: str, timeout: float) -> psycopg.Connection:
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            host=db.admin_socket,
+            port=db.port,
+            user=SUPERUSER,
+            dbname=dbname,
+            connect_timeout=5,
+            autocommit=True,
+            options=f"-c statement_timeout={int(timeout * 1000)}",
+        )
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"database {db.name}: cannot connect over the socket in {db.admin_socket} "
+            f"({_reason(exc)}); is its postgres: service running?"
+        ) from None
+
+
 def scram_verifier(password: str, salt: bytes | None = None, iterations: int = 4096) -> str:
     """The SCRAM-SHA-256 verifier PostgreSQL stores (RFC 5802/7677): the role's password is
     set from it, so the clear password never reaches the server (nor its statement log)."""
@@ -115,7 +139,7 @@ def scram_verifier(password: str, salt: bytes | None = None, iterations: int = 4
 def provision(db: ResolvedDatabase) -> None:
     """Create the role and database (idempotent) when the stack gives an admin_url; the role's
     password is (re)set from a SCRAM verifier."""
-    if db.admin_url is None:
+    if db.admin_url is None and db.admin_socket is None:
         return
     import psycopg
     from psycopg import sql
@@ -221,12 +245,15 @@ def dump(
     dest: Path,
     key: bytes | None = None,
     progress: Callable[[int], None] | None = None,
+    snapshot: str | None = None,
 ) -> str:
-    """`pg_dump -Fc` of the database into `dest` (0600, sealed when a key is given) through a
-    temp file renamed when complete; returns the stored file's SHA-256."""
+    """`pg_dump -Fc` of the database (of an exported `snapshot` when given) into `dest` (0600,
+    sealed when a key is given) through a temp file renamed when complete; returns the stored
+    file's SHA-256."""
     password = db.password.get_secret_value()
+    at = [f"--snapshot={snapshot}"] if snapshot else []
     command = Command.of(
-        [pg_tool("pg_dump"), "-Fc", "-Z", "1", "--no-owner", "--no-privileges", db.database],
+        [pg_tool("pg_dump"), "-Fc", "-Z", "1", "--no-owner", "--no-privileges", *at, db.database],
         env=client_env(db),
         timeout=3600,
         secrets=(password,),

@@ -115,7 +115,8 @@ class StackContext:
         )
 
     def service_port(self, name: str) -> int | None:
-        port = self.stack.services[name].port
+        svc = self.stack.services[name]
+        port = svc.postgres.port if svc.postgres else svc.port
         if port is None:
             return None
         value = self.render(str(port), f"services.{name}.port")

@@ -94,6 +94,19 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         if svc.command
         else []
     )
+    if svc.postgres:  # deployflow's own runner initialises the data dir, then is the server
+        pg = svc.postgres
+        command = [
+            ctx.render("{{ sys.python }}", where),
+            "-m",
+            "deployflow.backends.pgservice",
+            "--data",
+            ctx.render(pg.data, f"{where}.postgres.data"),
+            "--port",
+            str(ctx.service_port(name)),
+            "--host",
+            ctx.render(pg.host, f"{where}.postgres.host"),
+        ]
     host = ctx.render(svc.host, f"{where}.host") if svc.host else _bind_host(command, "127.0.0.1")
     return ServiceSpec(
         name=name,

@@ -181,8 +181,19 @@ class Proxy(_Model):
     routes: Annotated[dict[str, str], Field(min_length=1)]
 
 
+class PostgresServer(_Model):
+    """A PostgreSQL server run as a service: deployflow initialises `data` on first start and
+    runs it (as the `postgres` user under root); the socket lives in `data`, which a database's
+    `admin_socket` then names."""
+
+    data: str
+    port: Port
+    host: str = "127.0.0.1"
+
+
 class Service(_Model):
     backend: BackendName = "process"
+    postgres: PostgresServer | None = None
     command: str | None = None
     unit: str | None = None
     image: str | None = None
@@ -202,7 +213,11 @@ class Service(_Model):
     def _needs(self) -> Service:
         if self.blue_green and (self.backend != "process" or self.reuse_port):
             raise ValueError("blue_green runs on the process backend, without reuse_port")
-        if self.backend in ("process", "supervisor", "nssm") and not self.command:
+        if self.postgres and (self.command or self.backend != "process" or self.port):
+            raise ValueError("postgres: is the whole service: no command or port of its own")
+        if self.backend in ("process", "supervisor", "nssm") and not (
+            self.command or self.postgres
+        ):
             raise ValueError(f"the {self.backend} backend needs a command")
         if self.backend == "docker" and not self.image:
             raise ValueError("the docker backend needs an image")

@@ -31,8 +31,9 @@ class Database(_Model):
     name: str | None = None
     user: str | None = None
     password: str | None = None
-    # how deployflow creates the database and user (and loads restores): MariaDB's admin
-    # socket, or a PostgreSQL URL for a role allowed to create roles and databases
+    # how deployflow creates the database and user (and loads restores): an admin socket
+    # (MariaDB's file; PostgreSQL's directory, trusted, as a `postgres:` service makes it), or
+    # a PostgreSQL URL for a role allowed to create roles and databases
     admin_socket: str | None = None
     admin_url: str | None = None
     path: str | None = None  # SQLite's file (relative: to the deploy root's shared/)
@@ -55,8 +56,8 @@ class Database(_Model):
         missing = [k for k in ("name", "user", "password") if getattr(self, k) is None]
         if missing:
             raise ValueError(f"{self.engine} needs {', '.join(missing)}")
-        if self.engine == "postgresql" and self.admin_socket:
-            raise ValueError("admin_socket is MariaDB's; give PostgreSQL an admin_url")
+        if self.admin_socket and self.admin_url:
+            raise ValueError("give admin_socket or admin_url, not both")
         if self.engine != "postgresql" and self.admin_url:
             raise ValueError("admin_url is PostgreSQL's; give MariaDB an admin_socket")
         return self

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from deployflow.backends.archive import pack
-from deployflow.backends.engines import engine_for
+from deployflow.backends.engines import dump_and_stats, engine_for
 from deployflow.backends.files import append_line, atomic_write, fsync_dir
 from deployflow.backends.sealed import parse_key, seal
 from deployflow.backends.signing import sign_backup
@@ -136,9 +136,12 @@ def _databases(
         db = ctx.database(name)
         engine = engine_for(db)
         path = tmp / "database" / f"{name}{engine.dump_suffix}"
-        stats = engine.table_stats(db)  # before the dump: a deploy's backup runs under the lock
-        sums[path] = engine.dump(
-            db, path, key, lambda n, db_name=name: log(f"database {db_name}: {n >> 20} MB dumped")
+        sums[path], stats = dump_and_stats(
+            engine,
+            db,
+            path,
+            key,
+            lambda n, db_name=name: log(f"database {db_name}: {n >> 20} MB dumped"),
         )
         schema = engine.schema_fingerprint(db)
         recorded[name] = {"engine": engine.name, "tables": stats, "schema": schema}

@@ -125,7 +125,10 @@ def _database_checks(ctx: StackContext) -> list[Check]:
         login = database_probe(db)
         try:
             if db.admin_socket:
-                wait_until_healthy([partial(_socket_probe, db.admin_socket)], 30, interval=0.2)
+                socket = db.admin_socket
+                if db.engine == "postgresql":  # a directory holding the server's socket
+                    socket = f"{socket}/.s.PGSQL.{db.port}"
+                wait_until_healthy([partial(_socket_probe, socket)], 30, interval=0.2)
             engine_for(db).provision(db)  # when the stack says how (admin socket or URL)
             result = wait_until_healthy([login], deadline=15, interval=0.2)[0]
             checks.append(Check(f"database {name}", True, True, result.detail))

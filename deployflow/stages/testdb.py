@@ -1,6 +1,7 @@
 """`apps.X.test_database: NAME`: the test stage runs against a throwaway database on the same
 server (or a scratch SQLite file), created before and dropped after, whatever the tests did.
-The app's environment is pointed at it: values naming the live database and DATABASE_URL."""
+The app's environment is pointed at it: values naming the live database, and DATABASE_URL
+(set when the app has none)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def test_database(
     engine.create_empty(db, scratch)
     try:
         pointed, keys = point_env(env, db.database, scratch)
-        pointed["DATABASE_URL"] = database_url(db, scratch)
-        keys = sorted({*keys, "DATABASE_URL"})
+        if "DATABASE_URL" not in pointed:  # the app's own (its driver, its options) is kept
+            pointed["DATABASE_URL"] = database_url(db, scratch)
+            keys.append("DATABASE_URL")
         log(f"{app}: tests use the throwaway database {scratch} ({', '.join(keys)} point at it)")
         yield pointed
     finally:

@@ -24,10 +24,11 @@ def _stack(check: dict, engine: str) -> Stack:
     )
 
 
-def test_postgresql_takes_an_admin_url_and_mariadb_a_socket() -> None:
+def test_postgresql_takes_an_admin_url_or_socket_and_mariadb_a_socket() -> None:
     assert Database(**PG, admin_url="postgresql://admin@h/postgres").admin_url
-    with pytest.raises(ValidationError, match="admin_socket is MariaDB's"):
-        Database(**PG, admin_socket="/run/mysqld.sock")
+    assert Database(**PG, admin_socket="/srv/shared/pg").admin_socket  # a postgres: service's
+    with pytest.raises(ValidationError, match="admin_socket or admin_url, not both"):
+        Database(**PG, admin_socket="/srv/shared/pg", admin_url="postgresql://a@h/postgres")
     with pytest.raises(ValidationError, match="admin_url is PostgreSQL's"):
         Database(**{**PG, "engine": "mariadb"}, admin_url="postgresql://admin@h/postgres")
 

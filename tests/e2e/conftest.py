@@ -23,6 +23,8 @@ from tests.tinystack import write_tiny_stack
 
 __all__ = ["write_tiny_stack"]
 
+collect_ignore_glob = ["apps/*"]  # apps the tests deploy, with test suites of their own
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[tuple[str, int]]:

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from tests.conftest import free_port
 
-__all__ = ["ADMIN_PASSWORD", "BIN", "postgres", "prefect_server"]
+__all__ = ["ADMIN_PASSWORD", "BIN", "as_admin", "drop_app", "postgres", "prefect_server"]
 
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 ADMIN_PASSWORD = "pg-admin-Secret-77"  # the superuser's, over TCP (SCRAM); the socket trusts
@@ -106,3 +107,24 @@ def prefect_server(postgres: tuple[str, int], home: Path) -> Iterator[tuple[str,
     yield url, postgres[1]
     os.killpg(server.pid, 15)
     server.wait(timeout=30)
+
+
+def as_admin(port: int, dbname: str = "postgres") -> psycopg.Connection:
+    """The session server's superuser, over TCP with its password (autocommit)."""
+    return psycopg.connect(
+        host="127.0.0.1",
+        port=port,
+        user="postgres",
+        password=ADMIN_PASSWORD,
+        dbname=dbname,
+        autocommit=True,
+    )
+
+
+def drop_app(port: int, name: str) -> None:
+    """A test's app database (and any scratch copies named after it) and its role, gone."""
+    with as_admin(port) as conn:
+        found = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (name + "%",))
+        for (db,) in found.fetchall():
+            conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+        conn.execute(f'DROP ROLE IF EXISTS "{name}"')

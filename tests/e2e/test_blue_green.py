@@ -2,7 +2,7 @@
 backend), a small app on two slots. A poller hits the public URL throughout a deploy, a
 rollback, a deploy whose new slot never gets healthy, a deploy that fails its checks after
 traffic switched, and a failure and a kill -9 while the old slot drains; it must never see a
-failed request. Not the bundled example."""
+failed request, the online release phase included. Not the bundled example."""
 
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ apps:
   web:
     source: app
     services: [web]
+    # an online release phase (the default with blue-green): it runs while v1 serves
+    release: [["{{{{ sys.python }}}}", -c, "import time; time.sleep(0.5); print('migrated')"]]
     health:
       - http: "http://127.0.0.1:{{{{ PUBLIC }}}}/ready"
 services:
@@ -129,7 +131,7 @@ def test_deploys_and_rollbacks_switch_slots_without_a_failed_request(bg: Stack) 
     try:
         (bg.dir / "app" / "VERSION").write_text("v2\n")
         out = bg.cli("run", "full").stdout
-        assert "drain" in out
+        assert "drain" in out and "1 release commands (web), the live release serving" in out
         assert httpx.get(url).text == "v2"
         assert _listening(green) and not _listening(blue)  # the old slot drained and stopped
 

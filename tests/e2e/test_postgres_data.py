@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from tests.e2e.conftest import Stack, stop_everything, write_tiny_stack
-from tests.e2e.pgserver import ADMIN_PASSWORD
+from tests.e2e.pgserver import ADMIN_PASSWORD, as_admin, drop_app
 
 APP_PASSWORD = "app-Pw-3f9c1e"
 APP = """\
@@ -64,26 +63,12 @@ def pgstack(tmp_path: Path, prefect_api: str, pg_server: tuple[str, int]) -> Ite
     s.edit("    health:\n", "    health:\n      - postgres: main\n")
     yield s
     stop_everything(s.root)
-    with _admin(port) as conn:
-        for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'pgapp%'"):
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.execute("DROP ROLE IF EXISTS pgapp")
-
-
-def _admin(port: int, dbname: str = "postgres") -> psycopg.Connection:
-    return psycopg.connect(
-        host="127.0.0.1",
-        port=port,
-        user="postgres",
-        password=ADMIN_PASSWORD,
-        dbname=dbname,
-        autocommit=True,
-    )
+    drop_app(pg_server[1], "pgapp")
 
 
 def _data(port: int) -> dict[str, list[tuple]]:
     """Every table of the app's database, row by row (read as the superuser)."""
-    with _admin(port, "pgapp") as conn:
+    with as_admin(port, "pgapp") as conn:
         names = [
             row[0]
             for row in conn.execute(
@@ -96,13 +81,13 @@ def _data(port: int) -> dict[str, list[tuple]]:
 
 
 def _sql(port: int, query: str) -> None:
-    with _admin(port, "pgapp") as conn:
+    with as_admin(port, "pgapp") as conn:
         conn.execute(query)
 
 
 def _leftovers(port: int) -> list[str]:
     """Scratch databases and loader roles a restore or restore test left behind."""
-    with _admin(port) as conn:
+    with as_admin(port) as conn:
         dbs = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'pgapp\\_\\_%'")
         roles = conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'df\\_load\\_%'")
         return [r[0] for r in dbs.fetchall()] + [r[0] for r in roles.fetchall()]
@@ -123,7 +108,7 @@ def test_postgresql_backup_restore_and_rollback(
     v1 = pgstack.current()
     before = _data(port)
     assert before == {"items": [(1, "one"), (2, "two"), (3, "three")]}
-    health = json.loads(pgstack.cli("health", "--json").stdout)
+    health = json.loads(pgstack.cli("health", "--json", check=False).stdout)  # host CPU may grade
     checks = health["checks"]
     assert any(c["name"].startswith("postgres pgapp@") and c["ok"] for c in checks), checks
 
