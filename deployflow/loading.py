@@ -169,6 +169,8 @@ def load_stack(
                 f"cannot store generated secrets in {layout.secrets}: {exc.strerror}"
             ) from exc
     for name, app in stack.apps.items():
+        if not isinstance(app.source, str):  # git: exported under the root at each deploy
+            continue
         source = (path.parent / app.source).resolve()
         if not app.allow_outside and not source.is_relative_to(path.parent):
             raise StackError(

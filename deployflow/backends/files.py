@@ -20,6 +20,7 @@ __all__ = [
     "link_outside",
     "open_log",
     "read_link",
+    "replace_with_link",
     "switch_symlink",
 ]
 
@@ -76,6 +77,17 @@ def switch_symlink(link: Path, target: Path | str) -> None:
     os.symlink(target, tmp)
     os.replace(tmp, link)
     fsync_dir(link.parent)
+
+
+def replace_with_link(path: Path, target: Path) -> None:
+    """`path` (whatever a build copied there: a file, a dir, a link) becomes a link to
+    `target`."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, path)
 
 
 def read_link(link: Path) -> str | None:

@@ -17,8 +17,10 @@ from deployflow.cli import (
     blocks,
     config,
     deployments,
+    execcmd,
     health,
     history,
+    init,
     logs,
     preflight,
     releases,
@@ -41,6 +43,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=GroupedHelp,
 )
+app.command("init")(init.init)
 app.add_typer(run.app, name="run")
 app.command("plan")(run.plan)
 app.command("approve")(rollouts.approve)
@@ -48,6 +51,7 @@ app.command("execute")(rollouts.execute)
 app.command("rollback")(releases.rollback)
 app.command("releases")(releases.releases)
 app.command("recover")(releases.recover)
+app.command("exec", context_settings={"ignore_unknown_options": True})(execcmd.exec_command)
 app.command("health")(health.health)
 app.command("logs")(logs.logs)
 app.command("history")(history.history)

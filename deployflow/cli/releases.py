@@ -28,6 +28,7 @@ def releases(
             "current": r.id == current,
             "on_disk": ctx.layout.release(r.id).is_dir(),
             "note": r.note,
+            "commits": _commits(ctx, r.id),
         }
         for r in reversed(records)
     ]
@@ -49,13 +50,19 @@ def releases(
         typer.echo(
             f"{mark} {row['id']:18} {row['started']:26} {row['status']:12} {row['note'][:60]}{gone}"
         )
+        for app, commit in row["commits"].items():
+            typer.echo(f"    {app}: {commit}")
 
 
 def rollback(
     stack: StackOpt = "deployflow.yaml",
     root: RootOpt = None,
     to: Annotated[
-        str | None, typer.Option("--to", help="Release id (default: previous good).")
+        str | None,
+        typer.Option(
+            "--to",
+            help="Release id, or a git SHA (prefix) a release deployed (default: previous good).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")
@@ -127,3 +134,18 @@ def recover(
         )
     else:
         typer.echo("nothing to recover: no interrupted run")
+
+
+def _commits(ctx: object, release: str) -> dict[str, str]:
+    """{app: short SHA and subject} of the git sources a release was built from."""
+    from deployflow.core.snapshot import Snapshot
+
+    try:
+        snap = Snapshot.from_json(ctx.layout.snapshot(release).read_text())  # type: ignore[attr-defined]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {
+        app: f"{a.commit['sha'][:12]} {a.commit['subject'][:50]}"
+        for app, a in snap.apps.items()
+        if a.commit
+    }

@@ -43,13 +43,33 @@ Batch = Annotated[str | None, typer.Option("--batch", help="Targets per batch: 2
 MaxFail = Annotated[
     str | None, typer.Option("--max-fail", help="Failed targets that stop the rollout: 34%.")
 ]
+Ref = Annotated[
+    str | None,
+    typer.Option("--ref", help="Git sources: the branch, tag or commit to deploy."),
+]
 Target = Annotated[
     str | None, typer.Option("--target", help="The target to run on (default: the only one).")
 ]
 
 
+def _flags(skip_backup: bool, skip_build: bool, skip_tests: bool, ref: str | None) -> dict:
+    """The deploy options `run full` and `run app` share (a ref only when one is given)."""
+    flags: dict[str, object] = {
+        "skip_backup": skip_backup,
+        "skip_build": skip_build,
+        "skip_tests": skip_tests,
+    }
+    if ref is not None:
+        flags["ref"] = ref
+    return flags
+
+
 def _plan(
-    stack: str, root: str | None, apps: list[str] | None, target: str | None = None, **flags: bool
+    stack: str,
+    root: str | None,
+    apps: list[str] | None,
+    target: str | None = None,
+    **flags: object,
 ) -> tuple:
     from deployflow.loading import load_stack
     from deployflow.ops.configsync import config_changes
@@ -59,7 +79,7 @@ def _plan(
     from deployflow.ops.runner import PlainRunner
 
     ctx = load_stack(stack, root, persist_generated=False, target=target)
-    options = DeployOptions(apps=tuple(apps or ()), **flags)
+    options = DeployOptions(apps=tuple(apps or ()), **flags)  # type: ignore[arg-type]
     run = new_run(ctx, options, PlainRunner(), dry_run=True)
     stages = [(name, [ctx.redact(line) for line in lines]) for name, lines in plan_lines(run)]
     changes = config_changes(ctx, run.apps, with_stack=True)
@@ -67,7 +87,11 @@ def _plan(
 
 
 def _print_plan(
-    stack: str, root: str | None, apps: list[str] | None, target: str | None = None, **flags: bool
+    stack: str,
+    root: str | None,
+    apps: list[str] | None,
+    target: str | None = None,
+    **flags: object,
 ) -> None:
     ctx, run, stages, changes = _plan(stack, root, apps, target, **flags)
     on = f" target {ctx.target}" if ctx.target and len(ctx.stack.targets) > 1 else ""
@@ -107,7 +131,7 @@ def _deploy(
     apps: list[str] | None,
     as_json: bool,
     plain: bool,
-    **options: bool,
+    **options: object,
 ) -> None:
     from deployflow.cli.flows import print_summary
     from deployflow.cli.frontdoor import run_operation
@@ -145,11 +169,12 @@ def full(
     strategy: Strategy = None,
     batch: Batch = None,
     max_fail: MaxFail = None,
+    ref: Ref = None,
 ) -> None:
     """Deploy every app: preflight, backup, build, assemble, test, stop, migrate, switch,
     start, verify, after-start; then report and notify. With several targets (or --targets),
     a rollout: each target's worker deploys it, batch by batch."""
-    flags = {"skip_backup": skip_backup, "skip_build": skip_build, "skip_tests": skip_tests}
+    flags = _flags(skip_backup, skip_build, skip_tests, ref)
     if targets is not None or (not background and not dry_run and _several_targets(stack)):
         from deployflow.cli.rollouts import run_rollout
 
@@ -193,9 +218,10 @@ def app_(
     plain: Plain = False,
     background: Background = False,
     target: Target = None,
+    ref: Ref = None,
 ) -> None:
     """Deploy one app as a new release; the other apps are carried over unchanged."""
-    flags = {"skip_backup": skip_backup, "skip_build": skip_build, "skip_tests": skip_tests}
+    flags = _flags(skip_backup, skip_build, skip_tests, ref)
     if dry_run:
         _print_plan(stack, root, [name], **flags)
         return

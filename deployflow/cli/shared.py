@@ -16,8 +16,17 @@ from deployflow.errors import UsageError
 __all__ = ["GROUPS", "GroupedHelp", "check_root", "check_stack", "share_options"]
 
 GROUPS: dict[str, tuple[str, ...]] = {
-    "Deploy": ("run", "plan", "approve", "execute", "rollback", "recover", "config"),
-    "Operate": ("services", "health", "logs", "releases", "history", "summary", "preflight"),
+    "Deploy": ("init", "run", "plan", "approve", "execute", "rollback", "recover", "config"),
+    "Operate": (
+        "services",
+        "exec",
+        "health",
+        "logs",
+        "releases",
+        "history",
+        "summary",
+        "preflight",
+    ),
     "Back up and restore": ("backup",),
     "Prefect: server, workers, runs": (
         "server",

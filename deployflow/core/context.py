@@ -41,6 +41,7 @@ class StackContext:
     secrets: dict[str, SecretStr]
     target: str | None = None  # the target this context deploys (its root and vars applied)
     roots: dict[str, Path] = field(default_factory=dict)  # every target's root, resolved alike
+    sources: dict[str, Path] = field(default_factory=dict)  # git apps: their exported commit
 
     @property
     def stack_dir(self) -> Path:

@@ -46,14 +46,14 @@ def python_install(files: set[str]) -> list[list[str]]:
 
 
 def build_steps(app: App, files: set[str] = frozenset()) -> list[list[str]]:
-    """The argv lists that build `app`: its recipe's steps or its own; `files` are the names at
-    the top of its source (a recipe may depend on them)."""
+    """The argv lists that build `app`: its recipe's steps, then its own; `files` are the names
+    at the top of its source (a recipe may depend on them)."""
+    steps = []
     if app.recipe:
         steps = [list(step) for step in RECIPES[app.recipe]]
         if app.recipe == "python":
             steps += python_install(set(files))
-        return steps
-    return [list(step) for step in app.steps]
+    return steps + [list(step) for step in app.steps]
 
 
 def _top_names(source: Path) -> set[str]:
@@ -63,7 +63,8 @@ def _top_names(source: Path) -> set[str]:
 def rendered_steps(ctx: StackContext, app: str, tests: bool = False) -> list[list[str]]:
     """An app's build steps (or its `tests:` steps) with templates rendered."""
     spec = ctx.stack.apps[app]
-    steps = spec.tests if tests else build_steps(spec, _top_names(ctx.stack_dir / spec.source))
+    source = ctx.sources.get(app) or ctx.stack_dir / str(spec.source)
+    steps = spec.tests if tests else build_steps(spec, _top_names(source))
     key = "tests" if tests else "steps"
     return [
         [ctx.render(arg, f"apps.{app}.{key}[{i}]") for arg in step] for i, step in enumerate(steps)

@@ -21,6 +21,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
     ]
     if summary.get("data"):
         lines.append(f"- **Data:** {summary['data']}")
+    for app, commit in (summary.get("commits") or {}).items():
+        lines.append(
+            f"- **Commit ({app}):** {commit['sha'][:12]} {commit['ref']}: {commit['subject']}"
+            f" ({commit['author']})"
+        )
     if summary.get("error"):
         lines.append(f"- **Error:** {summary['error']}")
     lines += ["", "## Stages", "", "| stage | result | seconds | detail |", "|---|---|---:|---|"]

@@ -113,10 +113,13 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         unit=svc.unit or f"{ctx.stack.project}-{name}",
         command=command,
         cwd=cwd,
-        env={
-            k: ctx.render(v, f"{where}.env.{k}", release_id, extra)
-            for k, v in {**(app.env if app else {}), **svc.env}.items()
-        },
+        env=_with_port(
+            {
+                k: ctx.render(v, f"{where}.env.{k}", release_id, extra)
+                for k, v in {**(app.env if app else {}), **svc.env}.items()
+            },
+            SLOT_PORT if bg else ctx.service_port(name),
+        ),
         image=ctx.render(svc.image, f"{where}.image", release_id) if svc.image else None,
         port=ctx.service_port(name),
         host="127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
@@ -135,6 +138,14 @@ def service_spec(ctx: StackContext, name: str, release_id: str | None = None) ->
         else None,
         env_file=base / str(owner) / app.env_file if app and app.env_file else None,
     )
+
+
+def _with_port(env: dict[str, str], port: int | str | None) -> dict[str, str]:
+    """`PORT` in a service's environment (Procfile style): its port, or its slot's under
+    blue-green; a PORT the stack sets itself wins."""
+    if port is None or "PORT" in env:
+        return env
+    return {**env, "PORT": str(port)}
 
 
 _PATHS = ("cwd", "log_file", "pid_file", "upstream", "env_file")

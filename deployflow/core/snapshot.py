@@ -25,6 +25,7 @@ class AppState:
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # dest -> sha, masked, mode
     services: dict[str, ServiceSpec] = field(default_factory=dict)
     checks: list[CheckSpec] = field(default_factory=list)
+    commit: dict[str, str] | None = None  # a git source's: sha, ref, author, subject
 
     def same_as(self, other: AppState) -> bool:
         """Nothing that a running service sees differs."""
@@ -63,6 +64,7 @@ class Snapshot:
                         "configs": a.configs,
                         "services": {n: spec_to_dict(s) for n, s in a.services.items()},
                         "checks": [check_to_dict(c) for c in a.checks],
+                        "commit": a.commit,
                     }
                     for name, a in self.apps.items()
                 },
@@ -81,6 +83,7 @@ class Snapshot:
                 configs=a.get("configs", {}),
                 services={n: spec_from_dict(s) for n, s in a.get("services", {}).items()},
                 checks=[check_from_dict(c) for c in a.get("checks", [])],
+                commit=a.get("commit"),
             )
             for name, a in data["apps"].items()
         }

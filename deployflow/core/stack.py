@@ -105,11 +105,28 @@ class Hooks(_Model):
     after_start: list[list[str]] = []
 
 
+class GitSource(_Model):
+    """An app built from a git repository: a URL, or a path relative to the stack file."""
+
+    git: str
+    ref: str = "main"
+
+
+class Deps(_Model):
+    """An app's dependency layer, built once per content of its `inputs` (lock files) and
+    shared by every build of the app with the same inputs: a code-only change reuses it."""
+
+    inputs: Annotated[list[str], Field(min_length=1)]  # files, relative to the source
+    steps: Annotated[list[list[str]], Field(min_length=1)]  # run in the layer's own dir
+    paths: Annotated[list[str], Field(min_length=1)]  # what they make (.venv, node_modules)
+
+
 class App(_Model):
-    source: str
+    source: str | GitSource
     allow_outside: bool = False  # a source outside the stack's directory must be asked for
     recipe: Recipe | None = None
-    steps: list[list[str]] = []
+    steps: list[list[str]] = []  # after the recipe's, when there is one
+    deps: Deps | None = None
     tests: list[list[str]] = []
     hooks: Hooks = Hooks()
     timeout: Annotated[float, Field(gt=0, le=86400)] = 900.0  # per build/test/hook command
@@ -134,11 +151,10 @@ class App(_Model):
     down: list[list[str]] = []  # run on a rollback across versions: {{ target.version }}
 
     @model_validator(mode="after")
-    def _recipe_or_steps(self) -> App:
-        if self.recipe and self.steps:
-            raise ValueError("give either recipe or steps, not both")
+    def _steps(self) -> App:
         for key, steps in (
             ("steps", self.steps),
+            ("deps.steps", self.deps.steps if self.deps else []),
             ("tests", self.tests),
             ("hooks.before_start", self.hooks.before_start),
             ("hooks.after_start", self.hooks.after_start),
@@ -152,6 +168,8 @@ class App(_Model):
             ("shared", self.shared),
             ("logs", self.logs),
             ("env_file", [self.env_file] if self.env_file else []),
+            ("deps.inputs", self.deps.inputs if self.deps else []),
+            ("deps.paths", self.deps.paths if self.deps else []),
         ):
             for entry in entries:
                 if entry.startswith("/") or ".." in entry.split("/"):

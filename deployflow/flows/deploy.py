@@ -32,6 +32,7 @@ def deploy(
     sequential: bool = False,
     auto_rollback: bool = True,
     revision: str | None = None,
+    ref: str | None = None,
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Deploy the stack (or some of its apps) as a new release; roll back on failure. With
@@ -46,6 +47,7 @@ def deploy(
         sequential=sequential,
         auto_rollback=auto_rollback,
         revision=revision,
+        ref=ref,
     )
     runner = PrefectRunner(ctx.redact)
     if dry_run:

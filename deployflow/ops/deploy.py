@@ -24,6 +24,7 @@ from deployflow.ops.progress import Progress, publish, stage_event
 from deployflow.ops.putback import put_back, recover
 from deployflow.ops.releasework import data_line, note_data_start, undo_versions
 from deployflow.ops.runner import Runner
+from deployflow.ops.sources import prepare_sources
 from deployflow.stages.assemble import load_snapshot, release_complete
 from deployflow.stages.backup import prune_backups
 from deployflow.stages.release import prune_releases
@@ -61,6 +62,7 @@ def new_run(
     if ctx.layout.releases.is_dir():
         existing |= {p.name for p in ctx.layout.releases.iterdir()}
     live = last_good_live(ctx)
+    commits = prepare_sources(ctx, options.ref, options.revision, runner.log)
     return DeployRun(
         ctx=ctx,
         options=options,
@@ -70,6 +72,7 @@ def new_run(
         live_snapshot=load_snapshot(ctx, live) if live else None,
         runner=runner,
         dry_run=dry_run,
+        commits=commits,
     )
 
 
@@ -167,6 +170,7 @@ def deploy(
         publish(Progress("plan", stages=tuple(s.name for s in STAGES)))
         summary["previous"] = summary["live"] = run.live
         summary["revision"] = options.revision
+        summary["commits"] = {a: c.as_dict() for a, c in run.commits.items()}
         journal = Journal("deploy", run.release_id, run.live, history_at=history_size(ctx))
         record(ctx, run.release_id, "building", purpose, apps=run.apps)
         journal.save(lay)

@@ -28,7 +28,8 @@ class DeployOptions:
     sequential: bool = False
     auto_rollback: bool = True
     purpose: str = "deploy"  # deploy | config (a config-only release)
-    revision: str | None = None  # the commit a CI webhook deploys
+    revision: str | None = None  # the commit a CI webhook deploys (exactly, for git sources)
+    ref: str | None = None  # `--ref`: a branch, tag or commit for the git sources
 
 
 @dataclass
@@ -51,6 +52,7 @@ class DeployRun:
     schemas_before: dict[str, Any] | None = None  # read when migrations start with no dump
     versions_before: dict[str, str | None] | None = None  # the apps' schema versions, likewise
     online_ran: bool = False  # release commands ran while the old release served
+    commits: dict[str, Any] = field(default_factory=dict)  # git apps: the Commit deployed
 
     def say(self, message: str) -> None:
         self.runner.log(message)

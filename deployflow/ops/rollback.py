@@ -17,6 +17,7 @@ from deployflow.ops.progress import Progress, publish, stage_event
 from deployflow.ops.putback import put_back, recover
 from deployflow.ops.releasedata import data_for_rollback, take_versions_back
 from deployflow.ops.runner import Runner
+from deployflow.ops.sources import release_for_commit
 from deployflow.stages.assemble import release_complete
 
 __all__ = ["rollback", "rollback_target", "target_for"]
@@ -46,7 +47,8 @@ def rollback_target(
 
 
 def target_for(ctx: StackContext, to: str | None) -> tuple[str | None, str]:
-    """(current, target) for a rollback, checked without changing anything."""
+    """(current, target) for a rollback, checked without changing anything; `to` is a release
+    id or the SHA (4+ characters) of a commit a release deployed."""
     lay = ctx.layout
     usable = (
         {p.name for p in lay.releases.iterdir() if release_complete(ctx, p.name)}
@@ -54,7 +56,10 @@ def target_for(ctx: StackContext, to: str | None) -> tuple[str | None, str]:
         else set()
     )
     current = current_release(ctx)
-    return current, rollback_target(load_history(ctx), current, to, usable)
+    records = load_history(ctx)
+    if to is not None and to not in {r.id for r in records}:  # a git SHA (prefix) it deployed
+        to = release_for_commit(ctx, to, [r.id for r in records]) or to
+    return current, rollback_target(records, current, to, usable)
 
 
 def rollback(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from deployflow.core.configs import RenderedConfig, render_configs
 from deployflow.core.recipes import rendered_steps
 from deployflow.core.servicespec import ServiceSpec
@@ -125,7 +127,9 @@ def plan_build(run: DeployRun) -> list[str]:
         if ctx.layout.build_done(app, key).is_file():
             lines.append(f"{app}: reuse build {key[:12]} (inputs unchanged)")
             continue
-        lines.append(f"{app}: copy {ctx.stack.apps[app].source} -> builds/{app}/{key[:24]}")
+        source = ctx.stack.apps[app].source
+        shown = source if isinstance(source, str) else f"{source.git} at {run.commits[app].sha}"
+        lines.append(f"{app}: copy {shown} -> builds/{app}/{key[:24]}")
         lines += [f"{app}: {' '.join(step)}" for step in rendered_steps(ctx, app)]
     return lines
 
@@ -152,6 +156,8 @@ def _snapshot(run: DeployRun) -> None:
             again = render_configs(ctx, [app], old.runs_from, with_stack=False)
             if app_state(ctx, app, old.runs_from, run.keys[app], again).same_as(old):
                 state = old
+        if app in run.commits:  # what it was built from
+            state = replace(state, commit=run.commits[app].as_dict())
         snap.apps[app] = state
     run.snapshot = snap
     run.changed = [a for a, s in snap.apps.items() if s.runs_from == rid]

@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from deployflow.backends.files import atomic_write, fsync_dir, link_outside
+from deployflow.backends.files import atomic_write, fsync_dir, link_outside, replace_with_link
 from deployflow.core.configs import RenderedConfig
 from deployflow.core.context import StackContext
 from deployflow.core.healthplan import check_specs
@@ -17,6 +17,7 @@ from deployflow.core.servicespec import service_spec
 from deployflow.core.snapshot import AppState, Snapshot
 from deployflow.errors import ReleaseError
 from deployflow.stages import Log
+from deployflow.stages.build import app_source
 
 __all__ = [
     "app_state",
@@ -81,7 +82,7 @@ def link_build(build: Path, dest: Path) -> None:
 
 def _link_shared(ctx: StackContext, app: str, app_dir: Path) -> None:
     lay = ctx.layout
-    source = (ctx.stack_dir / ctx.stack.apps[app].source).resolve()
+    source = app_source(ctx, app)
     for entry in ctx.stack.apps[app].shared:
         rel = entry.rstrip("/")
         for base in (app_dir, lay.shared / app):
@@ -103,13 +104,7 @@ def _link_shared(ctx: StackContext, app: str, app_dir: Path) -> None:
                 shared_path.mkdir()
             else:
                 shared_path.touch()
-        target = app_dir / rel
-        if target.is_symlink() or target.is_file():
-            target.unlink()
-        elif target.is_dir():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(shared_path, target)
+        replace_with_link(app_dir / rel, shared_path)
 
 
 STAGED = ".shared"  # releases/<id>/.shared/<app>/<dest>: configs that live in a shared dir

@@ -18,6 +18,7 @@ from deployflow.core.recipes import rendered_steps
 from deployflow.errors import BuildError
 from deployflow.stages import Log
 from deployflow.stages.appenv import app_environment
+from deployflow.stages.deps import DEPS_MARK, deps_key, ensure_deps, link_deps
 from deployflow.stages.testdb import test_database
 
 __all__ = ["BuildResult", "app_build_key", "app_source", "build_app", "run_tests"]
@@ -36,16 +37,25 @@ class BuildResult:
 
 
 def app_source(ctx: StackContext, app: str) -> Path:
-    """The app's source dir (the loader has checked it lies inside the stack's directory)."""
-    source = (ctx.stack_dir / ctx.stack.apps[app].source).resolve()
+    """The app's source dir: its path (the loader has checked it lies inside the stack's
+    directory), or for a git source the commit this deploy exported."""
+    if app in ctx.sources:
+        return ctx.sources[app]
+    spec = ctx.stack.apps[app].source
+    if not isinstance(spec, str):
+        raise BuildError(f"apps.{app}.source: git sources are fetched by a deploy or a plan")
+    source = (ctx.stack_dir / spec).resolve()
     if not source.is_dir():
         raise BuildError(f"apps.{app}.source: {source} is not a directory")
     return source
 
 
 def app_build_key(ctx: StackContext, app: str) -> str:
-    """Source tree hash + resolved build steps: the same inputs give the same build."""
-    return build_key(tree_hash(app_source(ctx, app)), rendered_steps(ctx, app), {})
+    """Source tree hash + resolved build steps (+ the dependency layer's key): the same inputs
+    give the same build."""
+    source = app_source(ctx, app)
+    layer = deps_key(ctx, app, source)
+    return build_key(tree_hash(source), rendered_steps(ctx, app), {"deps": layer or ""})
 
 
 def _step_env(ctx: StackContext, app: str, dest: Path) -> dict[str, str]:
@@ -70,8 +80,11 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
         )
     shutil.rmtree(dest, ignore_errors=True)  # a partial build a killed run left
     try:
-        steps = _build_into(ctx, app, source, dest, log)
-        atomic_write(done, key + "\n")
+        layer_key = deps_key(ctx, app, source)
+        layer = ensure_deps(ctx, app, source, layer_key, log) if layer_key else None
+        steps = _build_into(ctx, app, source, dest, log, layer)
+        mark = f"{DEPS_MARK}{layer.name}\n" if layer else ""  # what pruning must keep for it
+        atomic_write(done, key + "\n" + mark)
     except BaseException as exc:  # no partial build stays to fill the disk or be mistaken
         shutil.rmtree(dest, ignore_errors=True)
         full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
@@ -84,10 +97,15 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
     return BuildResult(app, key, str(dest), time.monotonic() - started, steps, False)
 
 
-def _build_into(ctx: StackContext, app: str, source: Path, dest: Path, log: Log) -> int:
-    """Copy the source to `dest` and run the build steps there; the number of steps."""
+def _build_into(
+    ctx: StackContext, app: str, source: Path, dest: Path, log: Log, layer: Path | None
+) -> int:
+    """Copy the source to `dest`, link the dependency layer, run the build steps there; the
+    number of steps."""
     shared = [entry.rstrip("/") for entry in ctx.stack.apps[app].shared]
     copy_tree(source, dest, ignore=[*IGNORED, *shared])
+    if layer is not None:
+        link_deps(ctx, app, layer, dest)
     steps = rendered_steps(ctx, app)
     timeout = ctx.stack.apps[app].timeout
     for number, argv in enumerate(steps, start=1):

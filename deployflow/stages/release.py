@@ -12,6 +12,7 @@ from deployflow.core.context import StackContext
 from deployflow.core.history import releases_to_prune
 from deployflow.core.snapshot import Snapshot
 from deployflow.stages import Log
+from deployflow.stages.deps import DEPS_MARK
 
 __all__ = ["migrate", "prune_releases", "switch_current"]
 
@@ -71,6 +72,13 @@ def prune_releases(ctx: StackContext, log: Log) -> list[str]:
     return doomed
 
 
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except OSError:
+        return []
+
+
 def _prune_builds(ctx: StackContext, kept: list[str], log: Log) -> None:
     used: set[tuple[str, str]] = set()
     for rid in kept:
@@ -79,6 +87,12 @@ def _prune_builds(ctx: StackContext, kept: list[str], log: Log) -> None:
         except (FileNotFoundError, ValueError, KeyError):
             return  # an unreadable snapshot: keep every build rather than guess
         used |= {(app, ctx.layout.build_dir(app, a.key).name) for app, a in snap.apps.items()}
+        used |= {
+            (app, line.removeprefix(DEPS_MARK))  # the dependency layer a kept build links
+            for app, a in snap.apps.items()
+            for line in _read_lines(ctx.layout.build_done(app, a.key))
+            if line.startswith(DEPS_MARK)
+        }
     builds = ctx.layout.builds
     removed = 0
     for app_dir in builds.iterdir() if builds.is_dir() else []:

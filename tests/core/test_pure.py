@@ -100,8 +100,8 @@ def test_recipes_expand_to_argv() -> None:
     ]
     assert build_steps(App(source="x", recipe="static")) == []
     assert set(RECIPES) == {"laravel", "nuxt", "flutter", "node", "python", "go", "static"}
-    with pytest.raises(ValueError, match="either recipe or steps"):
-        App(source="x", recipe="node", steps=[["make"]])
+    combined = build_steps(App(source="x", recipe="node", steps=[["make"]]))
+    assert combined[0] == ["npm", "ci", "--omit=dev"] and combined[-1] == ["make"]
 
 
 def test_tree_hash_and_build_key(tmp_path: Path) -> None:

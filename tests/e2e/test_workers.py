@@ -5,6 +5,7 @@ release stays live), and bad input."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -156,7 +157,8 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     _wait_for_marker(marker)
     tree = [psutil.Process(worker), *psutil.Process(worker).children(recursive=True)]
     for proc in tree:
-        proc.kill()
+        with contextlib.suppress(psutil.NoSuchProcess):  # a short-lived child already ended
+            proc.kill()
     psutil.wait_procs(tree, timeout=10)
     assert _wait_state(stack, row["id"], ("RUNNING",))["state"] == "RUNNING"
     assert _slots(prefect_api, names["deploy/woosoo-local"]["id"]) == 1  # held by the dead run

@@ -1,7 +1,8 @@
 """A PostgreSQL server as a stack service (`postgres: {data, port}`), with no initdb or setpriv
 written by hand: the first deploy initialises and starts it (as the `postgres` user when run as
 root), creates the app's role and database over its socket, migrates, verifies a `postgres:`
-check, and a backup's restore test loads into a scratch database on it."""
+check and a job queue counted there, and a backup's restore test loads into a scratch database
+on it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from deployflow.ops.backup_verify import verify_backup
 from deployflow.ops.backups import snapshot_backup
 from deployflow.ops.deploy import deploy
 from deployflow.ops.deployrun import DeployOptions
+from deployflow.ops.healthview import health_report
 from deployflow.ops.runner import PlainRunner
 from deployflow.stages.backup import BackupOptions
 from tests.conftest import free_port
@@ -27,7 +29,8 @@ from tests.e2e.pgserver import BIN
 from tests.tinystack import write_tiny_stack
 
 APP = """\
-    migrations: {database: main, dir: migrations}"""
+    migrations: {database: main, dir: migrations}
+    queue: {database: main, pending: jobs, failed: failed_jobs}"""
 MORE = """\
 databases:
   main:
@@ -59,6 +62,8 @@ def test_a_postgres_service_runs_and_serves_the_apps_database(
     (base / "app" / "migrations").mkdir()
     (base / "app" / "migrations" / "001.sql").write_text(
         "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);\nINSERT INTO notes VALUES (1, 'a');\n"
+        "CREATE TABLE jobs (id INT);\nINSERT INTO jobs VALUES (1), (2);\n"
+        "CREATE TABLE failed_jobs (id INT);\n"
     )
     pg_port = free_port()
     text = (base / "deployflow.yaml").read_text()
@@ -88,6 +93,9 @@ def test_a_postgres_service_runs_and_serves_the_apps_database(
         host="127.0.0.1", port=pg_port, user="svcapp", password="svc-Pw-42", dbname="svcapp"
     ) as conn:
         assert conn.execute("SELECT body FROM notes").fetchall() == [("a",)]
+
+    queues = health_report(ctx)["queues"]  # `queue:` counted on PostgreSQL
+    assert [(q["pending"], q["failed"], q["error"]) for q in queues] == [(2, 0, None)]
 
     info = snapshot_backup(ctx, lines.append, BackupOptions(kind="manual"))
     result = verify_backup(ctx, info.id, True, lines.append)

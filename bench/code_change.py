@@ -1,0 +1,151 @@
+"""Benchmark (not a test): a code-only change to a Python web app with its own dependencies,
+deployed by `deployflow run app` from the stack `deployflow init` wrote, against the same work
+by hand in the same run: copy the code, `uv pip install -r requirements.txt` into the existing
+venv (nothing to do), restart the server, wait until it answers. The dependency layer is why
+ours does not reinstall. Aim: ours <= 1.2 x by hand + 0.5 s. Alternates A B A B; prints each
+pair and the medians.
+
+Usage: .venv/bin/python bench/code_change.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from example import free_port
+
+APP = {
+    "requirements.txt": "waitress\n",
+    "hello/__init__.py": (
+        "VERSION = 'v0'\n\ndef create_app():\n"
+        "    def app(environ, start_response):\n"
+        "        start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "        return [VERSION.encode()]\n"
+        "    return app\n"
+    ),
+}
+UV = [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python"]
+
+
+def wait_answering(url: str, version: str) -> None:
+    ends = time.monotonic() + 60
+    while time.monotonic() < ends:
+        try:
+            if httpx.get(url, timeout=1).text == version:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.02)
+    raise SystemExit(f"{url} never answered {version}")
+
+
+def set_version(src: Path, version: str) -> None:
+    init = src / "hello" / "__init__.py"
+    rest = init.read_text().split("\n", 1)[1]
+    init.write_text(f"VERSION = '{version}'\n" + rest)
+
+
+class ByHand:
+    """The same deploy done by hand: a venv once, then per change copy, install, restart."""
+
+    def __init__(self, work: Path, src: Path) -> None:
+        self.work, self.src, self.port = work, src, free_port()
+        self.proc: subprocess.Popen | None = None
+        subprocess.run(
+            [sys.executable, "-m", "uv", "venv", "--quiet", str(work / ".venv")], check=True
+        )
+
+    def deploy(self, version: str) -> None:
+        code = self.work / f"code-{version}"
+        shutil.copytree(self.src, code)
+        subprocess.run(
+            [*UV, str(self.work / ".venv/bin/python"), "-r", str(code / "requirements.txt")],
+            check=True,
+        )
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait()
+        argv = [str(self.work / ".venv/bin/python"), "-m", "waitress", f"--port={self.port}"]
+        argv += ["--host=127.0.0.1", "--call", "hello:create_app"]
+        self.proc = subprocess.Popen(
+            argv, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_answering(f"http://127.0.0.1:{self.port}/", version)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="deployflow-bench-code-") as tmp:
+        work = Path(tmp)
+        src = work / "hello-app"
+        for rel, text in APP.items():
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            (src / rel).write_text(text)
+        env = {
+            **os.environ,
+            "DEPLOYFLOW_ROOT": str(work / "root"),
+            "DEPLOYFLOW_HOME": str(work / "home"),
+        }
+        env.pop("PREFECT_API_URL", None)
+        me = [sys.executable, "-m", "deployflow"]
+
+        def cli(*argv: str) -> None:
+            subprocess.run([*me, *argv], cwd=src, env=env, check=True, capture_output=True)
+
+        cli("init")
+        cli("run", "full")
+        port = next(
+            line.split("'")[1]
+            for line in (src / "deployflow.yaml").read_text().splitlines()
+            if "WEB_PORT:" in line
+        )
+        hand = ByHand(work / "hand", src)
+        (work / "hand").mkdir(exist_ok=True)
+        ours_times, hand_times = [], []
+        try:
+            hand.deploy("v0")
+            for run in range(1, args.runs + 1):
+                version = f"v{run}"
+                set_version(src, version)
+                started = time.perf_counter()
+                cli("run", "app", "web")
+                wait_answering(f"http://127.0.0.1:{port}/", version)
+                ours_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                hand.deploy(version)
+                hand_times.append(time.perf_counter() - started)
+                ours_s, hand_s = ours_times[-1], hand_times[-1]
+                print(f"run {run}: deployflow {ours_s:5.2f} s  by hand {hand_s:5.2f} s")
+        finally:
+            hand.stop()
+            subprocess.run([*me, "services", "stop", "all"], cwd=src, env=env, capture_output=True)
+            subprocess.run([*me, "server", "stop"], cwd=src, env=env, capture_output=True)
+        ours, by_hand = statistics.median(ours_times), statistics.median(hand_times)
+        aim = 1.2 * by_hand + 0.5
+        print(
+            f"median: deployflow {ours:.2f} s, by hand {by_hand:.2f} s, "
+            f"ratio {ours / by_hand:.2f}; "
+            f"aim {aim:.2f} s (1.2 x + 0.5 s): {'met' if ours <= aim else 'NOT met'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""`deployflow init`: detect the app in each directory and write a stack file for them, with
+every decision and its reason; an existing stack file is never overwritten unasked."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from pathlib import Path
+from typing import Any
+
+from deployflow.backends.files import atomic_write
+from deployflow.core.detect import detect
+from deployflow.core.initstack import app_name, stack_data, stack_text
+from deployflow.core.stack import Stack
+from deployflow.errors import UsageError
+
+__all__ = ["init_stack"]
+
+FIRST_PORT = 8000
+
+
+def _free_port(start: int, taken: set[int]) -> int:
+    port = start
+    while True:
+        if port not in taken:
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                    return port
+                except OSError:
+                    pass
+        port += 1
+
+
+def init_stack(stack_file: Path, dirs: list[Path], force: bool = False) -> dict[str, Any]:
+    """Write `stack_file` for the apps in `dirs`; returns what was decided, per app."""
+    if stack_file.exists() and not force:
+        raise UsageError(
+            f"{stack_file} exists and is yours; edit it, or give --force to write it anew"
+        )
+    base = stack_file.resolve().parent
+    found: list[tuple[str, str, Any, int]] = []
+    report: dict[str, Any] = {}
+    reasons: list[str] = []
+    ports: set[int] = set()
+    for directory in dirs:
+        if not directory.is_dir():
+            raise UsageError(f"{directory} is not a directory")
+        plan = detect(directory.resolve())
+        source = Path(os.path.relpath(directory.resolve(), base)).as_posix()
+        name = app_name(source, plan, {n for n, *_ in found})
+        port = _free_port(FIRST_PORT, ports)
+        ports.add(port)
+        found.append((name, source, plan, port))
+        reasons += [f"{name}: {line}" for line in plan.reasons]
+        reasons += [f"{name}: warning: {line}" for line in plan.warnings]
+        report[name] = {
+            "source": source,
+            "kind": plan.kind,
+            "framework": plan.framework,
+            "port": port,
+            "reasons": plan.reasons,
+            "warnings": plan.warnings,
+        }
+    project = re.sub(r"[^a-z0-9_-]+", "-", base.name.lower()).strip("-_") or "app"
+    data = stack_data(project if re.match(r"^[a-z0-9]", project) else f"app-{project}", found)
+    Stack.model_validate(data)  # what is written loads
+    atomic_write(stack_file, stack_text(data, reasons))
+    return {"stack": str(stack_file), "apps": report}

@@ -1,0 +1,59 @@
+"""Issue 23, zero config: `deployflow init` on apps shaped like the Flask tutorial, a bare WSGI
+app and a static site writes a stack that `deployflow run full` deploys with no edits: each
+built, started on its own port, health-checked and printed with its URL; the Flask instance
+folder lives in the shared dir, not in a virtualenv. Bad input is one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.appshapes import write_shape
+from tests.e2e.conftest import stop_everything
+
+
+def _cli(base: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "deployflow", *args]
+    return subprocess.run(argv, cwd=base, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_init_then_run_full_deploys_starter_shaped_apps(tmp_path: Path, prefect_api: str) -> None:
+    base = tmp_path / "shop"
+    for folder, shape in (("flaskr", "flask"), ("api", "wsgi"), ("site", "static")):
+        write_shape(base / folder, shape)
+    (base / "empty").mkdir()
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "NO_COLOR": "1"}
+    env["DEPLOYFLOW_HOME"] = str(tmp_path / "home")
+    env["DEPLOYFLOW_ROOT"] = str(tmp_path / "root")
+    try:
+        made = _cli(base, env, "init", "flaskr", "api", "site", "--json")
+        assert made.returncode == 0, made.stderr
+        apps = json.loads(made.stdout)["apps"]
+        assert [(a["kind"], a["framework"]) for a in apps.values()] == [
+            ("python", "flask"),
+            ("python", "wsgi"),
+            ("static", None),
+        ]
+        again = _cli(base, env, "init", "flaskr")
+        assert again.returncode == 2 and "exists and is yours" in again.stderr
+        nothing = _cli(base, env, "init", "empty", "--output", "other.yaml", "--force")
+        assert nothing.returncode == 2 and "no app detected" in nothing.stderr
+        assert not (base / "other.yaml").exists()
+
+        deployed = _cli(base, env, "run", "full")
+        assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+        urls = {a: f"http://127.0.0.1:{apps[a]['port']}/" for a in apps}
+        assert all(url in deployed.stdout for url in urls.values()), deployed.stdout[-2000:]
+        flask = httpx.get(urls["flaskr"]).text
+        live = tmp_path / "root" / "current"
+        assert flask.startswith("Flaskr, instance at ") and str(live.resolve()) in flask
+        assert (tmp_path / "root" / "shared" / "flaskr" / "instance").is_dir()
+        assert httpx.get(urls["api"]).text == "hello from wsgi"
+        assert "Hello, static" in httpx.get(urls["site"]).text
+    finally:
+        stop_everything(tmp_path / "root")

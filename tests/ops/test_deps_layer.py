@@ -1,0 +1,72 @@
+"""Builds keyed on what they depend on: an app's `deps:` layer (a real virtualenv made by uv) is
+built once per content of its inputs and linked into each build; a code-only change reuses it,
+a changed requirements file makes a new one, and pruning never removes the one a kept release
+links. Read back from the release tree and the deploy's log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deployflow.loading import load_stack
+from deployflow.ops.deploy import deploy
+from deployflow.ops.deployrun import DeployOptions
+from deployflow.ops.runner import PlainRunner
+from tests.e2e.conftest import stop_everything
+from tests.tinystack import write_tiny_stack
+
+APP = """\
+    deps:
+      inputs: [requirements.txt]
+      steps:
+        - ["{{ sys.python }}", -m, uv, venv, --quiet, .venv]
+        - [sh, -c, "cp requirements.txt .venv/installed.txt"]
+      paths: [.venv]"""
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Iterator[Path]:
+    write_tiny_stack(tmp_path, "depslayer", APP)
+    (tmp_path / "app" / "requirements.txt").write_text("flask==3.0\n")
+    text = (tmp_path / "deployflow.yaml").read_text()
+    (tmp_path / "deployflow.yaml").write_text(
+        text.replace("paths: {root: ./root}", "paths: {root: ./root, keep_releases: 2}")
+    )
+    yield tmp_path
+    stop_everything(tmp_path / "root")
+
+
+def _deploy(base: Path, version: str, lines: list[str]) -> Path:
+    (base / "app" / "VERSION").write_text(version + "\n")
+    ctx = load_stack(base / "deployflow.yaml", base / "root")
+    release = deploy(ctx, DeployOptions(), PlainRunner(lines.append))["release"]
+    return base / "root" / "releases" / release / "web"
+
+
+def test_a_code_change_reuses_the_dependency_layer(base: Path) -> None:
+    lines: list[str] = []
+    first = _deploy(base, "v1", lines)
+    venv = first / ".venv"
+    layer = venv.resolve()
+    assert venv.is_symlink() and layer.parent.name.startswith("deps-")
+    assert (venv / "installed.txt").read_text() == "flask==3.0\n" and (
+        venv / "bin" / "python"
+    ).exists()
+    assert any("dependencies step 1/2" in line for line in lines)
+
+    lines.clear()
+    second = _deploy(base, "v2", lines)  # code only
+    assert (second / ".venv").resolve() == layer
+    assert any("dependencies" in line and "reused" in line for line in lines)
+    assert not any("dependencies step" in line for line in lines)
+
+    (base / "app" / "requirements.txt").write_text("flask==3.1\n")
+    third = _deploy(base, "v3", lines)
+    assert (third / ".venv").resolve() != layer
+    assert (third / ".venv" / "installed.txt").read_text() == "flask==3.1\n"
+
+    _deploy(base, "v4", lines)  # keep_releases 2: v1 and v2 go, and their layer with them
+    live = (base / "root" / "current").resolve() / "web" / ".venv"
+    assert live.resolve().is_dir() and not layer.exists()
