@@ -41,6 +41,8 @@ def history(
             f"{mark} {r['target']:10} {r['release']:16} {r['status']:12} {r['started']:26} "
             f"{','.join(r['apps']) or '-'}  {r['note'][:40]}"
         )
+        for app_name, sha in r.get("commits", {}).items():
+            typer.echo(f"    {app_name}@{sha[:12]}")
 
 
 def summary(

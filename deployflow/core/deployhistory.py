@@ -60,6 +60,7 @@ def history_rows(
                     "started": rec.started,
                     "updated": rec.updated,
                     "note": rec.note,
+                    "commits": rec.commits,
                 }
             )
     return sorted(rows, key=lambda r: (r["started"], r["target"]), reverse=True)

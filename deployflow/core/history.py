@@ -32,6 +32,7 @@ class ReleaseRecord:
     note: str = ""
     version: dict[str, str] = field(default_factory=dict)
     apps: list[str] = field(default_factory=list)  # the apps its deploy built
+    commits: dict[str, str] = field(default_factory=dict)  # git apps: the SHA it built
 
     @property
     def bad(self) -> bool:
@@ -72,6 +73,8 @@ def fold(events: list[dict]) -> list[ReleaseRecord]:
             rec.version = dict(ev["version"])
         if ev.get("apps"):
             rec.apps = list(ev["apps"])
+        if ev.get("commits"):
+            rec.commits = dict(ev["commits"])
     return sorted(records.values(), key=lambda r: r.id)
 
 

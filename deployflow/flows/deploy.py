@@ -56,7 +56,7 @@ def deploy(
             runner.log(f"plan {name}: " + "; ".join(lines or ["(nothing)"]))
         return {"dry_run": True, "plan": [{"name": n, "lines": lines} for n, lines in plan]}
 
-    def named(release_id: str) -> None:
-        rename_run(f"deploy-{ctx.stack.project}-{release_id}")
+    def named(release_id: str, tags: list[str]) -> None:  # tags: the git commits it builds
+        rename_run(f"deploy-{ctx.stack.project}-{release_id}", tags)
 
     return operation(deploy_op, ctx.redact)(ctx, options, runner, named)

@@ -8,8 +8,9 @@ import os
 __all__ = ["rename_run"]
 
 
-def rename_run(name: str) -> None:
-    """Best effort: not at all when the API is gone (its client would retry for a minute)."""
+def rename_run(name: str, tags: list[str] | None = None) -> None:
+    """Best effort: not at all when the API is gone (its client would retry for a minute).
+    `tags` are added to the run's own."""
     from prefect.client.orchestration import get_client
     from prefect.runtime import flow_run
 
@@ -19,4 +20,7 @@ def rename_run(name: str) -> None:
     if not run_id or (url and not api_answers(url)):
         return
     with contextlib.suppress(Exception), get_client(sync_client=True) as client:
-        client.update_flow_run(run_id, name=name)
+        if tags:
+            client.update_flow_run(run_id, name=name, tags=[*flow_run.get_tags(), *tags])
+        else:
+            client.update_flow_run(run_id, name=name)

@@ -154,7 +154,7 @@ def deploy(
     ctx: StackContext,
     options: DeployOptions,
     runner: Runner,
-    on_release: Callable[[str], None] = lambda _rid: None,
+    on_release: Callable[[str, list[str]], None] = lambda _rid, _tags: None,
 ) -> dict[str, Any]:
     """Deploy a new release; returns the summary, or raises `DeployFailed` carrying it."""
     lay = ctx.layout
@@ -164,7 +164,7 @@ def deploy(
     with deploy_lock(lay.lock, purpose):
         recover(ctx, runner.log)
         run = new_run(ctx, options, runner)
-        on_release(run.release_id)
+        on_release(run.release_id, [f"{a}@{c.sha[:12]}" for a, c in run.commits.items()])
         flow = "app" if options.apps else "full"
         summary = Summary(ctx, flow, run.apps, run.release_id, watch=stage_event)
         publish(Progress("plan", stages=tuple(s.name for s in STAGES)))
@@ -172,7 +172,9 @@ def deploy(
         summary["revision"] = options.revision
         summary["commits"] = {a: c.as_dict() for a, c in run.commits.items()}
         journal = Journal("deploy", run.release_id, run.live, history_at=history_size(ctx))
-        record(ctx, run.release_id, "building", purpose, apps=run.apps)
+        commits = {a: c.sha for a, c in run.commits.items()}
+        extra = {"commits": commits} if commits else {}
+        record(ctx, run.release_id, "building", purpose, apps=run.apps, **extra)
         journal.save(lay)
         error: BaseException | None = None
         back: bool | None = None

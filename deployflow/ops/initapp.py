@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from deployflow.backends.files import atomic_write
 from deployflow.core.detect import detect
+from deployflow.core.detect.runtime import runtime_mismatch
 from deployflow.core.initstack import app_name, stack_data, stack_text
 from deployflow.core.stack import Stack
 from deployflow.errors import UsageError
@@ -33,6 +36,17 @@ def _free_port(start: int, taken: set[int]) -> int:
         port += 1
 
 
+def _installed(kind: str) -> str:
+    """The version of the runtime deployflow builds with: its own Python, PATH's node."""
+    if kind == "python":
+        return ".".join(str(n) for n in sys.version_info[:3])
+    try:
+        done = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "none"
+    return done.stdout.strip().lstrip("v") or "none"
+
+
 def init_stack(stack_file: Path, dirs: list[Path], force: bool = False) -> dict[str, Any]:
     """Write `stack_file` for the apps in `dirs`; returns what was decided, per app."""
     if stack_file.exists() and not force:
@@ -48,6 +62,10 @@ def init_stack(stack_file: Path, dirs: list[Path], force: bool = False) -> dict[
         if not directory.is_dir():
             raise UsageError(f"{directory} is not a directory")
         plan = detect(directory.resolve())
+        if plan.runtime is not None:
+            warning = runtime_mismatch(*plan.runtime, _installed(plan.runtime[0]))
+            if warning:
+                plan.warnings.append(warning)
         source = Path(os.path.relpath(directory.resolve(), base)).as_posix()
         name = app_name(source, plan, {n for n, *_ in found})
         port = _free_port(FIRST_PORT, ports)

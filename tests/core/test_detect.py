@@ -75,6 +75,14 @@ def test_procfile_and_app_json_win(tmp_path: Path) -> None:
     }
 
 
+def test_a_procfile_web_line_settles_an_unknown_python_app(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("waitress\n")
+    assert "Procfile web:" in detect(tmp_path).warnings[0]
+    (tmp_path / "Procfile").write_text("web: .venv/bin/python -m waitress --port=${PORT} x:y\n")
+    plan = detect(tmp_path)
+    assert plan.warnings == [] and plan.start[-2] == "--port={{ PORT }}"
+
+
 def test_nothing_or_two_things_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("nothing to run\n")
     with pytest.raises(ProjectDetectionError, match="no app detected"):

@@ -1,8 +1,10 @@
-"""Git sources through the CLI and Prefect: `run full --ref SHA`, the commit in `releases` and
-in the report, `rollback --to` a SHA prefix, and a ref that does not exist as one line."""
+"""Git sources through the CLI and Prefect: `run full --ref SHA`, the commit in `releases`, in
+the report and in the Prefect run's tags, `rollback --to` a SHA prefix, and a ref that does not
+exist as one line."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -27,12 +29,15 @@ def test_run_full_with_a_ref_and_rollback_to_a_sha(tmp_path: Path, prefect_api: 
     try:
         v1 = commit(repo, "v1")
         v2 = commit(repo, "v2")
-        out = s.cli("run", "full", "--ref", v1[:9]).stdout
-        assert httpx.get(url).text == "v1" and f"**Commit (web):** {v1[:12]}" in out
-        s.cli("run", "full")
-        assert httpx.get(url).text == "v2"
+        summary = json.loads(s.cli("run", "full", "--ref", v1[:9], "--json").stdout)
+        assert httpx.get(url).text == "v1" and summary["commits"]["web"]["sha"] == v1
+        run = httpx.get(f"{prefect_api}/flow_runs/{summary['run']}").json()
+        assert f"web@{v1[:12]}" in run["tags"]  # the Prefect run says what it built
+        out = s.cli("run", "full").stdout
+        assert httpx.get(url).text == "v2" and f"**Commit (web):** {v2[:12]} main" in out
         listed = s.cli("releases").stdout
         assert f"web: {v2[:12]} release v2" in listed and f"web: {v1[:12]} release v1" in listed
+        assert f"web@{v2[:12]}" in s.cli("history").stdout
         s.cli("rollback", "--to", v1[:7])
         assert httpx.get(url).text == "v1"
         bad = s.cli("run", "full", "--ref", "no-such-tag", check=False)

@@ -45,6 +45,9 @@ def detect(tree: Tree) -> Plan | None:
     lock = {"npm": "package-lock.json", "yarn": "yarn.lock", "pnpm": "pnpm-lock.yaml"}[manager]
     inputs = ["package.json", lock] if tree.has(lock) else ["package.json"]
     plan.deps = {"inputs": inputs, "steps": [list(install)], "paths": ["node_modules"]}
+    engine = (package.get("engines") or {}).get("node")
+    if isinstance(engine, str) and engine.strip():
+        plan.runtime = ("node", engine.strip())
     scripts = package.get("scripts") or {}
     deps = {**(package.get("dependencies") or {}), **(package.get("devDependencies") or {})}
     run = "npm" if manager == "npm" else manager

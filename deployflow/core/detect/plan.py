@@ -19,6 +19,7 @@ class Plan:
     health: str = "/"  # a path that answers 200
     shared: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    runtime: tuple[str, str] | None = None  # (python | node, the version the app asks for)
     sqlite: str | None = None  # a SQLite file the app keeps (relative to the app's shared dir)
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -31,6 +31,7 @@ def apply_procfile(plan: Plan, tree: Tree) -> Plan:
     procs = parse_procfile(tree.text("Procfile")) if tree.has("Procfile") else {}
     if "web" in procs:
         plan.start = procs["web"]
+        plan.warnings = [w for w in plan.warnings if "Procfile web:" not in w]  # it has one
         plan.why("Procfile: web -> the web service")
     if "release" in procs:
         plan.release = [procs["release"]]

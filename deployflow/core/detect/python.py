@@ -170,8 +170,5 @@ def detect(tree: Tree) -> Plan | None:
     _alembic(tree, plan)
     version = tree.text(".python-version").strip()
     if version:
-        plan.warnings.append(
-            f"python: .python-version asks for {version}; deployflow builds with the Python it "
-            "runs on (the nearest installed one)"
-        )
+        plan.runtime = ("python", version)
     return plan
