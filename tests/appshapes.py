@@ -31,8 +31,49 @@ FLASK_TUTORIAL = {
     ),
     "tests/test_factory.py": "def test_config():\n    pass\n",
 }
+DJANGO_SETTINGS = """\
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY = "a-test-only-key-not-a-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "mysite.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "mysite.wsgi.application"
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+"""
 DJANGO_STARTER = {
-    "requirements.txt": "Django>=4.2\n",
+    "requirements.txt": "Django>=4.2,<6\n",
     "manage.py": (
         "import os, sys\n"
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n"
@@ -40,11 +81,16 @@ DJANGO_STARTER = {
         "execute_from_command_line(sys.argv)\n"
     ),
     "mysite/__init__.py": "",
-    "mysite/settings.py": (
-        "BASE_DIR = None\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', "
-        "'NAME': 'db.sqlite3'}}\n"
+    "mysite/settings.py": DJANGO_SETTINGS,
+    "mysite/urls.py": (
+        "from django.contrib import admin\nfrom django.urls import path\n\n"
+        "urlpatterns = [path('admin/', admin.site.urls)]\n"
     ),
-    "mysite/wsgi.py": "application = None\n",
+    "mysite/wsgi.py": (
+        "import os\nfrom django.core.wsgi import get_wsgi_application\n\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n"
+        "application = get_wsgi_application()\n"
+    ),
 }
 EXPRESS_HELLO = {
     "package.json": json.dumps(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -55,5 +56,26 @@ def test_init_then_run_full_deploys_starter_shaped_apps(tmp_path: Path, prefect_
         assert (tmp_path / "root" / "shared" / "flaskr" / "instance").is_dir()
         assert httpx.get(urls["api"]).text == "hello from wsgi"
         assert "Hello, static" in httpx.get(urls["site"]).text
+    finally:
+        stop_everything(tmp_path / "root")
+
+
+def test_init_then_run_full_deploys_a_django_starter(tmp_path: Path, prefect_api: str) -> None:
+    """Django from the package index (gunicorn added by init), `migrate` as the release phase
+    into the shared db.sqlite3, checked at /admin/login/."""
+    base = tmp_path / "mysite"
+    write_shape(base, "django")
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "NO_COLOR": "1"}
+    env["DEPLOYFLOW_HOME"] = str(tmp_path / "home")
+    env["DEPLOYFLOW_ROOT"] = str(tmp_path / "root")
+    try:
+        made = json.loads(_cli(base, env, "init", "--json").stdout)
+        port = made["apps"]["web"]["port"]
+        deployed = _cli(base, env, "run", "full")
+        assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+        assert httpx.get(f"http://127.0.0.1:{port}/admin/login/").status_code == 200
+        with sqlite3.connect(tmp_path / "root" / "shared" / "web" / "db.sqlite3") as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert {"django_migrations", "auth_user"} <= tables  # the release phase migrated
     finally:
         stop_everything(tmp_path / "root")
