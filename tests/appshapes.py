@@ -19,7 +19,10 @@ def _files(base: Path, files: dict[str, str]) -> Path:
 
 
 FLASK_TUTORIAL = {
-    "pyproject.toml": '[project]\nname = "flaskr"\nversion = "1.0.0"\ndependencies = ["flask"]\n',
+    "pyproject.toml": (
+        '[project]\nname = "flaskr"\nversion = "1.0.0"\ndependencies = ["flask"]\n\n'
+        '[project.optional-dependencies]\ntest = ["pytest"]\n'
+    ),
     "flaskr/__init__.py": (
         "import os\nfrom flask import Flask\n\n\ndef create_app():\n"
         "    app = Flask(__name__, instance_relative_config=True)\n"
@@ -29,7 +32,10 @@ FLASK_TUTORIAL = {
         "        return f'Flaskr, instance at {app.instance_path}'\n\n"
         "    return app\n"
     ),
-    "tests/test_factory.py": "def test_config():\n    pass\n",
+    "tests/test_factory.py": (
+        "from flaskr import create_app\n\n\ndef test_config():\n"
+        "    assert create_app().name == 'flaskr'\n"
+    ),
 }
 DJANGO_SETTINGS = """\
 from pathlib import Path

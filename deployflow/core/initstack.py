@@ -43,10 +43,16 @@ def stack_data(project: str, apps: list[tuple[str, str, Plan, int]]) -> dict[str
         app: dict[str, Any] = {"source": source}
         if source.startswith(".."):
             app["allow_outside"] = True
+        if plan.recipe:
+            app["recipe"] = plan.recipe
+        if plan.python:
+            app["python"] = dict(plan.python)
         if plan.deps:
             app["deps"] = dict(plan.deps)
         if plan.build:
             app["steps"] = [_ported(step, var) for step in plan.build]
+        if plan.tests:
+            app["tests"] = [_ported(step, var) for step in plan.tests]
         if plan.release:
             app["release"] = [_ported(step, var) for step in plan.release]
         if plan.shared:

@@ -1,13 +1,15 @@
-"""Recipes: the usual build steps of a project type, expanded to argv lists (data, not code)."""
+"""Recipes: the usual build steps of a project type, expanded to argv lists (data, not code).
+`recipe: python` builds a dependency layer (a .venv keyed on the lock files) instead of steps."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from deployflow.core.context import StackContext
-from deployflow.core.stack import App
+from deployflow.core.stack import App, Deps
+from deployflow.errors import ConfigError
 
-__all__ = ["RECIPES", "build_steps", "python_install", "rendered_steps"]
+__all__ = ["RECIPES", "app_deps", "build_steps", "python_deps", "rendered_steps", "top_names"]
 
 RECIPES: dict[str, list[list[str]]] = {
     "laravel": [
@@ -26,23 +28,63 @@ RECIPES: dict[str, list[list[str]]] = {
     "nuxt": [["npm", "ci"], ["npm", "run", "build"]],
     "flutter": [["flutter", "pub", "get"], ["flutter", "build", "web", "--release"]],
     "node": [["npm", "ci", "--omit=dev"], ["npm", "run", "build", "--if-present"]],
-    # a virtualenv made by uv (seconds, against ~20 s for venv + pip); see python_install
-    "python": [["{{ sys.python }}", "-m", "uv", "venv", "--quiet", ".venv"]],
+    "python": [],  # its virtualenv is a dependency layer: python_deps
     "go": [["go", "build", "-o", "bin/app", "./..."]],
     "static": [],
 }
 
+PY = "{{ sys.python }}"
+VENV_PY = ".venv/bin/python"
+# virtualenvs made by uv (seconds, against ~20 s for venv + pip)
+UV_VENV = [PY, "-m", "uv", "venv", "--quiet", ".venv"]
+UV_PIP = [PY, "-m", "uv", "pip", "install", "--quiet", "--python", VENV_PY]
 
-_UV_INSTALL = ["{{ sys.python }}", "-m", "uv", "pip", "install", "--quiet", "--python"]
+
+def _selected(app: App, name: str, where: str) -> list[str]:
+    build = app.python
+    if build is None:
+        return []
+    if build.groups and where != "pyproject.toml":
+        raise ConfigError(
+            f"apps.{name}.python.groups needs a pyproject.toml with [dependency-groups]; "
+            f"this app has {where}"
+        )
+    if build.extras and where == "requirements.txt":
+        raise ConfigError(
+            f"apps.{name}.python.extras needs a pyproject.toml (or setup.py) declaring them; "
+            "this app has requirements.txt: list what the extra adds in python.with instead"
+        )
+    return [a for e in build.extras for a in ("--extra", e)] + [
+        a for g in build.groups for a in ("--group", g)
+    ]
 
 
-def python_install(files: set[str]) -> list[list[str]]:
-    """Install a Python app's dependencies: requirements.txt, else the project itself."""
-    if "requirements.txt" in files:
-        return [[*_UV_INSTALL, ".venv/bin/python", "-r", "requirements.txt"]]
-    if "pyproject.toml" in files:
-        return [[*_UV_INSTALL, ".venv/bin/python", "."]]
-    return []
+def python_deps(app: App, files: set[str], name: str = "app") -> Deps | None:
+    """`recipe: python`'s dependency layer: `uv sync --frozen --no-install-project` from
+    uv.lock, else the dependencies requirements.txt, pyproject.toml or setup.py declare (the
+    project itself never goes into site-packages), then `python.with`."""
+    extra = list(app.python.with_) if app.python else []
+    if {"pyproject.toml", "uv.lock"} <= files:
+        inputs = ["pyproject.toml", "uv.lock"]
+        sync = [PY, "-m", "uv", "sync", "--frozen", "--no-install-project", "--quiet"]
+        steps = [sync + _selected(app, name, "pyproject.toml")]
+    else:
+        markers = ("requirements.txt", "pyproject.toml", "setup.py")
+        marker = next((f for f in markers if f in files), None)
+        if marker is None:
+            return None
+        inputs = [marker]
+        steps = [list(UV_VENV), [*UV_PIP, "-r", marker, *_selected(app, name, marker)]]
+    if extra:
+        steps.append([*UV_PIP, *extra])
+    return Deps(inputs=inputs, steps=steps, paths=[".venv"])
+
+
+def app_deps(app: App, files: set[str], name: str = "app") -> Deps | None:
+    """The app's dependency layer: its own `deps:`, else its recipe's (python), else none."""
+    if app.deps is not None or app.recipe != "python":
+        return app.deps
+    return python_deps(app, files, name)
 
 
 def build_steps(app: App, files: set[str] = frozenset()) -> list[list[str]]:
@@ -51,12 +93,14 @@ def build_steps(app: App, files: set[str] = frozenset()) -> list[list[str]]:
     steps = []
     if app.recipe:
         steps = [list(step) for step in RECIPES[app.recipe]]
-        if app.recipe == "python":
-            steps += python_install(set(files))
+        if app.recipe == "python" and app_deps(app, set(files)) is None:
+            steps = [list(UV_VENV)]  # nothing declared: an empty virtualenv
+            if app.python and app.python.with_:
+                steps.append([*UV_PIP, *app.python.with_])
     return steps + [list(step) for step in app.steps]
 
 
-def _top_names(source: Path) -> set[str]:
+def top_names(source: Path) -> set[str]:
     return {p.name for p in source.iterdir()} if source.is_dir() else set()
 
 
@@ -64,7 +108,7 @@ def rendered_steps(ctx: StackContext, app: str, tests: bool = False) -> list[lis
     """An app's build steps (or its `tests:` steps) with templates rendered."""
     spec = ctx.stack.apps[app]
     source = ctx.sources.get(app) or ctx.stack_dir / str(spec.source)
-    steps = spec.tests if tests else build_steps(spec, _top_names(source))
+    steps = spec.tests if tests else build_steps(spec, top_names(source))
     key = "tests" if tests else "steps"
     return [
         [ctx.render(arg, f"apps.{app}.{key}[{i}]") for arg in step] for i, step in enumerate(steps)

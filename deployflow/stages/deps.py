@@ -14,17 +14,22 @@ from pathlib import Path
 from deployflow.backends.executor import Command, run
 from deployflow.backends.files import atomic_write, replace_with_link
 from deployflow.core.context import StackContext
+from deployflow.core.recipes import app_deps, top_names
+from deployflow.core.stack import Deps
 from deployflow.errors import BuildError
 from deployflow.stages import Log
 
-__all__ = ["DEPS_MARK", "deps_key", "ensure_deps", "link_deps"]
+__all__ = ["DEPS_MARK", "deps_key", "ensure_deps", "layer_spec", "link_deps"]
 
 DEPS_MARK = "deps "  # the line of a build's .done file naming the layer it links
 
 
-def _steps(ctx: StackContext, app: str) -> list[list[str]]:
-    deps = ctx.stack.apps[app].deps
-    assert deps is not None
+def layer_spec(ctx: StackContext, app: str, source: Path) -> Deps | None:
+    """The app's layer: its `deps:`, or the one its recipe makes from the files in `source`."""
+    return app_deps(ctx.stack.apps[app], top_names(source), app)
+
+
+def _steps(ctx: StackContext, app: str, deps: Deps) -> list[list[str]]:
     return [
         [ctx.render(arg, f"apps.{app}.deps.steps[{i}]") for arg in step]
         for i, step in enumerate(deps.steps)
@@ -33,14 +38,14 @@ def _steps(ctx: StackContext, app: str) -> list[list[str]]:
 
 def deps_key(ctx: StackContext, app: str, source: Path) -> str | None:
     """The layer's key: its inputs' contents and its rendered steps (None: no `deps:`)."""
-    deps = ctx.stack.apps[app].deps
+    deps = layer_spec(ctx, app, source)
     if deps is None:
         return None
     contents = {}
     for rel in deps.inputs:
         path = source / rel
         contents[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    payload = json.dumps({"inputs": contents, "steps": _steps(ctx, app)}, sort_keys=True)
+    payload = json.dumps({"inputs": contents, "steps": _steps(ctx, app, deps)}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -52,7 +57,7 @@ def ensure_deps(ctx: StackContext, app: str, source: Path, key: str, log: Log) -
     if done.is_file() and dest.is_dir():
         log(f"{app}: dependencies {key[:12]} reused (inputs unchanged)")
         return dest
-    deps = ctx.stack.apps[app].deps
+    deps = layer_spec(ctx, app, source)
     assert deps is not None
     shutil.rmtree(dest, ignore_errors=True)
     try:
@@ -61,7 +66,7 @@ def ensure_deps(ctx: StackContext, app: str, source: Path, key: str, log: Log) -
             if (source / rel).is_file():
                 (dest / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source / rel, dest / rel)
-        steps = _steps(ctx, app)
+        steps = _steps(ctx, app, deps)
         env = {"DEPLOYFLOW_APP": app, "DEPLOYFLOW_ROOT": str(ctx.root)}
         for number, argv in enumerate(steps, start=1):
             log(f"{app}: dependencies step {number}/{len(steps)}: {' '.join(argv)}")
@@ -85,7 +90,7 @@ def ensure_deps(ctx: StackContext, app: str, source: Path, key: str, log: Log) -
 
 def link_deps(ctx: StackContext, app: str, layer: Path, build: Path) -> None:
     """Each of the layer's paths linked into the build (what the source had there goes)."""
-    deps = ctx.stack.apps[app].deps
+    deps = layer_spec(ctx, app, build)
     assert deps is not None
     for rel in deps.paths:
         replace_with_link(build / rel, layer / rel)

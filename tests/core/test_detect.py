@@ -17,8 +17,9 @@ def test_flask_tutorial(tmp_path: Path) -> None:
     assert (plan.kind, plan.framework) == ("python", "flask")
     assert plan.start[-2:] == ["--call", "flaskr:create_app"] and "--port={{ PORT }}" in plan.start
     assert plan.shared == ["instance/"] and plan.sqlite == "instance/flaskr.sqlite"
-    assert plan.deps["inputs"] == ["pyproject.toml"] and plan.deps["paths"] == [".venv"]
-    assert any("waitress" in " ".join(step) for step in plan.deps["steps"])  # not in its deps
+    assert plan.recipe == "python" and plan.python == {"with": ["waitress"], "extras": ["test"]}
+    assert plan.tests == [[".venv/bin/python", "-m", "pytest", "-q"]]  # its test extra has pytest
+    assert "python: pyproject.toml -> its dependencies into .venv" in plan.reasons[0]
     assert any("create_app" in line for line in plan.reasons)
 
 

@@ -54,6 +54,7 @@ def test_init_then_run_full_deploys_starter_shaped_apps(tmp_path: Path, prefect_
         live = tmp_path / "root" / "current"
         assert flask.startswith("Flaskr, instance at ") and str(live.resolve()) in flask
         assert (tmp_path / "root" / "shared" / "flaskr" / "instance").is_dir()
+        assert "1 test commands passed" in deployed.stdout  # pytest, from its test extra
         assert httpx.get(urls["api"]).text == "hello from wsgi"
         assert "Hello, static" in httpx.get(urls["site"]).text
     finally:
@@ -77,5 +78,45 @@ def test_init_then_run_full_deploys_a_django_starter(tmp_path: Path, prefect_api
         with sqlite3.connect(tmp_path / "root" / "shared" / "web" / "db.sqlite3") as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert {"django_migrations", "auth_user"} <= tables  # the release phase migrated
+    finally:
+        stop_everything(tmp_path / "root")
+
+
+def test_init_then_run_full_deploys_express_and_go(tmp_path: Path, prefect_api: str) -> None:
+    """An Express hello-world (express from the npm registry, its lock file made as `npm
+    install` makes it: `npm ci` keyed on it) and a Go net/http server (standard library only,
+    built with the machine's go) in one stack: both built, started on $PORT and answering."""
+    base = tmp_path / "stack"
+    write_shape(base / "hello", "express")
+    write_shape(base / "gosrv", "go")
+    (base / "hello" / "package-lock.json").unlink()
+    locked = subprocess.run(
+        ["npm", "install", "--package-lock-only", "--no-audit", "--no-fund"],
+        cwd=base / "hello",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert locked.returncode == 0, locked.stderr
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "NO_COLOR": "1"}
+    env["DEPLOYFLOW_HOME"] = str(tmp_path / "home")
+    env["DEPLOYFLOW_ROOT"] = str(tmp_path / "root")
+    try:
+        made = _cli(base, env, "init", "hello", "gosrv", "--json")
+        assert made.returncode == 0, made.stderr
+        apps = json.loads(made.stdout)["apps"]
+        assert [(a["kind"], a["framework"]) for a in apps.values()] == [
+            ("node", "express"),
+            ("go", "net/http"),
+        ]
+        deployed = _cli(base, env, "run", "full")
+        assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+        urls = {a: f"http://127.0.0.1:{apps[a]['port']}/" for a in apps}
+        assert all(url in deployed.stdout for url in urls.values()), deployed.stdout[-2000:]
+        assert httpx.get(urls["hello"]).text == "Hello World!"
+        assert httpx.get(urls["gosrv"]).text == "hi"
+        live = (tmp_path / "root" / "current").resolve()
+        assert (live / "hello" / "node_modules" / "express").is_dir()
+        assert (live / "gosrv" / "bin" / "app").is_file()
     finally:
         stop_everything(tmp_path / "root")

@@ -70,3 +70,47 @@ def test_a_code_change_reuses_the_dependency_layer(base: Path) -> None:
     _deploy(base, "v4", lines)  # keep_releases 2: v1 and v2 go, and their layer with them
     live = (base / "root" / "current").resolve() / "web" / ".venv"
     assert live.resolve().is_dir() and not layer.exists()
+
+
+PYPROJECT = """\
+[project]
+name = "shop"
+version = "1.0"
+dependencies = []
+
+[project.optional-dependencies]
+test = ["iniconfig"]
+"""
+PYTHON_APP = """\
+    recipe: python
+    python: {extras: [test], with: [six]}
+    steps:
+      - [.venv/bin/python, check.py]"""
+CHECK = "import iniconfig, six, shop\nopen('built-by', 'w').write(shop.__file__)\n"
+
+
+def test_recipe_python_keys_its_venv_on_pyproject_and_leaves_the_project_out(
+    tmp_path: Path,
+) -> None:
+    """`recipe: python` with `python: {extras, with}` (packages from the index): the extra and
+    the added server are in the .venv, the project's own code is imported from the release,
+    never from site-packages, and a code-only change reuses the .venv."""
+    write_tiny_stack(tmp_path, "recipepy", PYTHON_APP)
+    (tmp_path / "app" / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "app" / "check.py").write_text(CHECK)
+    (tmp_path / "app" / "shop").mkdir()
+    (tmp_path / "app" / "shop" / "__init__.py").write_text("")
+    try:
+        lines: list[str] = []
+        first = _deploy(tmp_path, "v1", lines)
+        imported = (first / "built-by").read_text()  # by the build step, in its build dir
+        assert "/builds/web/" in imported and ".venv" not in imported
+        site = next((first / ".venv" / "lib").glob("python*/site-packages"))
+        assert not list(site.glob("shop*")) and list(site.glob("iniconfig*"))
+        assert any("uv pip install" in line and "--extra test" in line for line in lines)
+        lines.clear()
+        second = _deploy(tmp_path, "v2", lines)
+        assert (second / ".venv").resolve() == (first / ".venv").resolve()
+        assert any("reused" in line for line in lines)
+    finally:
+        stop_everything(tmp_path / "root")

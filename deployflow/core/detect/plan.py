@@ -11,11 +11,14 @@ __all__ = ["Plan"]
 class Plan:
     kind: str  # python | node | go | php | static
     framework: str | None = None
+    recipe: str | None = None  # python: the recipe builds its dependency layer
+    python: dict[str, list[str]] | None = None  # recipe python's extras, groups, with
     deps: dict[str, list] | None = None  # the dependency layer: inputs, steps, paths
     build: list[list[str]] = field(default_factory=list)
     start: list[str] | None = None  # the web process; "{{ PORT }}" where its port goes
     workers: dict[str, list[str]] = field(default_factory=dict)  # Procfile worker: and the like
     release: list[list[str]] = field(default_factory=list)
+    tests: list[list[str]] = field(default_factory=list)  # the tests stage, in the new release
     health: str = "/"  # a path that answers 200
     shared: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)

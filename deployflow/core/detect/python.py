@@ -4,15 +4,13 @@ Flask, FastAPI, plain WSGI/ASGI; Alembic migrations as the release phase."""
 from __future__ import annotations
 
 import re
+import tomllib
 
 from deployflow.core.detect.files import Tree
 from deployflow.core.detect.plan import Plan
+from deployflow.core.recipes import VENV_PY
 
 __all__ = ["detect"]
-
-PY = "{{ sys.python }}"
-VENV_PY = ".venv/bin/python"
-_UV = [PY, "-m", "uv", "pip", "install", "--quiet", "--python", VENV_PY]
 
 
 def _deps(tree: Tree) -> str:
@@ -29,18 +27,14 @@ def _needs(deps: str, name: str) -> bool:
 
 
 def _install(tree: Tree, plan: Plan, servers: list[str], deps: str) -> None:
-    """The dependency layer: a .venv keyed on the dependency files, reused by code changes."""
-    steps: list[list[str]] = []
-    inputs: list[str] = []
+    """`recipe: python`: a .venv keyed on the dependency files, reused by code changes."""
+    plan.recipe = "python"
     if tree.has("pyproject.toml") and tree.has("uv.lock"):
         inputs = ["pyproject.toml", "uv.lock"]
-        steps.append([PY, "-m", "uv", "sync", "--frozen", "--no-install-project", "--quiet"])
         plan.why("python: uv.lock -> uv sync --frozen --no-install-project into .venv")
     else:
-        steps.append([PY, "-m", "uv", "venv", "--quiet", ".venv"])
         marker = next(f for f in ("requirements.txt", "pyproject.toml", "setup.py") if tree.has(f))
         inputs = [marker]
-        steps.append([*_UV, "-r", marker])
         locks = [f for f in ("poetry.lock",) if tree.has(f)]
         plan.why(
             f"python: {marker}"
@@ -49,11 +43,13 @@ def _install(tree: Tree, plan: Plan, servers: list[str], deps: str) -> None:
         )
     missing = [s for s in servers if not _needs(deps, s)]
     if missing:
-        steps.append([*_UV, *missing])
+        plan.python = {"with": missing}
         plan.why(f"python: {', '.join(missing)} added to serve it (not in its dependencies)")
-    plan.deps = {"inputs": inputs, "steps": steps, "paths": [".venv"]}
     plan.why(
-        "python: .venv rebuilt only when " + " or ".join(inputs) + " change; the project's "
+        "python: .venv rebuilt only when "
+        + " or ".join(inputs)
+        + (" change" if len(inputs) > 1 else " changes")
+        + "; the project's "
         "own code runs from the release dir, not site-packages"
     )
 
@@ -144,6 +140,40 @@ def _wsgi(tree: Tree, plan: Plan, deps: str) -> bool:
     return False
 
 
+def _pytest_from(tree: Tree) -> tuple[str, str] | None:
+    """Where pyproject.toml declares pytest: ("extras" | "groups", its name)."""
+    try:
+        project = tomllib.loads(tree.text("pyproject.toml"))
+    except tomllib.TOMLDecodeError:
+        return None
+    for key, table in (
+        ("extras", project.get("project", {}).get("optional-dependencies", {})),
+        ("groups", project.get("dependency-groups", {})),
+    ):
+        for name, reqs in table.items() if isinstance(table, dict) else ():
+            if any(isinstance(r, str) and re.match(r"pytest\b", r) for r in reqs):
+                return key, name
+    return None
+
+
+def _tests(tree: Tree, plan: Plan, deps: str) -> None:
+    """A tests/ dir and pytest declared: the tests stage runs it (with its extra or group)."""
+    if not {"tests", "test"} & tree.dirs:
+        return
+    where = _pytest_from(tree) if tree.has("pyproject.toml") else None
+    if where is None and not _needs(deps, "pytest"):
+        plan.why("python: tests/ seen but pytest is not declared; add `tests:` to run them")
+        return
+    if where is not None:
+        plan.python = {**(plan.python or {}), where[0]: [where[1]]}
+    plan.tests.append([VENV_PY, "-m", "pytest", "-q"])
+    plan.why(
+        "python: tests/ and pytest"
+        + (f" (the {where[1]!r} {where[0][:-1]})" if where else "")
+        + " -> the tests stage runs `python -m pytest -q` in the new release"
+    )
+
+
 def _alembic(tree: Tree, plan: Plan) -> None:
     if tree.has("alembic.ini"):
         plan.release.append([VENV_PY, "-m", "alembic", "upgrade", "head"])
@@ -167,6 +197,8 @@ def detect(tree: Tree) -> Plan | None:
         plan.warnings.append(
             "python: no web framework recognised; add the web command (a Procfile web: line)"
         )
+    if plan.recipe:
+        _tests(tree, plan, deps)
     _alembic(tree, plan)
     version = tree.text(".python-version").strip()
     if version:
