@@ -333,6 +333,26 @@ def spawn_held(command: Command, log_file: Path) -> tuple[subprocess.Popen, Call
     return proc, go
 
 
+def run_attached(command: Command) -> int:
+    """Run `command` on this terminal (stdin, stdout and stderr inherited: an interactive
+    one-off works) and return its exit code; its timeout, when it has one, kills it."""
+    argv = _argv(command)
+    try:
+        proc = subprocess.Popen(argv, cwd=command.cwd, env=command.environment)
+    except OSError as exc:
+        raise CommandError(f"cannot run {command.argv[0]}: {exc.strerror}") from None
+    try:
+        return proc.wait(timeout=command.timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise CommandError(f"{command.display}: timed out after {command.timeout:g} s") from None
+    except BaseException:
+        proc.terminate()
+        proc.wait()
+        raise
+
+
 def spawn_helper(command: Command, pass_fds: tuple[int, ...]) -> subprocess.Popen:
     """Start a helper of this process (the warm worker's zygote): in this process group, so a
     kill of the group takes it too, its output on ours, handed `pass_fds` to talk over."""

@@ -118,7 +118,14 @@ def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> bool | None
 
             def undo() -> list:
                 return put_back(
-                    run.ctx, run.release_id, run.live, run.changed, run.say, data, restored
+                    run.ctx,
+                    run.release_id,
+                    run.live,
+                    run.changed,
+                    run.say,
+                    data,
+                    restored,
+                    journal,
                 )
 
             results = run.runner.call("rollback", undo)

@@ -6,17 +6,17 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from deployflow.backends.executor import Command, run
 from deployflow.backends.files import atomic_write
 from deployflow.core.detect import detect
 from deployflow.core.detect.runtime import runtime_mismatch
 from deployflow.core.initstack import app_name, stack_data, stack_text
 from deployflow.core.stack import Stack
-from deployflow.errors import UsageError
+from deployflow.errors import CommandError, UsageError
 
 __all__ = ["init_stack"]
 
@@ -41,10 +41,10 @@ def _installed(kind: str) -> str:
     if kind == "python":
         return ".".join(str(n) for n in sys.version_info[:3])
     try:
-        done = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
+        done = run(Command.of(["node", "--version"], timeout=10), check=False)
+    except CommandError:  # not installed, or hung
         return "none"
-    return done.stdout.strip().lstrip("v") or "none"
+    return (done.tail[-1] if done.tail and done.returncode == 0 else "v").lstrip("v") or "none"
 
 
 def init_stack(stack_file: Path, dirs: list[Path], force: bool = False) -> dict[str, Any]:

@@ -5,10 +5,10 @@ the next operation (or `deployflow recover`) reads it to put the last good relea
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict, dataclass, field
 
 from deployflow.backends.files import atomic_write
+from deployflow.backends.treeops import remove
 from deployflow.core.layout import Layout
 
 __all__ = ["Journal", "clean_leftovers", "read_journal"]
@@ -35,7 +35,7 @@ class Journal:
 
     @staticmethod
     def clear(lay: Layout) -> None:
-        lay.journal.unlink(missing_ok=True)
+        remove(lay.journal)
 
 
 def read_journal(lay: Layout) -> Journal | None:
@@ -58,9 +58,6 @@ def clean_leftovers(lay: Layout) -> list[str]:
     ]
     for folder, pattern in patterns:
         for path in folder.glob(pattern) if folder.is_dir() else []:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+            remove(path)
             removed.append(str(path))
     return removed

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import subprocess
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
+from deployflow.backends.executor import Command, run_attached
 from deployflow.backends.files import append_line
 from deployflow.backends.history import current_release
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
-from deployflow.errors import ReleaseError, StackError, UsageError
+from deployflow.errors import CommandError, ReleaseError, StackError, UsageError
 from deployflow.stages.appenv import app_environment
 
 __all__ = ["exec_in_release"]
@@ -36,15 +35,16 @@ def exec_in_release(
     cwd = ctx.layout.app_dir(release, app)
     if not cwd.is_dir():
         raise ReleaseError(f"release {release} has no {app} on disk; see `deployflow releases`")
-    env = {**os.environ, **app_environment(ctx, app, release)}
+    env = {**app_environment(ctx, app, release)}
     env.update(RELEASE_ID=release, DEPLOYFLOW_APP=app, DEPLOYFLOW_ROOT=str(ctx.root))
+    command = Command.of(argv, cwd=cwd, env=env, timeout=None)
     started = datetime.now(UTC)
     code: int | None = None  # None in the audit: it never ran, or was interrupted
     with deploy_lock(ctx.layout.lock, f"exec {app}") if lock else nullcontext():
         try:
-            code = subprocess.run(argv, cwd=cwd, env=env).returncode
-        except OSError as exc:
-            raise UsageError(f"cannot run {argv[0]}: {exc.strerror}") from None
+            code = run_attached(command)
+        except CommandError as exc:
+            raise UsageError(str(exc)) from None
         finally:
             _audit(ctx, app, release, argv, started, code)
     return code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from deployflow.backends.failpoints import failpoint
 from deployflow.backends.files import fsync_dir
 from deployflow.backends.history import current_release, load_history, record, went_live_after
 from deployflow.backends.lock import deploy_lock
+from deployflow.backends.treeops import remove
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.ops.journal import Journal, clean_leftovers, read_journal
@@ -21,13 +23,87 @@ from deployflow.stages.services import start_specs, stop_specs
 from deployflow.stages.slots import ensure_proxy
 from deployflow.stages.verify import verify_checks
 
-__all__ = ["Recovery", "put_back", "recover", "recover_root"]
+__all__ = ["PUT_BACK", "Recovery", "put_back", "recover", "recover_root"]
 
 
 def _specs_of(ctx: StackContext, release: str | None, apps: list[str]) -> list[ServiceSpec]:
     if not release or not ctx.layout.snapshot(release).is_file():
         return []
     return load_snapshot(ctx, release).services(apps)
+
+
+@dataclass
+class _PutBack:
+    """What the steps of one put-back share."""
+
+    ctx: StackContext
+    failed: str | None
+    target: str | None
+    apps: list[str]
+    log: Log
+    data: Path | None
+    restored: list[str] | None
+    kept: list[str] = field(default_factory=list)
+    specs: dict[str, ServiceSpec] = field(default_factory=dict)
+    health: list[ProbeResult] = field(default_factory=list)
+
+    @property
+    def moved(self) -> list[str]:
+        return [a for a in self.apps if a not in self.kept]
+
+
+def _stop(pb: _PutBack) -> None:
+    pb.kept = [] if pb.data is not None else _same_in_both(pb.ctx, pb.failed, pb.target, pb.apps)
+    if pb.kept:
+        pb.log(f"{', '.join(pb.kept)}: the same in both releases; its services keep running")
+    pb.specs = {s.name: s for s in _specs_of(pb.ctx, pb.failed, pb.moved)}
+    pb.specs.update({s.name: s for s in _specs_of(pb.ctx, pb.target, pb.moved)})
+    # blue-green services switch slots without stopping, unless data is restored under them
+    downtime = pb.data is not None or pb.target is None
+    stop_specs([s for s in pb.specs.values() if downtime or not s.slots], pb.log)
+
+
+def _data(pb: _PutBack) -> None:
+    if pb.data is not None:
+        names = restore_databases(pb.ctx, pb.data, pb.log, only_changed=True)
+        if pb.restored is not None:
+            pb.restored.extend(names)
+
+
+def _switch(pb: _PutBack) -> None:
+    if pb.target is None:
+        remove(pb.ctx.layout.current)
+        fsync_dir(pb.ctx.root)
+        pb.log("no earlier release to return to; app services left stopped")
+    elif current_release(pb.ctx) != pb.target:
+        switch_current(pb.ctx, pb.target, pb.log)
+        install_shared_configs(pb.ctx, pb.target, pb.log)  # its own configs in shared dirs
+
+
+def _start(pb: _PutBack) -> None:
+    if pb.target is None:
+        return
+    ensure_proxy(pb.ctx, pb.log)
+    snap = load_snapshot(pb.ctx, pb.target)
+    # a kept service is started only if it is not running (a slot pair stays as it is)
+    kept = [s for s in snap.services(pb.kept) if not s.slots]
+    start_specs(snap.services(pb.moved) + kept, pb.log)
+
+
+def _verify(pb: _PutBack) -> None:
+    if pb.target is not None:
+        pb.health = verify_checks(pb.ctx, load_snapshot(pb.ctx, pb.target).checks(pb.apps), pb.log)
+
+
+# the put-back as data, like the deploy's STAGES: each step is a journal phase and a
+# failpoint (`put-back-<name>`), so a kill or fault at any of them is recovered and tested
+PUT_BACK: list[tuple[str, Callable[[_PutBack], None]]] = [
+    ("stop", _stop),
+    ("data", _data),
+    ("switch", _switch),
+    ("start", _start),
+    ("verify", _verify),
+]
 
 
 def put_back(
@@ -38,39 +114,22 @@ def put_back(
     log: Log,
     data: Path | None = None,
     restored: list[str] | None = None,
+    journal: Journal | None = None,
 ) -> list[ProbeResult]:
     """Stop `apps`' services (as `failed` and `target` define them), point `current` at
     `target` and start and verify its services, all from `target`'s snapshot. With `data` (the
     backup taken before `failed` changed data), each database that no longer matches it is
     restored while the services are stopped; their names are added to `restored`. With no
-    target (a first deploy failed) the apps' services stay stopped and `current` goes away."""
+    target (a first deploy failed) the apps' services stay stopped and `current` goes away.
+    Each step is entered in `journal` (when given) before it runs."""
     failpoint("rollback")
-    kept = [] if data is not None else _same_in_both(ctx, failed, target, apps)
-    if kept:
-        log(f"{', '.join(kept)}: the same in both releases; its services keep running")
-    moved = [a for a in apps if a not in kept]
-    specs = {s.name: s for s in _specs_of(ctx, failed, moved)}
-    specs.update({s.name: s for s in _specs_of(ctx, target, moved)})
-    # blue-green services switch slots without stopping, unless data is restored under them
-    downtime = data is not None or target is None
-    stop_specs([s for s in specs.values() if downtime or not s.slots], log)
-    if data is not None:
-        names = restore_databases(ctx, data, log, only_changed=True)
-        if restored is not None:
-            restored.extend(names)
-    if target is None:
-        ctx.layout.current.unlink(missing_ok=True)
-        fsync_dir(ctx.root)
-        log("no earlier release to return to; app services left stopped")
-        return []
-    if current_release(ctx) != target:
-        switch_current(ctx, target, log)
-        install_shared_configs(ctx, target, log)  # its own configs in shared dirs, back
-    ensure_proxy(ctx, log)
-    snap = load_snapshot(ctx, target)
-    # a kept service is started only if it is not running (a slot pair stays as it is)
-    start_specs(snap.services(moved) + [s for s in snap.services(kept) if not s.slots], log)
-    return verify_checks(ctx, snap.checks(apps), log)
+    pb = _PutBack(ctx, failed, target, apps, log, data, restored)
+    for name, step in PUT_BACK:
+        if journal is not None:
+            journal.enter(ctx.layout, f"put back: {name}", True)
+        failpoint(f"put-back-{name}")
+        step(pb)
+    return pb.health
 
 
 def _same_in_both(
@@ -111,7 +170,14 @@ def recover(ctx: StackContext, log: Log) -> Recovery:
         )
         data = ctx.layout.backup(journal.data_backup) if journal.data_backup else None
         result.health = put_back(
-            ctx, journal.release, journal.previous, journal.apps, log, data, result.databases
+            ctx,
+            journal.release,
+            journal.previous,
+            journal.apps,
+            log,
+            data,
+            result.databases,
+            journal,
         )
         result.restored = journal.previous
     # a deploy that died leaves its release "building" (a rollback's target stays good)

@@ -6,9 +6,7 @@ files and renames), and the apps whose configs changed restarted and verified.""
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from deployflow.backends.files import atomic_write, fsync_dir
 from deployflow.backends.history import current_release
 from deployflow.backends.lock import deploy_lock
 from deployflow.backends.sealed import is_sealed, opened
+from deployflow.backends.treeops import hard_link, move, remove
 from deployflow.core.backupdiff import (
     Change,
     changed_only,
@@ -139,14 +138,12 @@ def _swap_files(ctx: StackContext, staging: Path, log: Log) -> None:
                 continue
             _keep_databases(ctx, name, restored)
             if live.exists() or live.is_symlink():
-                (old / name).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(live, old / name)
-            live.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(restored, live)
+                move(live, old / name)
+            move(restored, live)
             fsync_dir(live.parent)
             log(f"files: {name} restored")
     finally:
-        shutil.rmtree(old, ignore_errors=True)
+        remove(old)
 
 
 def _keep_databases(ctx: StackContext, name: str, restored: Path) -> None:
@@ -155,10 +152,8 @@ def _keep_databases(ctx: StackContext, name: str, restored: Path) -> None:
     for rel in sqlite_files(ctx):
         live = ctx.layout.shared / rel
         if rel.startswith(f"{name}/") and live.is_file():
-            target = restored / rel.removeprefix(f"{name}/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.unlink(missing_ok=True)  # an older backup's copy, taken by tar
-            os.link(live, target)
+            # replacing an older backup's copy, taken by tar
+            hard_link(live, restored / rel.removeprefix(f"{name}/"))
 
 
 def _restore_configs(ctx: StackContext, path: Path, log: Log) -> list[str]:
@@ -238,7 +233,7 @@ def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log
         try:
             safety, _ = both(safety_backup, stage)  # neither touches what is live
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove(staging)
             drop_scratch(ctx, prepared)
             raise
         log(f"safety backup {safety.id} taken; `deployflow backup restore {safety.id}` undoes this")
@@ -262,7 +257,7 @@ def restore_backup(ctx: StackContext, backup_id: str, only: str | None, log: Log
                 f"{exc}; the state before the restore is in backup {safety.id}"
             ) from None
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove(staging)
             drop_scratch(ctx, prepared)
     return {
         "id": backup_id,

@@ -92,7 +92,7 @@ def rollback(
                 def back() -> list:
                     if current and data is None:  # newer code takes its schema back first
                         take_versions_back(ctx, current, target, runner.log)
-                    return put_back(ctx, current, target, apps, runner.log, data)
+                    return put_back(ctx, current, target, apps, runner.log, data, None, journal)
 
                 summary["health"] = Summary.plain(runner.call("rollback", back))
                 entry["detail"] = f"{current} -> {target}; {data_note}"

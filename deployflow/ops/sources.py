@@ -4,9 +4,8 @@ release deployed is recorded in its snapshot and found again by SHA prefix."""
 
 from __future__ import annotations
 
-import shutil
-
 from deployflow.backends.gitsource import Commit, export, fetch, resolve
+from deployflow.backends.treeops import remove
 from deployflow.core.context import StackContext
 from deployflow.core.snapshot import Snapshot
 from deployflow.stages import Log
@@ -37,7 +36,7 @@ def prepare_sources(
         dest = export(mirror, commit, base / app / commit.sha)
         for other in dest.parent.iterdir():  # older exports: the mirror makes them again
             if other != dest:
-                shutil.rmtree(other, ignore_errors=True)
+                remove(other)
         ctx.sources[app] = dest
         commits[app] = commit
         log(f"{app}: {wanted} is {commit.sha[:12]} by {commit.author}: {commit.subject[:72]}")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
 
 from deployflow.backends.files import atomic_write, fsync_dir, link_outside, replace_with_link
+from deployflow.backends.treeops import copy_dir, copy_file, link_tree, make_dir, make_link
 from deployflow.core.configs import RenderedConfig
 from deployflow.core.context import StackContext
 from deployflow.core.healthplan import check_specs
@@ -77,7 +76,7 @@ def release_complete(ctx: StackContext, release_id: str) -> bool:
 def link_build(build: Path, dest: Path) -> None:
     """The release's copy of a build: hard links (no copying, no extra disk), so the app sees
     real paths of its own release while the build dir stays untouched."""
-    shutil.copytree(build, dest, symlinks=True, copy_function=os.link)
+    link_tree(build, dest)
 
 
 def _link_shared(ctx: StackContext, app: str, app_dir: Path) -> None:
@@ -95,15 +94,14 @@ def _link_shared(ctx: StackContext, app: str, app_dir: Path) -> None:
         shared_path = lay.shared / app / rel
         if not shared_path.exists():
             seed = source / rel
-            shared_path.parent.mkdir(parents=True, exist_ok=True)
             if seed.is_dir():
-                shutil.copytree(seed, shared_path, symlinks=True)
+                copy_dir(seed, shared_path)
             elif seed.is_file():
-                shutil.copy2(seed, shared_path)
+                copy_file(seed, shared_path)
             elif entry.endswith("/"):
-                shared_path.mkdir()
+                make_dir(shared_path)
             else:
-                shared_path.touch()
+                atomic_write(shared_path, b"")
         replace_with_link(app_dir / rel, shared_path)
 
 
@@ -170,11 +168,11 @@ def write_release(
     release = lay.release(rid)
     if release.exists():
         raise ReleaseError(f"release {rid} already exists under {lay.releases}")
-    release.mkdir(parents=True)
+    make_dir(release)
     for app, state in snapshot.apps.items():
         app_dir = lay.app_dir(rid, app)
         if state.runs_from != rid:
-            os.symlink(Path("..") / state.runs_from / app, app_dir)
+            make_link(app_dir, Path("..") / state.runs_from / app)
             log(f"{app}: unchanged; runs on from release {state.runs_from}")
             continue
         link_build(builds[app], app_dir)

@@ -7,8 +7,6 @@ leaves no directory and is recorded as failed."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from deployflow.backends.files import append_line, atomic_write, fsync_dir
 from deployflow.backends.sealed import parse_key, seal
 from deployflow.backends.signing import sign_backup
 from deployflow.backends.sqlite import SIDECARS
+from deployflow.backends.treeops import copy_file, fresh_dir, move, remove
 from deployflow.core.checksums import file_sha256
 from deployflow.core.context import StackContext
 from deployflow.core.retention import backups_to_prune
@@ -120,8 +119,7 @@ def _copy_configs(ctx: StackContext, live: Snapshot | None, dest: Path) -> list[
     copied = []
     for target, src in wanted:
         if src.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target)
+            copy_file(src, target)
             copied.append(target)
     return copied
 
@@ -177,8 +175,7 @@ def create_backup(
     if final.exists():
         raise BackupError(f"backup {backup_id} already exists; pick another id")
     tmp = lay.backups / f".{backup_id}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True, mode=0o700)
+    fresh_dir(tmp, mode=0o700)
     started = datetime.now(UTC)
     try:
         key = backup_key(ctx) if ctx.stack.backup.encrypt else None
@@ -228,9 +225,9 @@ def create_backup(
         }
         atomic_write(tmp / "metadata.json", json.dumps(metadata, indent=2) + "\n", mode=0o600)
         sign_backup(tmp)
-        os.replace(tmp, final)
+        move(tmp, final)
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove(tmp)
         reason = str(exc).splitlines()[0] if isinstance(exc, DeployflowError) else repr(exc)
         _record(
             ctx,
@@ -279,7 +276,7 @@ def prune_backups(
     if dry_run:
         return doomed
     for bid in doomed:
-        shutil.rmtree(root / bid, ignore_errors=True)
+        remove(root / bid)
     if doomed:
         log(f"removed {len(doomed)} backups older than {age}: {', '.join(doomed)}")
     return doomed

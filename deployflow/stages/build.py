@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from deployflow.backends.executor import Command, run
 from deployflow.backends.files import atomic_write, copy_tree, escaping_links
+from deployflow.backends.treeops import remove
 from deployflow.core.checksums import IGNORED, build_key, tree_hash
 from deployflow.core.context import StackContext
 from deployflow.core.recipes import rendered_steps
@@ -78,7 +78,7 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
             f"apps.{app}.source: {path} is a symlink to {target}, outside the app's source; "
             "copy what it points at into the source, or declare the path under shared:"
         )
-    shutil.rmtree(dest, ignore_errors=True)  # a partial build a killed run left
+    remove(dest)  # a partial build a killed run left
     try:
         layer_key = deps_key(ctx, app, source)
         layer = ensure_deps(ctx, app, source, layer_key, log) if layer_key else None
@@ -86,7 +86,7 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
         mark = f"{DEPS_MARK}{layer.name}\n" if layer else ""  # what pruning must keep for it
         atomic_write(done, key + "\n" + mark)
     except BaseException as exc:  # no partial build stays to fill the disk or be mistaken
-        shutil.rmtree(dest, ignore_errors=True)
+        remove(dest)
         full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
         if full or (isinstance(exc, (OSError, BuildError)) and NO_SPACE in str(exc)):
             raise BuildError(

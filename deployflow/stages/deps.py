@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 from deployflow.backends.executor import Command, run
 from deployflow.backends.files import atomic_write, replace_with_link
+from deployflow.backends.treeops import copy_file, fresh_dir, remove
 from deployflow.core.context import StackContext
 from deployflow.core.recipes import app_deps, top_names
 from deployflow.core.stack import Deps
@@ -59,13 +59,11 @@ def ensure_deps(ctx: StackContext, app: str, source: Path, key: str, log: Log) -
         return dest
     deps = layer_spec(ctx, app, source)
     assert deps is not None
-    shutil.rmtree(dest, ignore_errors=True)
     try:
-        dest.mkdir(parents=True)
+        fresh_dir(dest)
         for rel in deps.inputs:
             if (source / rel).is_file():
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source / rel, dest / rel)
+                copy_file(source / rel, dest / rel)
         steps = _steps(ctx, app, deps)
         env = {"DEPLOYFLOW_APP": app, "DEPLOYFLOW_ROOT": str(ctx.root)}
         for number, argv in enumerate(steps, start=1):
@@ -83,7 +81,7 @@ def ensure_deps(ctx: StackContext, app: str, source: Path, key: str, log: Log) -
             )
         atomic_write(done, key + "\n")
     except BaseException:
-        shutil.rmtree(dest, ignore_errors=True)
+        remove(dest)
         raise
     return dest
 

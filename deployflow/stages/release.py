@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from deployflow.backends.engines import engine_for
 from deployflow.backends.files import switch_symlink
 from deployflow.backends.history import current_release, load_history
+from deployflow.backends.treeops import remove
 from deployflow.core.context import StackContext
 from deployflow.core.history import releases_to_prune
 from deployflow.core.snapshot import Snapshot
@@ -65,7 +65,7 @@ def prune_releases(ctx: StackContext, log: Log) -> list[str]:
         _depends(ctx, on_disk),
     )
     for rid in doomed:
-        shutil.rmtree(lay.release(rid), ignore_errors=True)
+        remove(lay.release(rid))
     if doomed:
         log(f"removed {len(doomed)} old releases: {', '.join(doomed)}")
     _prune_builds(ctx, [r for r in on_disk if r not in doomed], log)
@@ -99,10 +99,7 @@ def _prune_builds(ctx: StackContext, kept: list[str], log: Log) -> None:
         for entry in app_dir.iterdir():
             name = entry.name.removesuffix(".done")
             if (app_dir.name, name) not in used:
-                if entry.is_dir():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
+                remove(entry)
                 removed += 1
     if removed:
         log(f"removed {removed} unused build entries")
