@@ -61,6 +61,10 @@ def _rows(report: dict[str, Any]) -> list[tuple[dict[str, str], str]]:
         failed = "-" if q["failed"] is None else f"{q['failed']} failed"
         cells = {"kind": "queue", "name": q["app"], "state": pending}
         rows.append((cells | {"detail": "; ".join(q["reasons"]) or failed}, q["grade"]))
+    for c in report.get("certs", []):
+        left = "-" if c["days_left"] is None else f"{c['days_left']} days"
+        cells = {"kind": "cert", "name": c["name"], "state": left, "detail": c["detail"]}
+        rows.append((cells, c["grade"]))
     host = report["host"]
     disks = ", ".join(f"{k} {v:.1f} GB free" for k, v in host["disk_free_gb"].items())
     cells = {"kind": "host", "name": "cpu/ram/load", "state": f"load {host['load'][0]:.2f}"}

@@ -15,6 +15,7 @@ from deployflow import __version__
 from deployflow.cli import (
     backup,
     blocks,
+    cert,
     config,
     deployments,
     execcmd,
@@ -58,6 +59,7 @@ app.command("history")(history.history)
 app.command("summary")(history.summary)
 app.add_typer(backup.app, name="backup")
 app.add_typer(config.app, name="config")
+app.add_typer(cert.app, name="cert")
 app.add_typer(services.app, name="services")
 app.command("preflight")(preflight.preflight)
 app.add_typer(server.app, name="server")

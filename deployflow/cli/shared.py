@@ -26,6 +26,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "history",
         "summary",
         "preflight",
+        "cert",
     ),
     "Back up and restore": ("backup",),
     "Prefect: server, workers, runs": (

@@ -24,6 +24,7 @@ class CheckSpec:
     send: str | None = None
     reply: str | None = None
     timeout: float = 3.0
+    insecure: bool = False  # https without verifying the chain (said in every result)
 
     @property
     def name(self) -> str:
@@ -49,6 +50,7 @@ def _spec(ctx: StackContext, check: HealthCheck, where: str, release_id: str | N
         send=check.send,
         reply=check.reply,
         timeout=check.timeout,
+        insecure=check.insecure,
     )
 
 

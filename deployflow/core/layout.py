@@ -29,6 +29,11 @@ class Layout:
         return self.root / "shared"
 
     @property
+    def certs(self) -> Path:
+        """What `deployflow cert` made: certificates, their keys (0600) and index.json."""
+        return self.shared / "certs"
+
+    @property
     def backups(self) -> Path:
         return self.root / "backups"
 

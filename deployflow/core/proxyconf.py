@@ -4,9 +4,10 @@ rewrites to switch a service between its slots. Pure functions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["nginx_conf", "upstream_conf", "upstream_name", "upstream_port"]
+__all__ = ["Tls", "nginx_conf", "upstream_conf", "upstream_name", "upstream_port"]
 
 _TEMP = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -29,11 +30,27 @@ def upstream_port(text: str) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Tls:
+    """The HTTPS listener: its port, certificate and key files, and whether plain HTTP
+    redirects to it."""
+
+    listen: int
+    cert: Path
+    key: Path
+    redirect: bool = False
+
+
 def nginx_conf(
-    prefix: Path, host: str, listen: int, routes: dict[str, str], user: str | None = None
+    prefix: Path,
+    host: str,
+    listen: int,
+    routes: dict[str, str],
+    user: str | None = None,
+    tls: Tls | None = None,
 ) -> str:
     """`routes` maps a URL prefix to an upstream name; `user` only when nginx starts as root
-    (its workers then drop to that user)."""
+    (its workers then drop to that user); `tls` adds an HTTPS server with the same routes."""
     temp = "".join(f"    {kind}_temp_path {prefix}/tmp/{kind};\n" for kind in _TEMP)
     locations = "".join(
         f"        location {path} {{\n"
@@ -58,7 +75,22 @@ def nginx_conf(
         f"    include {prefix}/upstreams/*.conf;\n"
         "    server {\n"
         f"        listen {host}:{listen};\n"
-        f"{locations}"
-        "    }\n"
-        "}\n"
+        + (
+            f"        return 308 https://$host:{tls.listen}$request_uri;\n"
+            if tls and tls.redirect
+            else locations
+        )
+        + "    }\n"
+        + (
+            "    server {\n"
+            f"        listen {host}:{tls.listen} ssl;\n"
+            f"        ssl_certificate {tls.cert};\n"
+            f"        ssl_certificate_key {tls.key};\n"
+            "        ssl_protocols TLSv1.2 TLSv1.3;\n"
+            f"{locations}"
+            "    }\n"
+            if tls
+            else ""
+        )
+        + "}\n"
     )

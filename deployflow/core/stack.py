@@ -106,6 +106,19 @@ class Proxy(_Model):
     listen: Port
     host: str = "127.0.0.1"
     routes: Annotated[dict[str, str], Field(min_length=1)]
+    # HTTPS beside it: the certificate `cert` names (<root>/shared/certs/<cert>.pem, made for
+    # the listen address on first use unless `deployflow cert generate --name` made it)
+    listen_tls: Port | None = None
+    cert: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,99}$")] = None
+    redirect_http: bool = False  # plain HTTP answers 308 to the HTTPS listener
+
+    @model_validator(mode="after")
+    def _tls(self) -> Proxy:
+        if (self.listen_tls is None) != (self.cert is None):
+            raise ValueError("listen_tls and cert go together (the port and its certificate)")
+        if self.redirect_http and self.listen_tls is None:
+            raise ValueError("redirect_http needs listen_tls")
+        return self
 
 
 class PostgresServer(_Model):
@@ -187,6 +200,7 @@ class Schedules(_Model):
     health_watch: ScheduleText | None = None
     cleanup: ScheduleText | None = None
     backup: ScheduleText | None = None
+    cert_renew: ScheduleText | None = None  # the cert flow: renew what expires within 30 days
 
 
 class Thresholds(_Model):

@@ -89,12 +89,17 @@ class HealthCheck(_Model):
     send: str | None = None
     reply: str | None = None
     timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
+    # an https check verifies the chain (system store + the local CA); true skips that, and
+    # every result of the check says so
+    insecure: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> HealthCheck:
         kinds = [k for k in CHECK_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError(f"give exactly one of {', '.join(CHECK_KINDS)}")
+        if self.insecure and not (self.http or "").startswith("https://"):
+            raise ValueError("insecure: is for https:// checks only")
         return self
 
     @property

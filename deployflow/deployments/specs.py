@@ -34,6 +34,7 @@ FLOWS: dict[str, tuple[str, str]] = {
     "recover": ("deployflow.flows.recover:recover", "recover"),
     "backup": ("deployflow.flows.backup:backup", "backup"),
     "restore": ("deployflow.flows.backup:restore", "restore"),
+    "cert": ("deployflow.flows.cert:cert", "cert"),
 }
 RECOVERED = ("deploy", "deploy-app", "rollback")  # a crashed run of these triggers `recover`
 
@@ -105,6 +106,7 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
         "health-watch": schedules.health_watch,
         "cleanup": schedules.cleanup,
         "backup": schedules.backup,
+        "cert": schedules.cert_renew,
     }
     descriptions = {
         "deploy": "Deploy every app as a new release; roll back on failure.",
@@ -115,6 +117,7 @@ def deployment_specs(ctx: StackContext) -> list[DeploymentSpec]:
         "recover": "Put the last good release back after a run died (runs on a crash).",
         "backup": "Back up configs, the live release, databases (and shared files).",
         "restore": "Restore a backup (backup_id; `only` one part) after a safety backup.",
+        "cert": "Renew certificates expiring within `days`; reload the proxy; notify.",
     }
     specs = []
     for target in ctx.stack.targets:

@@ -27,6 +27,7 @@ from deployflow.core.healthgrade import (
     restarts_since,
 )
 from deployflow.errors import DeployflowError
+from deployflow.ops.certs import cert_rows
 from deployflow.ops.health import sweep
 from deployflow.ops.services import resolve_services
 from deployflow.stages.services import status_specs
@@ -119,7 +120,11 @@ def health_report(ctx: StackContext) -> dict[str, Any]:
             paths[f"{name} data"] = Path(ctx.render(svc.creates, f"services.{name}.creates"))
     host = host_usage(paths)
     host["grade"], host["reasons"] = grade_host(host, th)
-    grades = [r["grade"] for r in services + checks + queues] + [host["grade"]]
+    certs = [
+        {k: row.get(k) for k in ("name", "grade", "detail", "days_left", "domains")}
+        for row in cert_rows(ctx)
+    ]
+    grades = [r["grade"] for r in services + checks + queues + certs] + [host["grade"]]
     verdict, code = overall(grades)
     return {
         "verdict": verdict,
@@ -127,6 +132,7 @@ def health_report(ctx: StackContext) -> dict[str, Any]:
         "services": services,
         "checks": checks,
         "queues": queues,
+        "certs": certs,
         "host": host,
         "release": _release(ctx),
         "thresholds": th,
@@ -150,6 +156,10 @@ def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows += [
         {"row": f"queue {q['app']}", "grade": q["grade"], "detail": "; ".join(q["reasons"])}
         for q in report["queues"]
+    ]
+    rows += [
+        {"row": f"cert {c['name']}", "grade": c["grade"], "detail": c["detail"]}
+        for c in report.get("certs", [])
     ]
     host = report["host"]
     rows.append({"row": "host", "grade": host["grade"], "detail": "; ".join(host["reasons"])})

@@ -32,6 +32,7 @@ from deployflow.ops.restore_db import drop_scratch, prepare_databases, swap_data
 from deployflow.stages import Log
 from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.backup import (
+    CERTS,
     FILES,
     MASTER,
     BackupInfo,
@@ -62,6 +63,9 @@ def _config_targets(ctx: StackContext, path: Path) -> dict[str, Path]:
         if owner == MASTER:
             if rel in master:
                 targets[f"configs/{owner}/{rel}"] = master[rel]
+            elif rel.startswith(f"{CERTS}/") and "/" not in rel[len(CERTS) + 1 :]:
+                # a certificate removed since
+                targets[f"configs/{owner}/{rel}"] = ctx.layout.certs / rel.partition("/")[2]
         elif current and (owner == "_stack" or ctx.layout.app_dir(current, owner).is_dir()):
             app = None if owner == "_stack" else owner
             targets[f"configs/{owner}/{rel}"] = ctx.layout.config_file(current, app, rel)

@@ -39,13 +39,32 @@ def timed(name: str, fn: Callable[[], tuple[bool, str]]) -> ProbeResult:
     return ProbeResult(name, ok, detail, (time.monotonic() - started) * 1000)
 
 
-@functools.cache
+INSECURE = " (TLS not verified: insecure)"
+
+
 def tls_context() -> Any:
-    """One TLS context for every probe: building it (loading the CA bundle) costs ~50 ms of CPU,
-    which a sweep of many endpoints would otherwise pay per endpoint."""
+    """One TLS context for every probe: the system's CA bundle and deployflow's local CA (the
+    one `deployflow cert` issues from), so https checks of the stack's own certificates verify.
+    Building it costs ~50 ms of CPU, which a sweep of many endpoints would otherwise pay per
+    endpoint: it is made once per local CA file."""
+    from deployflow.backends.certs import CA_CERT, ca_dir
+
+    local = ca_dir() / CA_CERT
+    try:
+        stamp = local.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _context(str(local) if stamp is not None else None, stamp)
+
+
+@functools.cache
+def _context(local_ca: str | None, _stamp: int | None) -> Any:
     import httpx
 
-    return httpx.create_ssl_context()
+    context = httpx.create_ssl_context()
+    if local_ca is not None:
+        context.load_verify_locations(cafile=local_ca)
+    return context
 
 
 def judge_http(
@@ -74,12 +93,15 @@ def http_probe(
     json_subset: Mapping[str, Any] | None = None,
     contains: str | None = None,
     timeout: float = 3.0,
+    insecure: bool = False,
 ) -> ProbeResult:
     import httpx
 
     def check() -> tuple[bool, str]:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True, verify=tls_context())
-        return judge_http(response, status, json_subset, contains)
+        verify = False if insecure else tls_context()
+        response = httpx.get(url, timeout=timeout, follow_redirects=True, verify=verify)
+        ok, detail = judge_http(response, status, json_subset, contains)
+        return ok, detail + (INSECURE if insecure else "")
 
     return timed(f"http {url}", check)
 
@@ -194,6 +216,7 @@ def probe_for(
             json_subset=spec.json_subset or None,
             contains=spec.contains,
             timeout=spec.timeout,
+            insecure=spec.insecure,
         )
     if spec.kind == "ws":
         return partial(

@@ -58,11 +58,11 @@ async def _all(
         ) as client:
             jobs: list[Awaitable[ProbeResult]] = []
             for spec in checks:
-                if spec.kind == "http":
+                if spec.kind == "http" and not spec.insecure:
                     jobs.append(_timed(f"http {spec.target}", _http(client, spec), spec.timeout))
                 elif spec.kind == "tcp":
                     jobs.append(_timed(f"tcp {spec.target}", _tcp(spec), spec.timeout))
-                else:  # blocking clients, each bounded by its own timeout
+                else:  # blocking clients (and unverified https), each within its timeout
                     jobs.append(loop.run_in_executor(threads, probe_for(spec, database)))
             return list(await asyncio.gather(*jobs))
 

@@ -40,7 +40,8 @@ __all__ = [
     "sqlite_files",
 ]
 
-MASTER = "_master"  # configs/_master/: the stack file, its env_file, the stored secrets
+MASTER = "_master"  # configs/_master/: the stack file, its env_file, the stored secrets, certs
+CERTS = "certs"  # configs/_master/certs/: <root>/shared/certs/, what `deployflow cert` made
 FILES = "files.tar.zst"
 
 
@@ -81,6 +82,10 @@ def master_files(ctx: StackContext) -> dict[str, Path]:
         found[path.name] = path
     if ctx.layout.secrets.is_file():
         found["secrets.env"] = ctx.layout.secrets
+    certs = ctx.layout.certs  # the certificates and their keys (sealed if encrypted)
+    for path in sorted(certs.iterdir()) if certs.is_dir() else []:
+        if path.is_file() and not path.name.startswith("."):
+            found[f"{CERTS}/{path.name}"] = path
     return found
 
 

@@ -27,12 +27,14 @@ from deployflow.errors import HealthCheckError, ServiceError
 from deployflow.probes.checks import http_probe
 from deployflow.probes.wait import wait_until_healthy
 from deployflow.stages import Log
+from deployflow.stages.certstore import proxy_tls
 
 __all__ = [
     "bring_live",
     "ensure_proxy",
     "proxy_spec",
     "proxy_status",
+    "reload_if_running",
     "retire",
     "serving",
     "slot_status",
@@ -162,9 +164,11 @@ def ensure_proxy(ctx: StackContext, log: Log) -> None:
         routes[path] = svc.upstream.stem
         if read_upstream(svc.upstream) is None:
             atomic_write(svc.upstream, upstream_conf(svc.upstream.stem, svc.host, svc.slots[0]))
-    conf = nginx_conf(ctx.layout.proxy, spec.host, spec.port or 0, routes, user)
+    tls = proxy_tls(ctx, log)
+    conf = nginx_conf(ctx.layout.proxy, spec.host, spec.port or 0, routes, user, tls)
     path = ctx.layout.proxy / "nginx.conf"
-    changed = not path.is_file() or path.read_text() != conf
+    previous = path.read_text() if path.is_file() else None
+    changed = previous != conf
     if changed:
         atomic_write(path, conf)
     if not _BACKEND.status(spec).running:
@@ -174,5 +178,23 @@ def ensure_proxy(ctx: StackContext, log: Log) -> None:
         _BACKEND.start(spec)
         log(f"proxy: nginx listening on {spec.host}:{spec.port}")
     elif changed:
-        reload_proxy(ctx.layout.proxy)
+        try:
+            reload_proxy(ctx.layout.proxy)
+        except ServiceError:  # nginx -t refused it: the running config keeps serving
+            if previous is not None:
+                atomic_write(path, previous)
+            raise
         log("proxy: nginx reloaded with its new config")
+    if tls is not None and changed:
+        log(f"proxy: HTTPS on {spec.host}:{tls.listen} with {tls.cert.name}")
+
+
+def reload_if_running(ctx: StackContext, log: Log) -> bool:
+    """Reload the proxy (a renewed certificate) when it runs; `nginx -t` first, so a broken
+    certificate leaves the running one serving."""
+    spec = proxy_spec(ctx)
+    if spec is None or not _BACKEND.status(spec).running:
+        return False
+    reload_proxy(ctx.layout.proxy)
+    log("proxy: nginx reloaded (certificate)")
+    return True
