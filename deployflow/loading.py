@@ -19,7 +19,7 @@ from deployflow.core.stack import Stack
 from deployflow.core.variables import ENV_FILE_KEY, resolve_vars, validate_vars
 from deployflow.errors import DeployflowError, StackError
 
-__all__ = ["DEFAULT_STACK", "format_validation_error", "load_stack", "stack_targets"]
+__all__ = ["DEFAULT_STACK", "format_validation_error", "load_stack", "read_stack", "stack_targets"]
 
 DEFAULT_STACK = "deployflow.yaml"
 
@@ -123,15 +123,24 @@ def _root_of(
     return (path.parent / Path(stack.paths.root).expanduser()).resolve()
 
 
+def read_stack(stack_path: str | Path) -> Stack:
+    """The stack file's model alone (no vars resolved, no root): for the config editor,
+    which opens a master config the loader refuses."""
+    path = Path(stack_path).expanduser().resolve()
+    return _validate(_read_yaml(path), path)
+
+
 def load_stack(
     stack_path: str | Path,
     root: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     persist_generated: bool = True,
     target: str | None = None,
+    check_vars: bool = True,
 ) -> StackContext:
     """Load and validate a stack for one target (default: its only one; its deploy root and
-    vars apply); generated secrets are stored 0600 under the deploy root."""
+    vars apply); generated secrets are stored 0600 under the deploy root. `check_vars=False`
+    (the config editor, which shows the problems itself) loads vars that break the rules."""
     env = os.environ if environ is None else environ
     path = Path(stack_path).expanduser().resolve()
     data = _read_yaml(path)
@@ -158,7 +167,7 @@ def load_stack(
     resolved = resolve_vars(
         raw_vars, file_values, env, stored, str(layout.secrets), read_secret_block, stack.secrets
     )
-    problems = validate_vars(resolved.all_values(), stack.environment)
+    problems = validate_vars(resolved.all_values(), stack.environment) if check_vars else []
     if problems:
         raise StackError(f"{path.name}: " + "; ".join(problems[:4]))
     if resolved.generated and persist_generated:

@@ -17,7 +17,9 @@ def test_prefect_yaml_matches_the_stack_deployments(tmp_path) -> None:
     from prefect.flows import load_flow_from_entrypoint
 
     config = yaml.safe_load((REPO / "prefect.yaml").read_text())
-    ctx = load_stack(EXAMPLE / "deployflow.yaml", tmp_path, environ={"WOOSOO_DB_PASSWORD": "x"})
+    ctx = load_stack(
+        EXAMPLE / "deployflow.yaml", tmp_path, environ={"WOOSOO_DB_PASSWORD": "x-for-tests"}
+    )
     specs = {(FLOWS[s.kind][1], s.name): s for s in deployment_specs(ctx)}
     seen = set()
     for dep in config["deployments"]:

@@ -1,4 +1,4 @@
-"""`deployflow config sync`."""
+"""`deployflow config sync` and `deployflow config edit`."""
 
 from __future__ import annotations
 
@@ -48,3 +48,55 @@ def sync(
         summary = config_release(ctx, chosen, PlainRunner())
         if not as_json:
             typer.echo(f"config release {summary['release']} is live")
+
+
+@app.command("edit")
+def edit(
+    stack: StackOpt = "deployflow.yaml",
+    root: RootOpt = None,
+    field: Annotated[
+        str | None, typer.Option("--field", help="Open with this field focused (e.g. APP_IP).")
+    ] = None,
+    wizard: Annotated[
+        bool, typer.Option("--wizard", help="One field at a time: Enter for the next.")
+    ] = False,
+) -> None:
+    """Edit the master config (deployment.config.env) in a form: values checked as you type
+    by the loader's rules, secrets masked, a diff before saving; Save backs the old file up
+    (see `backup list`) and writes it whole. Then offers `config sync --dry-run` and `config
+    sync`, the config-only release (live configs are never written directly)."""
+    import sys
+    from pathlib import Path
+
+    from deployflow.errors import StackError, UsageError
+    from deployflow.loading import load_stack, read_stack
+    from deployflow.ops.configedit import open_master, save_master
+
+    try:
+        ctx = load_stack(stack, root, check_vars=False)
+        session = open_master(ctx.stack, ctx.stack_dir, set(ctx.secrets))
+    except StackError:  # a master config that does not parse opens read-only
+        ctx = None
+        session = open_master(read_stack(stack), Path(stack).resolve().parent, set())
+        if session.doc is not None:
+            raise
+    if field is not None and field not in session.values:
+        known = ", ".join(session.values) or "none"
+        raise UsageError(f"--field {field}: not in {session.path.name} (it has: {known})")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("config edit needs a terminal; edit the file and run `config sync`")
+    from deployflow.tui.configeditor import ConfigEditor
+
+    def save(values: dict[str, str]) -> str:
+        assert ctx is not None  # a read-only session never saves
+        return save_master(ctx, session, values, lambda _line: None)
+
+    backup = ConfigEditor(session, save, field, wizard).run()
+    if backup is None:
+        typer.echo(f"not saved; {session.path} is as it was")
+        return
+    typer.echo(f"saved {session.path}; the old one is in backup {backup}")
+    if typer.confirm("preview the config release (config sync --dry-run)?", default=True):
+        sync(stack=stack, root=root, dry_run=True, apps=None, as_json=False)
+        if typer.confirm("make it live now (config sync)?", default=False):
+            sync(stack=stack, root=root, dry_run=False, apps=None, as_json=False)

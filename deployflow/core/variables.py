@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import secrets as _secrets
 from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -17,6 +18,7 @@ __all__ = ["ENV_FILE_KEY", "ResolvedVars", "resolve_vars", "validate_vars"]
 
 ENV_FILE_KEY = "env_file"
 ENVIRONMENTS = ("development", "staging", "production")
+MIN_PASSWORD = 8
 
 
 class ResolvedVars:
@@ -163,4 +165,10 @@ def validate_vars(values: Mapping[str, str], environment: str) -> list[str]:
         credential = name.endswith(("USERNAME", "USER", "PASSWORD", "DATABASE"))
         if name.startswith("DB_") and credential and not value.strip():
             problems.append(f"vars.{name}: database credentials must not be empty")
+        elif name.endswith("PASSWORD") and len(value) < MIN_PASSWORD:
+            problems.append(f"vars.{name}: a password needs at least {MIN_PASSWORD} characters")
+        if name.endswith("_URL") and "{{" not in value:
+            parts = urlsplit(value)
+            if not parts.scheme or not parts.netloc:
+                problems.append(f"vars.{name}: {value!r} is not a URL (scheme://host/...)")
     return problems

@@ -11,7 +11,9 @@ from tests.conftest import EXAMPLE
 
 
 def test_only_crossings_are_reported(tmp_path: Path) -> None:
-    ctx = load_stack(EXAMPLE / "deployflow.yaml", tmp_path, environ={"WOOSOO_DB_PASSWORD": "x"})
+    ctx = load_stack(
+        EXAMPLE / "deployflow.yaml", tmp_path, environ={"WOOSOO_DB_PASSWORD": "x-for-tests"}
+    )
     assert health_change(ctx, {"a": "ok", "b": "ok"}) is None  # first sweep, all well
     assert health_change(ctx, {"a": "ok", "b": "ok"}) is None
     down = health_change(ctx, {"a": "down", "b": "ok"})
@@ -27,7 +29,9 @@ def test_only_crossings_are_reported(tmp_path: Path) -> None:
 
 
 def test_a_first_sweep_with_trouble_and_old_files(tmp_path: Path) -> None:
-    ctx = load_stack(EXAMPLE / "deployflow.yaml", tmp_path, environ={"WOOSOO_DB_PASSWORD": "x"})
+    ctx = load_stack(
+        EXAMPLE / "deployflow.yaml", tmp_path, environ={"WOOSOO_DB_PASSWORD": "x-for-tests"}
+    )
     assert health_change(ctx, {"a": "down"}) == {"down": ["a"], "degraded": [], "recovered": []}
     (ctx.layout.state / "health.json").write_text('{"a": false, "b": true}')
     assert health_change(ctx, {"a": "ok", "b": "ok"}) == {

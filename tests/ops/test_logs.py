@@ -34,7 +34,7 @@ def stack(tmp_path: Path) -> Path:
 
 
 def test_sources_per_backend(stack: Path, tmp_path: Path) -> None:
-    ctx = load_stack(stack, tmp_path / "root", environ={"WOOSOO_DB_PASSWORD": "x"})
+    ctx = load_stack(stack, tmp_path / "root", environ={"WOOSOO_DB_PASSWORD": "x-for-tests"})
     [api] = log_sources(ctx, "backend-api")
     assert api.path == tmp_path / "root" / "logs" / "backend-api.log" and not api.command
     [relay] = log_sources(ctx, "relay")  # an app: its service's sources

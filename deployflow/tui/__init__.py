@@ -1,0 +1,1 @@
+"""Terminal user interfaces (Textual): imported only by the commands that open them."""

@@ -1,0 +1,58 @@
+"""`deployflow config edit` in a real terminal: tmux at 80x24 runs the command; typing a bad
+port shows the loader's error on screen, Ctrl+R resets it, Esc leaves; the file is byte-identical
+and the command says it was not saved."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.tui.test_configeditor import _stack
+
+
+def _screen(session: str) -> str:
+    done = subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def _until(session: str, text: str, present: bool = True) -> str:
+    for _ in range(300):
+        screen = _screen(session)
+        if (text in screen) == present:
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} {'never appeared' if present else 'stayed'}:\n{screen}")
+
+
+def test_config_edit_in_an_80x24_terminal(tmp_path: Path) -> None:
+    stack = _stack(tmp_path)
+    before = (tmp_path / "app.env").read_bytes()
+    session = f"deployflow-edit-{os.getpid()}"
+    argv = [sys.executable, "-m", "deployflow", "config", "edit", "--stack", str(stack)]
+    command = shlex.join([*argv, "--field", "BACKEND_PORT"])
+    script = f"cd {shlex.quote(str(tmp_path))} && {command}; echo EXIT=$?; sleep 60"
+    env = {**os.environ, "TERM": "xterm-256color"}
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", script],
+        check=True,
+        env=env,
+    )
+    try:
+        _until(session, "BACKEND_PORT (port)")
+        subprocess.run(["tmux", "send-keys", "-t", session, "8", "0"], check=True)
+        screen = _until(session, "not a port in 1024-65535")
+        assert "1 to fix before saving; BACKEND_PORT: '80'" in screen
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-r"], check=True)
+        _until(session, "not a port in 1024-65535", present=False)
+        subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
+        screen = _until(session, "EXIT=0")
+        assert "not saved;" in screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert (tmp_path / "app.env").read_bytes() == before
