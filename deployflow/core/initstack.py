@@ -95,7 +95,23 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(list, _Dumper.represent_list)
 
 
+def _hosts_proposal(data: dict[str, Any]) -> str:
+    """A commented proxy block routing `<app>.localhost` to each app's web service."""
+    webs = [name for name in data.get("apps", {}) if name in data.get("services", {})]
+    if not webs:
+        return ""
+    hosts = ", ".join(f"{name}.localhost: {name}" for name in webs)
+    return (
+        "# Route by host name through deployflow's nginx (uncomment; for HTTPS add\n"
+        "# `listen_tls: 8443` and `cert: site`, made on first use for these names):\n"
+        "# proxy:\n"
+        "#   listen: 8080\n"
+        f"#   hosts: {{{hosts}}}\n"
+    )
+
+
 def stack_text(data: dict[str, Any], reasons: list[str]) -> str:
     head = "# written by `deployflow init`; yours to edit. What it decided, and why:\n"
     head += "".join(f"#   {line}\n" for line in reasons)
-    return head + yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100)
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100)
+    return head + body + _hosts_proposal(data)

@@ -41,18 +41,8 @@ class Tls:
     redirect: bool = False
 
 
-def nginx_conf(
-    prefix: Path,
-    host: str,
-    listen: int,
-    routes: dict[str, str],
-    user: str | None = None,
-    tls: Tls | None = None,
-) -> str:
-    """`routes` maps a URL prefix to an upstream name; `user` only when nginx starts as root
-    (its workers then drop to that user); `tls` adds an HTTPS server with the same routes."""
-    temp = "".join(f"    {kind}_temp_path {prefix}/tmp/{kind};\n" for kind in _TEMP)
-    locations = "".join(
+def _locations(routes: dict[str, str]) -> str:
+    return "".join(
         f"        location {path} {{\n"
         f"            proxy_pass http://{upstream};\n"
         "            proxy_set_header Host $host;\n"
@@ -61,6 +51,55 @@ def nginx_conf(
         "        }\n"
         for path, upstream in sorted(routes.items(), key=lambda item: -len(item[0]))
     )
+
+
+def _server(listen: str, name: str, body: str, tls: Tls | None) -> str:
+    return (
+        "    server {\n"
+        f"        listen {listen}{' ssl' if tls else ''}{'' if name else ' default_server'};\n"
+        + (f"        server_name {name};\n" if name else "")
+        + (
+            f"        ssl_certificate {tls.cert};\n"
+            f"        ssl_certificate_key {tls.key};\n"
+            "        ssl_protocols TLSv1.2 TLSv1.3;\n"
+            if tls
+            else ""
+        )
+        + body
+        + "    }\n"
+    )
+
+
+def _servers(
+    host: str, listen: int, routes: dict[str, str], hosts: dict[str, str], tls: Tls | None
+) -> str:
+    """The default server (the URL routes; 404 without any) and one per host name, on the
+    plain listener (redirecting to HTTPS when asked) and on the TLS one."""
+    blocks = [("", _locations(routes) or "        return 404;\n")]
+    blocks += [(name, _locations({"/": upstream})) for name, upstream in sorted(hosts.items())]
+    redirect = f"        return 308 https://$host:{tls.listen}$request_uri;\n" if tls else ""
+    plain = [
+        _server(f"{host}:{listen}", name, redirect if tls and tls.redirect else body, None)
+        for name, body in blocks
+    ]
+    secure = [_server(f"{host}:{tls.listen}", n, b, tls) for n, b in blocks] if tls else []
+    return "".join(plain + secure)
+
+
+def nginx_conf(
+    prefix: Path,
+    host: str,
+    listen: int,
+    routes: dict[str, str],
+    user: str | None = None,
+    tls: Tls | None = None,
+    hosts: dict[str, str] | None = None,
+) -> str:
+    """`routes` maps a URL prefix to an upstream name, `hosts` a host name to one; `user` only
+    when nginx starts as root (its workers then drop to that user); `tls` adds an HTTPS
+    listener with the same servers."""
+    temp = "".join(f"    {kind}_temp_path {prefix}/tmp/{kind};\n" for kind in _TEMP)
+    servers = _servers(host, listen, routes, hosts or {}, tls)
     return (
         "# written by deployflow; edits are replaced on the next deploy\n"
         + (f"user {user};\n" if user else "")
@@ -73,24 +112,7 @@ def nginx_conf(
         f"    access_log {prefix}/access.log;\n"
         f"{temp}"
         f"    include {prefix}/upstreams/*.conf;\n"
-        "    server {\n"
-        f"        listen {host}:{listen};\n"
-        + (
-            f"        return 308 https://$host:{tls.listen}$request_uri;\n"
-            if tls and tls.redirect
-            else locations
-        )
-        + "    }\n"
-        + (
-            "    server {\n"
-            f"        listen {host}:{tls.listen} ssl;\n"
-            f"        ssl_certificate {tls.cert};\n"
-            f"        ssl_certificate_key {tls.key};\n"
-            "        ssl_protocols TLSv1.2 TLSv1.3;\n"
-            f"{locations}"
-            "    }\n"
-            if tls
-            else ""
-        )
-        + "}\n"
+        "    server_names_hash_bucket_size 128;\n"
+        f"{servers}"
+        "}\n"
     )

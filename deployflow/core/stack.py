@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from deployflow.core.stackapp import App, ConfigTarget, Deps, GitSource, Hooks, PythonBuild
 from deployflow.core.stackbase import _Model
@@ -105,15 +105,28 @@ class Proxy(_Model):
 
     listen: Port
     host: str = "127.0.0.1"
-    routes: Annotated[dict[str, str], Field(min_length=1)]
+    routes: dict[str, str] = {}
+    # a server per host name (shop.localhost -> web): a blue-green service's slots, or a
+    # plain service's port; HTTPS with the same names when listen_tls is set
+    hosts: dict[str, str] = {}
     # HTTPS beside it: the certificate `cert` names (<root>/shared/certs/<cert>.pem, made for
     # the listen address on first use unless `deployflow cert generate --name` made it)
     listen_tls: Port | None = None
     cert: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,99}$")] = None
     redirect_http: bool = False  # plain HTTP answers 308 to the HTTPS listener
 
+    @field_validator("hosts")
+    @classmethod
+    def _host_names(cls, hosts: dict[str, str]) -> dict[str, str]:
+        for name in hosts:
+            if not re.match(r"^(?!-)[a-z0-9-]{1,63}(\.(?!-)[a-z0-9-]{1,63})*$", name):
+                raise ValueError(f"{name!r} is not a host name (lower-case, e.g. shop.localhost)")
+        return hosts
+
     @model_validator(mode="after")
     def _tls(self) -> Proxy:
+        if not self.routes and not self.hosts:
+            raise ValueError("name routes (URL prefix -> service) or hosts (name -> service)")
         if (self.listen_tls is None) != (self.cert is None):
             raise ValueError("listen_tls and cert go together (the port and its certificate)")
         if self.redirect_http and self.listen_tls is None:
@@ -297,6 +310,11 @@ class Stack(_Model):
 
     def _blue_green(self, owners: dict[str, str]) -> None:
         routed = set(self.proxy.routes.values()) if self.proxy else set()
+        for host, svc in self.proxy.hosts.items() if self.proxy else ():
+            spec = self.services.get(svc)
+            if spec is None or not (spec.blue_green or spec.port is not None):
+                raise ValueError(f"proxy.hosts.{host}: a service with a port or blue_green")
+            routed.add(svc)
         for path, svc in self.proxy.routes.items() if self.proxy else ():
             spec = self.services.get(svc)
             if not path.startswith("/") or spec is None or spec.blue_green is None:
@@ -306,7 +324,8 @@ class Stack(_Model):
         for name, svc in self.services.items():
             if svc.blue_green and (name not in routed or name not in owners):
                 raise ValueError(
-                    f"services.{name}.blue_green: an app's service that proxy.routes names"
+                    f"services.{name}.blue_green: an app's service that proxy.routes or "
+                    "proxy.hosts names"
                 )
         if self.rollout.strategy == "blue-green" and not routed:
             raise ValueError("rollout.strategy blue-green needs a proxy routing to a service")

@@ -83,8 +83,8 @@ def issue_named(
 
 
 def proxy_tls(ctx: StackContext, log: Log) -> Tls | None:
-    """The proxy's HTTPS listener, its certificate made now for the listen address (and
-    localhost) when there is none yet."""
+    """The proxy's HTTPS listener, its certificate made now for the listen address, localhost
+    and the proxy's host names when there is none yet."""
     proxy = ctx.stack.proxy
     if proxy is None or proxy.listen_tls is None or proxy.cert is None:
         return None
@@ -92,6 +92,6 @@ def proxy_tls(ctx: StackContext, log: Log) -> Tls | None:
     cert, key = folder / f"{proxy.cert}.pem", folder / f"{proxy.cert}-key.pem"
     if not cert.is_file() or not key.is_file():
         host = ctx.render(proxy.host, "proxy.host")
-        names = list(dict.fromkeys([host, "localhost"]))
+        names = list(dict.fromkeys([host, "localhost", *proxy.hosts]))
         issue_named(ctx, names, proxy.cert, log=log)
     return Tls(ctx.port(proxy.listen_tls, "proxy.listen_tls"), cert, key, proxy.redirect_http)

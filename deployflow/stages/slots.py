@@ -21,7 +21,7 @@ from deployflow.backends.services import ServiceStatus
 from deployflow.backends.services.process import ProcessBackend
 from deployflow.backends.services.sockets import listening
 from deployflow.core.context import StackContext
-from deployflow.core.proxyconf import nginx_conf, upstream_conf
+from deployflow.core.proxyconf import nginx_conf, upstream_conf, upstream_name
 from deployflow.core.servicespec import SLOTS, ServiceSpec, on_slot, service_spec
 from deployflow.errors import HealthCheckError, ServiceError
 from deployflow.probes.checks import http_probe
@@ -157,18 +157,18 @@ def ensure_proxy(ctx: StackContext, log: Log) -> None:
     if spec is None or proxy is None:
         return
     user = prepare_prefix(ctx.layout.proxy)
-    routes = {}
-    for path, name in proxy.routes.items():
-        svc = service_spec(ctx, name)
-        assert svc.upstream is not None
-        routes[path] = svc.upstream.stem
-        if read_upstream(svc.upstream) is None:
-            atomic_write(svc.upstream, upstream_conf(svc.upstream.stem, svc.host, svc.slots[0]))
+    moved = False  # a plain service's upstream now points elsewhere: nginx reloads
+    upstreams: dict[str, str] = {}
+    for name in {*proxy.routes.values(), *proxy.hosts.values()}:
+        upstreams[name], changed_port = _upstream(ctx, name)
+        moved = moved or changed_port
+    routes = {path: upstreams[name] for path, name in proxy.routes.items()}
+    hosts = {host: upstreams[name] for host, name in proxy.hosts.items()}
     tls = proxy_tls(ctx, log)
-    conf = nginx_conf(ctx.layout.proxy, spec.host, spec.port or 0, routes, user, tls)
+    conf = nginx_conf(ctx.layout.proxy, spec.host, spec.port or 0, routes, user, tls, hosts)
     path = ctx.layout.proxy / "nginx.conf"
     previous = path.read_text() if path.is_file() else None
-    changed = previous != conf
+    changed = previous != conf or moved
     if changed:
         atomic_write(path, conf)
     if not _BACKEND.status(spec).running:
@@ -187,6 +187,23 @@ def ensure_proxy(ctx: StackContext, log: Log) -> None:
         log("proxy: nginx reloaded with its new config")
     if tls is not None and changed:
         log(f"proxy: HTTPS on {spec.host}:{tls.listen} with {tls.cert.name}")
+
+
+def _upstream(ctx: StackContext, name: str) -> tuple[str, bool]:
+    """The upstream a service is proxied through: a blue-green one's slot file (first to its
+    blue slot), a plain one's port; and whether a plain one's file changed now."""
+    svc = service_spec(ctx, name)
+    if svc.upstream is not None:
+        if read_upstream(svc.upstream) is None:
+            atomic_write(svc.upstream, upstream_conf(svc.upstream.stem, svc.host, svc.slots[0]))
+        return svc.upstream.stem, False
+    stem = upstream_name(ctx.stack.project, name)
+    file = ctx.layout.proxy / "upstreams" / f"{stem}.conf"
+    assert svc.port is not None  # the stack's proxy.hosts check
+    if read_upstream(file) == svc.port:
+        return stem, False
+    atomic_write(file, upstream_conf(stem, svc.host, svc.port))
+    return stem, True
 
 
 def reload_if_running(ctx: StackContext, log: Log) -> bool:

@@ -29,3 +29,8 @@ def test_plans_become_a_valid_readable_stack() -> None:
     text = stack_text(data, ["web: python: because"])
     assert text.startswith("# written by `deployflow init`") and "#   web: python: because" in text
     assert yaml.safe_load(text) == data
+    assert "#   hosts: {web.localhost: web, my-site.localhost: my-site}" in text
+    block = text[text.index("# proxy:") :].splitlines()
+    proxy = yaml.safe_load("\n".join(line.removeprefix("# ") for line in block))
+    with_proxy = Stack.model_validate({**data, **proxy})  # uncommented, it is valid
+    assert with_proxy.proxy and with_proxy.proxy.hosts["web.localhost"] == "web"

@@ -137,3 +137,57 @@ def test_https_proxy_renewal_health_and_backups(site: Site) -> None:
     restore_backup(site.ctx(), backup, "configs", site.lines.append)
     assert read_cert(old).names == ["old.example"]
     assert cert.with_name("old-key.pem").stat().st_mode & 0o777 == 0o600
+
+
+HOSTS = """\
+project: hosts
+vars: {{PUBLIC: "{public}", TLS: "{tls}", A: "{a}", B: "{b}"}}
+paths: {{root: ./root}}
+apps:
+  shop:
+    source: shop
+    services: [shop]
+    health: [{{http: "http://127.0.0.1:{{{{ A }}}}/"}}]
+  blog:
+    source: blog
+    services: [blog]
+    health: [{{http: "http://127.0.0.1:{{{{ B }}}}/"}}]
+services:
+  shop: {{command: "{{{{ sys.python }}}} server.py {{{{ A }}}} ok", port: "{{{{ A }}}}"}}
+  blog: {{command: "{{{{ sys.python }}}} server.py {{{{ B }}}} ok", port: "{{{{ B }}}}"}}
+proxy:
+  listen: "{{{{ PUBLIC }}}}"
+  hosts: {{shop.localhost: shop, blog.localhost: blog}}
+  listen_tls: "{{{{ TLS }}}}"
+  cert: edge
+verify: {{deadline: 5, interval: 0.2}}
+"""
+
+
+def test_host_names_route_to_their_services_over_http_and_https(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPLOYFLOW_HOME", str(tmp_path / "home"))
+    public, tls = free_port(), free_port()
+    for app in ("shop", "blog"):
+        (tmp_path / app).mkdir()
+        (tmp_path / app / "server.py").write_text(SERVER)
+        (tmp_path / app / "VERSION").write_text(f"{app} v1\n")
+    text = HOSTS.format(public=public, tls=tls, a=free_port(), b=free_port())
+    (tmp_path / "deployflow.yaml").write_text(text)
+    ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
+    try:
+        assert deploy(ctx, DeployOptions(), PlainRunner(lambda _m: None))["result"] == "success"
+        for app in ("shop", "blog"):
+            host = {"Host": f"{app}.localhost"}
+            plain = httpx.get(f"http://127.0.0.1:{public}/", headers=host, timeout=5)
+            assert plain.text == f"{app} v1"
+            context = ssl.create_default_context(cafile=str(ca_dir() / CA_CERT))
+            secure = httpx.get(f"https://127.0.0.1:{tls}/", headers=host, verify=context)
+            assert secure.text == f"{app} v1"
+        unknown = httpx.get(f"http://127.0.0.1:{public}/", headers={"Host": "x.localhost"})
+        assert unknown.status_code == 404
+        names = read_cert(tmp_path / "root" / "shared" / "certs" / "edge.pem").names
+        assert {"shop.localhost", "blog.localhost", "127.0.0.1"} <= set(names)
+    finally:
+        stop_everything(tmp_path / "root")
