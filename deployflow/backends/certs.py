@@ -120,8 +120,15 @@ def _san(names: list[str]) -> x509.SubjectAlternativeName:
 def _issue_builtin(
     ca_dir: Path, names: list[str], days: int, not_before: datetime | None
 ) -> tuple[bytes, bytes]:
-    ca_cert = x509.load_pem_x509_certificate((ca_dir / CA_CERT).read_bytes())
-    ca_key = serialization.load_pem_private_key((ca_dir / CA_KEY).read_bytes(), None)
+    ca_cert = _load(ca_dir / CA_CERT)
+    try:
+        ca_key = serialization.load_pem_private_key((ca_dir / CA_KEY).read_bytes(), None)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the CA key {ca_dir / CA_KEY}: {exc.strerror}") from None
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"{ca_dir / CA_KEY} is not a private key; move {ca_dir} aside to make a new CA"
+        ) from None
     key = ec.generate_private_key(ec.SECP256R1())
     start = not_before or datetime.now(UTC) - timedelta(minutes=5)
     built = (

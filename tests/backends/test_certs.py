@@ -89,3 +89,11 @@ def test_trust_puts_the_ca_in_a_store_bundle(tmp_path: Path) -> None:
     assert placed.read_bytes() == ca.read_bytes()
     bundle = (prefix / "etc/ssl/certs/ca-certificates.crt").read_text()
     assert ca.read_text().strip() in bundle
+
+
+def test_a_broken_ca_key_is_one_line(tmp_path: Path) -> None:
+    ensure_ca(tmp_path / "ca")
+    (tmp_path / "ca" / CA_KEY).write_text("garbage")
+    with pytest.raises(ConfigError, match="is not a private key; move"):
+        issue(tmp_path / "ca", ["a.example"], tmp_path / "c.pem", tmp_path / "k.pem", "builtin")
+    assert not (tmp_path / "c.pem").exists() and not (tmp_path / "k.pem").exists()

@@ -56,3 +56,34 @@ def test_config_edit_in_an_80x24_terminal(tmp_path: Path) -> None:
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     assert (tmp_path / "app.env").read_bytes() == before
+
+
+def test_config_edit_saves_then_offers_config_sync(tmp_path: Path) -> None:
+    """Save in the terminal, then the prompts: the dry-run preview runs, the release is
+    declined; the file holds the new value and the old one is in a backup."""
+    stack = _stack(tmp_path)
+    session = f"deployflow-save-{os.getpid()}"
+    argv = [sys.executable, "-m", "deployflow", "config", "edit", "--stack", str(stack)]
+    command = shlex.join([*argv, "--field", "APP_IP"])
+    script = f"cd {shlex.quote(str(tmp_path))} && {command}; echo EXIT=$?; sleep 60"
+    env = {**os.environ, "TERM": "xterm-256color"}
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", script],
+        check=True,
+        env=env,
+    )
+    try:
+        _until(session, "APP_IP (ipv4)")
+        subprocess.run(["tmux", "send-keys", "-t", session, *"10.9.8.7"], check=True)
+        _until(session, "unsaved changes")
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-s"], check=True)
+        _until(session, "preview the config release")
+        subprocess.run(["tmux", "send-keys", "-t", session, "y", "Enter"], check=True)
+        screen = _until(session, "make it live now")
+        assert "files would change" in screen
+        subprocess.run(["tmux", "send-keys", "-t", session, "n", "Enter"], check=True)
+        screen = _until(session, "EXIT=0")
+        assert "the old one is in backup" in screen.replace("\n", "")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert "APP_IP=10.9.8.7" in (tmp_path / "app.env").read_text()
