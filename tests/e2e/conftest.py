@@ -168,6 +168,15 @@ def stack(tmp_path: Path, prefect_api: str) -> Iterator[Stack]:
     stop_everything(s.root)
 
 
+def until(check, timeout: float = 120, poll: float = 0.1):
+    """Wait until `check()` gives something truthy (returned), or fail after `timeout` s."""
+    ends = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < ends, f"timed out after {timeout:g} s"
+        time.sleep(poll)
+    return found
+
+
 def stop_everything(root: Path) -> None:
     """Stop every service a test started, from its pidfiles (works even if the stack broke)."""
     from deployflow.backends.services import ServiceSpec, get_backend

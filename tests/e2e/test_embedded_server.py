@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.e2e.conftest import Stack, stop_everything, write_tiny_stack
+from tests.e2e.conftest import Stack, stop_everything, until, write_tiny_stack
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -113,7 +113,7 @@ def test_the_server_killed_mid_deploy(tmp_path: Path) -> None:
         s.cli("deployments", "apply")
         s.cli("server", "start")
         log = tmp_path / "home" / "workers" / "offline-local.log"
-        _until(lambda: "is warm" in log.read_text())
+        until(lambda: "is warm" in log.read_text())
         _killed_mid_deploy(s, "v3", port, said="the run goes on on the worker", warm=True)
     finally:
         s.cli("server", "stop", check=False)
@@ -126,7 +126,7 @@ def _killed_mid_deploy(s: Stack, version: str, port: int, said: str, warm: bool)
     (s.dir / "app" / "VERSION").write_text(f"{version}\n")
     env = {**s.env, "DEPLOYFLOW_FAILPOINTS": "switch=stop", "DEPLOYFLOW_WARM": str(int(warm))}
     proc = s.popen_env(env, "run", "full")
-    stopped = _until(lambda: _stopped(proc.pid))  # the CLI, or the run forked on the worker
+    stopped = until(lambda: _stopped(proc.pid))  # the CLI, or the run forked on the worker
     os.kill(server["pid"], signal.SIGKILL)
     psutil.Process(server["pid"]).wait(timeout=30)
     started = time.monotonic()
@@ -163,14 +163,6 @@ def _stopped(pid: int) -> int | None:
         except psutil.NoSuchProcess:
             continue
     return None
-
-
-def _until(check, timeout: float = 120):
-    ends = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < ends, "timed out"
-        time.sleep(0.05)
-    return found
 
 
 def test_the_local_server_on_its_private_postgresql(tmp_path: Path) -> None:

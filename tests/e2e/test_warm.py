@@ -20,7 +20,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.e2e.conftest import Stack, stop_everything, write_tiny_stack
+from tests.e2e.conftest import Stack, stop_everything, until, write_tiny_stack
 
 SLEEP = "import os, time; time.sleep(float(open('SLEEP').read()) if os.path.exists('SLEEP') else 0)"
 
@@ -50,18 +50,11 @@ class Warm(Stack):
         before = len(self.worker_log()) if self.worker_file("log").is_file() else 0
         self.cli_env({**self.env, **env}, "server", "start")
         self.worker_pid = json.loads(self.worker_file("json").read_text())["pid"]
-        _until(lambda: "is warm" in self.worker_log()[before:])
+        until(lambda: "is warm" in self.worker_log()[before:])
 
 
 def _parents(proc: psutil.Process) -> str:
     return " ".join(str(p.pid) for p in proc.parents())
-
-
-def _until(check, timeout: float = 120) -> None:
-    ends = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < ends, "timed out"
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -103,8 +96,8 @@ def test_foreground_runs_fork_from_the_zygote(warm: Warm) -> None:
 
     # the zygote is killed between runs: a new one replaces it and the next run forks from it
     zygote.kill()
-    _until(lambda: (z := warm.zygote()) is not None and z.pid != zygote.pid)
-    _until(lambda: warm.worker_log().count("is warm") >= 2)
+    until(lambda: (z := warm.zygote()) is not None and z.pid != zygote.pid)
+    until(lambda: warm.worker_log().count("is warm") >= 2)
     warm.release("v2")
     assert "on the warm worker" in warm.cli("run", "full").stderr and warm.version() == "v2"
     assert "the normal way" not in warm.worker_log()
@@ -113,13 +106,13 @@ def test_foreground_runs_fork_from_the_zygote(warm: Warm) -> None:
     warm.release("v3")
     (warm.dir / "app" / "SLEEP").write_text("300")
     proc = warm.popen("run", "full")
-    _until(lambda: _sleepers(warm))
+    until(lambda: _sleepers(warm))
     run_pid = warm.zygote().children()[0].pid  # the forked run
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "cancelling the run" in err, err[-2000:]
     assert "ended CANCELLED" in err and "Traceback" not in err
-    _until(lambda: not _sleepers(warm) and not psutil.pid_exists(run_pid), timeout=30)
+    until(lambda: not _sleepers(warm) and not psutil.pid_exists(run_pid), timeout=30)
     assert warm.version() == "v2"
 
 
@@ -148,7 +141,7 @@ def test_a_run_created_elsewhere_wakes_the_worker(warm: Warm, prefect_api: str) 
             state.update(httpx.get(f"{prefect_api}/flow_runs/{created.json()['id']}").json())
             return state["state_type"] in ("COMPLETED", "FAILED", "CRASHED")
 
-        _until(ended, timeout=240)  # the next poll would come at 300 s
+        until(ended, timeout=240)  # the next poll would come at 300 s
         return state
 
     assert run("v1", signals=0)["state_type"] == "COMPLETED" and warm.version() == "v1"
@@ -205,7 +198,7 @@ def _heartbeats(api: str, run: str) -> list[dict]:
         found[:] = httpx.post(f"{api}/events/filter", json=body).json()["events"]
         return bool(found)
 
-    _until(stored, timeout=30)
+    until(stored, timeout=30)
     time.sleep(1)  # a second beat, if one was sent, is stored by now too
     stored()
     return found

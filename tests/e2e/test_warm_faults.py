@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -17,19 +16,19 @@ import psutil
 import pytest
 
 from deployflow.ops.pipeline import STAGES
-from tests.e2e.conftest import Stack, assert_previous_live, fingerprint, new_stack, stop_everything
+from tests.e2e.conftest import (
+    Stack,
+    assert_previous_live,
+    fingerprint,
+    new_stack,
+    stop_everything,
+    until,
+)
 
 # drain: blue-green only; release: online release commands only
 EXITS = [s.name for s in STAGES if s.name not in ("drain", "release")]
 KILLS = ["stop", "switch", "start", "verify"]  # the stages that change what is live
 FINAL = ("COMPLETED", "FAILED", "CRASHED")
-
-
-def _until(check, timeout: float = 120) -> None:
-    ends = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < ends, "timed out"
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,7 @@ def warm(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iterator
     s.cli("deployments", "apply")
     s.cli("server", "start")  # the pool's worker (the API is the tests' own server)
     log = base / "home" / "workers" / "woosoo-local.log"
-    _until(lambda: "is warm" in (log.read_text() if log.is_file() else ""))
+    until(lambda: "is warm" in (log.read_text() if log.is_file() else ""))
     yield s
     s.cli("server", "stop", check=False)
     stop_everything(s.root)
@@ -81,14 +80,14 @@ def test_a_killed_run_on_the_warm_worker_is_recovered(
     env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": f"{stage}=hang"}
     proc = warm.popen_env(env, "run", "full")
     journal = warm.root / ".deployflow" / "journal.json"
-    _until(lambda: journal.exists() and f'"phase": "{stage}"' in journal.read_text())
+    until(lambda: journal.exists() and f'"phase": "{stage}"' in journal.read_text())
     pid = _run_pid(prefect_api)
     assert "deployflow.warm.zygote" in " ".join(psutil.Process(pid).cmdline())  # a fork
     os.killpg(pid, signal.SIGKILL)  # the run's whole process group, as a crash would
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "ended CRASHED" in err, err[-2000:]
     # the worker marked it crashed; the automation's `recover` puts the last good one back
-    _until(lambda: not journal.exists() and warm.current() == before)
+    until(lambda: not journal.exists() and warm.current() == before)
     assert_previous_live(warm, before, sums)
 
 
@@ -102,15 +101,15 @@ def test_a_killed_warm_worker_ends_the_followed_run_at_once(warm: Stack) -> None
     env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": "start=hang"}
     proc = warm.popen_env(env, "run", "full")
     journal = warm.root / ".deployflow" / "journal.json"
-    _until(lambda: journal.exists() and '"phase": "start"' in journal.read_text())
+    until(lambda: journal.exists() and '"phase": "start"' in journal.read_text())
     state = warm.dir.parent / "home" / "workers" / "woosoo-local.json"
     os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
     _out, err = proc.communicate(timeout=60)  # it used to follow a dead run for ~100 s
     assert proc.returncode == 1 and "died during the run" in err and "ended CRASHED" in err
     warm.cli("server", "start")  # the worker back: it runs the recover the crash called for
     log = warm.dir.parent / "home" / "workers" / "woosoo-local.log"
-    _until(lambda: log.read_text().count("is warm") >= 2)
-    _until(lambda: not journal.exists() and warm.current() == before)
+    until(lambda: log.read_text().count("is warm") >= 2)
+    until(lambda: not journal.exists() and warm.current() == before)
     assert_previous_live(warm, before, sums)
 
 
@@ -129,11 +128,11 @@ def test_a_crash_the_automation_misses_is_recovered_by_the_worker(
         env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": "switch=hang"}
         proc = warm.popen_env(env, "run", "full")
         journal = warm.root / ".deployflow" / "journal.json"
-        _until(lambda: journal.exists() and '"phase": "switch"' in journal.read_text())
+        until(lambda: journal.exists() and '"phase": "switch"' in journal.read_text())
         os.killpg(_run_pid(prefect_api), signal.SIGKILL)
         _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 1 and "ended CRASHED" in err, err[-2000:]
-        _until(lambda: not journal.exists() and warm.current() == before)
+        until(lambda: not journal.exists() and warm.current() == before)
         assert_previous_live(warm, before, sums)
         log = warm.dir.parent / "home" / "workers" / "woosoo-local.log"
         assert "had no recover run; started one" in log.read_text()
@@ -157,7 +156,7 @@ def test_a_run_naming_another_stack_or_root_is_refused(
             json={"parameters": params},
         ).json()
         url = f"{prefect_api}/flow_runs/{run['id']}"
-        _until(lambda url=url: httpx.get(url).json()["state"]["type"] in FINAL)
+        until(lambda url=url: httpx.get(url).json()["state"]["type"] in FINAL)
         state = httpx.get(url).json()["state"]
         assert state["type"] == "FAILED" and "a run cannot name another" in state["message"]
     assert not (tmp_path / "elsewhere").exists() and warm.current() == before

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,18 +22,11 @@ import pytest
 
 from deployflow.backends.signing import check_signature
 from deployflow.errors import BackupError
-from tests.e2e.conftest import Stack, stop_everything, write_tiny_stack
+from tests.e2e.conftest import Stack, stop_everything, until, write_tiny_stack
 
 BUILT_BY = ('    steps: [["sh", "-c", "id -un > built-by"]]', "    shared: [data/]")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
-
-
-def _until(check, timeout: float = 120) -> None:
-    ends = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < ends, "timed out"
-        time.sleep(0.2)
 
 
 def _stack(base: Path, prefect_api: str, user: str) -> Stack:
@@ -77,7 +69,7 @@ def test_the_worker_runs_as_the_declared_user(base: Path, prefect_api: str) -> N
         assert worker.username() == "nobody" and state["user"] == "nobody"
         assert s.root.stat().st_uid == worker.uids().real
         log = base / "home" / "workers" / f"{_pool(s)}.log"
-        _until(lambda: "is warm" in log.read_text())
+        until(lambda: "is warm" in log.read_text())
 
         done = s.cli("run", "full")
         assert "on the warm worker" in done.stderr
