@@ -21,6 +21,12 @@ def init(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing stack file.")
     ] = False,
+    docker: Annotated[
+        bool,
+        typer.Option(
+            "--docker", help="Run the apps as containers: write each one's Dockerfile too."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Detect each app (Python: Django, Flask, FastAPI, WSGI; Node: npm/yarn/pnpm, Express,
@@ -30,7 +36,7 @@ def init(
 
     from deployflow.ops.initapp import init_stack
 
-    result = init_stack(Path(output), [Path(d) for d in dirs or ["."]], force)
+    result = init_stack(Path(output), [Path(d) for d in dirs or ["."]], force, docker)
     if as_json:
         echo_json(result)
         return

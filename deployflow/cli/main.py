@@ -18,6 +18,7 @@ from deployflow.cli import (
     cert,
     config,
     deployments,
+    docker,
     execcmd,
     health,
     history,
@@ -64,6 +65,7 @@ app.add_typer(services.app, name="services")
 app.command("preflight")(preflight.preflight)
 app.add_typer(server.app, name="server")
 app.add_typer(server.worker_app, name="worker")
+app.add_typer(docker.app, name="docker")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(webhook.app, name="webhook")

@@ -32,6 +32,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Prefect: server, workers, runs": (
         "server",
         "worker",
+        "docker",
         "deployments",
         "runs",
         "webhook",

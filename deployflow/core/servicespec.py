@@ -41,6 +41,12 @@ class ServiceSpec:
     drain: float = 30.0
     upstream: Path | None = None  # blue-green: the proxy's upstream file for this service
     env_file: Path | None = None  # its app's env_file in the release, read when it starts
+    # a container's (backend docker): limits, restart policy, labels, shared dirs mounted
+    memory: str | None = None
+    cpus: float | None = None
+    restart: str = "unless-stopped"
+    labels: dict[str, str] = field(default_factory=dict)
+    binds: dict[str, str] = field(default_factory=dict)  # host path -> path in the container
 
 
 def on_slot(spec: ServiceSpec, slot: str) -> ServiceSpec:

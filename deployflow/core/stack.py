@@ -172,8 +172,6 @@ class Service(_Model):
             self.command or self.postgres
         ):
             raise ValueError(f"the {self.backend} backend needs a command")
-        if self.backend == "docker" and not self.image:
-            raise ValueError("the docker backend needs an image")
         if self.prepare and not self.creates:
             raise ValueError("prepare needs creates: the path whose absence triggers it")
         return self
@@ -296,6 +294,15 @@ class Stack(_Model):
                 if svc in owners:
                     raise ValueError(f"services.{svc}: used by apps {owners[svc]} and {app_name}")
                 owners[svc] = app_name
+        for name, svc in self.services.items():
+            built = name in owners and self.apps[owners[name]].docker is not None
+            if svc.backend == "docker" and not (svc.image or built):
+                raise ValueError(
+                    f"services.{name}: the docker backend needs an image, or an app with "
+                    "docker: that lists it (its image is built)"
+                )
+            if svc.backend == "docker" and built and svc.port is None:
+                raise ValueError(f"services.{name}: a container needs its port (port:)")
         self._blue_green(owners)
         return self
 

@@ -10,7 +10,16 @@ from pydantic import Field, field_validator, model_validator
 from deployflow.core.stackbase import _Model
 from deployflow.core.stackdata import HealthCheck, Migrations, Queue
 
-__all__ = ["App", "ConfigTarget", "Deps", "GitSource", "Hooks", "PythonBuild", "Recipe"]
+__all__ = [
+    "App",
+    "ConfigTarget",
+    "Deps",
+    "DockerApp",
+    "GitSource",
+    "Hooks",
+    "PythonBuild",
+    "Recipe",
+]
 
 Recipe = Literal["laravel", "nuxt", "flutter", "node", "python", "go", "static"]
 
@@ -65,6 +74,17 @@ class PythonBuild(_Model):
     with_: Annotated[list[str], Field(alias="with")] = []
 
 
+class DockerApp(_Model):
+    """The app runs as a container: its image built from its own Dockerfile, or one generated
+    from detection on `base` (default: deployflow/debian:bookworm, made from Debian's packages),
+    tagged by build key; its docker services run it with these limits."""
+
+    base: str | None = None  # an image the engine already has
+    memory: Annotated[str, Field(pattern=r"^\d+[kmg]$")] = "512m"
+    cpus: Annotated[float, Field(gt=0, le=64)] = 0.5
+    restart: Literal["no", "on-failure", "unless-stopped", "always"] = "unless-stopped"
+
+
 class App(_Model):
     source: str | GitSource
     allow_outside: bool = False  # a source outside the stack's directory must be asked for
@@ -72,6 +92,7 @@ class App(_Model):
     steps: list[list[str]] = []  # after the recipe's, when there is one
     deps: Deps | None = None  # with recipe python: made from its lock files unless given
     python: PythonBuild | None = None  # with recipe python
+    docker: DockerApp | None = None  # its services with backend docker run its image
     tests: list[list[str]] = []
     hooks: Hooks = Hooks()
     timeout: Annotated[float, Field(gt=0, le=86400)] = 900.0  # per build/test/hook command

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from deployflow.backends.baseimage import BASE_REPO
 from deployflow.backends.executor import Command, run
 from deployflow.backends.files import atomic_write
 from deployflow.core.detect import detect
 from deployflow.core.detect.runtime import runtime_mismatch
+from deployflow.core.dockerfile import image_recipe, render_dockerfile
 from deployflow.core.initstack import app_name, stack_data, stack_text
 from deployflow.core.stack import Stack
 from deployflow.errors import CommandError, UsageError
@@ -47,7 +49,31 @@ def _installed(kind: str) -> str:
     return (done.tail[-1] if done.tail and done.returncode == 0 else "v").lstrip("v") or "none"
 
 
-def init_stack(stack_file: Path, dirs: list[Path], force: bool = False) -> dict[str, Any]:
+def _containers(
+    data: dict[str, Any], found: list[tuple[str, str, Any, int]], base: Path, force: bool
+) -> None:
+    """Each app as a container: `docker: {}`, its web service on the docker backend, and its
+    Dockerfile written beside its source for the user to keep (an existing one is kept)."""
+    for name, source, plan, port in found:
+        if name not in data.get("services", {}):
+            continue
+        folder = base / source
+        target = folder / "Dockerfile"
+        if not target.exists() or force:
+            files = {p.name for p in folder.iterdir()}
+            recipe = image_recipe(plan, files, port)
+            atomic_write(target, render_dockerfile(recipe, f"{BASE_REPO}:bookworm"))
+        app = data["apps"][name]
+        for key in ("recipe", "python", "deps", "steps"):
+            app.pop(key, None)  # the image builds it
+        app["docker"] = {}
+        service = data["services"][name]
+        data["services"][name] = {"backend": "docker", "port": service["port"]}
+
+
+def init_stack(
+    stack_file: Path, dirs: list[Path], force: bool = False, docker: bool = False
+) -> dict[str, Any]:
     """Write `stack_file` for the apps in `dirs`; returns what was decided, per app."""
     if stack_file.exists() and not force:
         raise UsageError(
@@ -83,6 +109,8 @@ def init_stack(stack_file: Path, dirs: list[Path], force: bool = False) -> dict[
         }
     project = re.sub(r"[^a-z0-9_-]+", "-", base.name.lower()).strip("-_") or "app"
     data = stack_data(project if re.match(r"^[a-z0-9]", project) else f"app-{project}", found)
+    if docker:
+        _containers(data, found, base, force)
     Stack.model_validate(data)  # what is written loads
     atomic_write(stack_file, stack_text(data, reasons))
     return {"stack": str(stack_file), "apps": report}

@@ -10,6 +10,7 @@ from pathlib import Path
 from deployflow.backends.files import atomic_write, fsync_dir, link_outside, replace_with_link
 from deployflow.backends.treeops import copy_dir, copy_file, link_tree, make_dir, make_link
 from deployflow.core.configs import RenderedConfig
+from deployflow.core.containerspec import container_spec
 from deployflow.core.context import StackContext
 from deployflow.core.healthplan import check_specs
 from deployflow.core.servicespec import service_spec
@@ -44,7 +45,10 @@ def app_state(
     ctx: StackContext, app: str, release_id: str, key: str, configs: list[RenderedConfig]
 ) -> AppState:
     """What the app would be in `release_id`, with every template rendered for it."""
-    services = {n: service_spec(ctx, n, release_id) for n in ctx.stack.apps[app].services}
+    services = {
+        n: container_spec(ctx, app, key, release_id, service_spec(ctx, n, release_id))
+        for n in ctx.stack.apps[app].services
+    }
     return AppState(
         key=key,
         runs_from=release_id,

@@ -19,6 +19,7 @@ from deployflow.errors import BuildError
 from deployflow.stages import Log
 from deployflow.stages.appenv import app_environment
 from deployflow.stages.deps import DEPS_MARK, deps_key, ensure_deps, link_deps
+from deployflow.stages.image import ensure_app_image
 from deployflow.stages.testdb import test_database
 
 __all__ = ["BuildResult", "app_build_key", "app_source", "build_app", "run_tests"]
@@ -68,6 +69,8 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
     dest, done = lay.build_dir(app, key), lay.build_done(app, key)
     if done.is_file() and dest.is_dir():
         log(f"{app}: build {key[:12]} reused (inputs unchanged)")
+        if ctx.stack.apps[app].docker:  # its image too (made again if the engine lost it)
+            ensure_app_image(ctx, app, key, dest, log)
         return BuildResult(app, key, str(dest), 0.0, 0, True)
     started = time.monotonic()
     source = app_source(ctx, app)
@@ -83,6 +86,8 @@ def build_app(ctx: StackContext, app: str, key: str, log: Log) -> BuildResult:
         layer_key = deps_key(ctx, app, source)
         layer = ensure_deps(ctx, app, source, layer_key, log) if layer_key else None
         steps = _build_into(ctx, app, source, dest, log, layer)
+        if ctx.stack.apps[app].docker:
+            ensure_app_image(ctx, app, key, dest, log)
         mark = f"{DEPS_MARK}{layer.name}\n" if layer else ""  # what pruning must keep for it
         atomic_write(done, key + "\n" + mark)
     except BaseException as exc:  # no partial build stays to fill the disk or be mistaken

@@ -74,7 +74,7 @@ def test_docker() -> None:
             "-p",
             "127.0.0.1:18000:18000",
             "-e",
-            "APP_ENV=production",
+            "APP_ENV",  # its value is given at run time, never shown
             "woosoo/api:1",
             "php",
             "artisan",

@@ -34,3 +34,20 @@ def test_init_writes_a_stack_that_loads_and_warns_about_runtimes(tmp_path: Path)
     assert stack.read_text() == before
     init_stack(stack, [tmp_path / "api"], force=True)
     assert list(load_stack(stack, tmp_path / "root").stack.apps) == ["api"]
+
+
+def test_init_docker_writes_dockerfiles_the_user_keeps(tmp_path: Path) -> None:
+    write_shape(tmp_path / "shop", "flask")
+    write_shape(tmp_path / "site", "static")
+    (tmp_path / "site" / "Dockerfile").write_text("FROM mine:1\n")  # theirs stays
+    stack = tmp_path / "deployflow.yaml"
+    init_stack(stack, [tmp_path / "shop", tmp_path / "site"], docker=True)
+    ctx = load_stack(stack, tmp_path / "root")
+    assert ctx.stack.apps["shop"].docker is not None and ctx.stack.apps["shop"].recipe is None
+    assert (
+        ctx.stack.services["shop"].backend == "docker"
+        and ctx.stack.services["shop"].command is None
+    )
+    written = (tmp_path / "shop" / "Dockerfile").read_text()
+    assert written.splitlines()[1] == "FROM deployflow/debian:bookworm" and "waitress" in written
+    assert (tmp_path / "site" / "Dockerfile").read_text() == "FROM mine:1\n"

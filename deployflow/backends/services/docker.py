@@ -1,25 +1,64 @@
-"""Containers through the docker CLI; ports are published on 127.0.0.1 only."""
+"""Containers on the Docker engine, through the docker SDK: run with the spec's limits,
+restart policy, labels, shared dirs mounted, the app's environment (its env_file read as it
+starts, so secrets reach the container's env only, never an image), its port published on
+127.0.0.1; stopped with the grace period, then killed, then removed."""
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+from typing import Any
+
 from deployflow.backends.services.base import ServiceBackend, ServiceStatus
+from deployflow.backends.services.process import env_file_values
+from deployflow.backends.treeops import make_dir
 from deployflow.core.servicespec import ServiceSpec
+from deployflow.errors import ServiceError
 
 __all__ = ["DockerBackend"]
+
+
+def _client() -> Any:
+    from deployflow.backends.dockerd import docker_client, engine_status
+
+    status = engine_status()
+    if not status.running:
+        raise ServiceError(
+            f"the Docker engine does not answer at {status.url} ({status.detail}); "
+            "`deployflow docker start` starts it"
+        )
+    return docker_client()
+
+
+def _container(client: Any, unit: str) -> Any | None:
+    import docker.errors
+
+    try:
+        return client.containers.get(unit)
+    except docker.errors.NotFound:
+        return None
 
 
 class DockerBackend(ServiceBackend):
     name = "docker"
     tool = "docker"
 
+    def available(self) -> bool:
+        return True  # the SDK is a dependency; whether the engine answers is said on use
+
     def start_argv(self, spec: ServiceSpec) -> list[list[str]]:
-        argv = ["docker", "run", "-d", "--name", spec.unit, "--restart", "unless-stopped"]
+        """The same start as a `docker run` line (for plans and dry runs)."""
+        argv = ["docker", "run", "-d", "--name", spec.unit, "--restart", spec.restart]
         if spec.port:
             argv += ["-p", f"127.0.0.1:{spec.port}:{spec.port}"]
-        if spec.env_file:
-            argv += ["--env-file", str(spec.env_file)]
-        for key, value in sorted(spec.env.items()):
-            argv += ["-e", f"{key}={value}"]
+        if spec.memory:
+            argv += ["-m", spec.memory]
+        if spec.cpus:
+            argv += ["--cpus", f"{spec.cpus:g}"]
+        for host, inside in sorted(spec.binds.items()):
+            argv += ["-v", f"{host}:{inside}"]
+        for key in sorted(spec.env):
+            argv += ["-e", key]  # values are given at run time, never shown
         argv.append(str(spec.image))
         return [argv + spec.command]
 
@@ -30,7 +69,67 @@ class DockerBackend(ServiceBackend):
     def status_argv(self, spec: ServiceSpec) -> list[str]:
         return ["docker", "inspect", "-f", "{{.State.Running}}", spec.unit]
 
+    def start(self, spec: ServiceSpec, replace: bool = False) -> ServiceStatus:
+        import docker.errors
+
+        client = _client()
+        old = _container(client, spec.unit)
+        if old is not None:
+            if old.status == "running" and not replace:
+                return self.status(spec)
+            self._remove(old, spec)
+        ports = {f"{spec.port}/tcp": ("127.0.0.1", spec.port)} if spec.port else {}
+        for host in spec.binds:
+            make_dir(Path(host))
+        try:
+            client.containers.run(
+                spec.image,
+                command=spec.command or None,
+                name=spec.unit,
+                detach=True,
+                environment={**env_file_values(spec), **spec.env},
+                ports=ports,
+                mem_limit=spec.memory,
+                nano_cpus=int(spec.cpus * 1e9) if spec.cpus else None,
+                labels=spec.labels,
+                restart_policy={"Name": spec.restart} if spec.restart != "no" else None,
+                volumes={h: {"bind": c, "mode": "rw"} for h, c in spec.binds.items()},
+            )
+        except docker.errors.ImageNotFound:
+            raise ServiceError(
+                f"service {spec.name}: image {spec.image} is not on the engine; deploy again "
+                "to build it"
+            ) from None
+        except docker.errors.APIError as exc:
+            raise ServiceError(f"service {spec.name}: docker: {exc.explanation or exc}") from None
+        return self.status(spec)
+
+    def _remove(self, container: Any, spec: ServiceSpec) -> None:
+        import docker.errors
+
+        with contextlib.suppress(docker.errors.APIError):
+            container.stop(timeout=int(spec.stop_grace))
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True)
+
+    def stop(self, spec: ServiceSpec) -> ServiceStatus:
+        client = _client()
+        container = _container(client, spec.unit)
+        if container is not None:
+            self._remove(container, spec)
+        return ServiceStatus(spec.name, self.name, False, detail="removed")
+
     def status(self, spec: ServiceSpec) -> ServiceStatus:
-        status = super().status(spec)
-        running = status.running and status.detail.strip() == "true"
-        return ServiceStatus(spec.name, self.name, running, detail=status.detail)
+        try:
+            client = _client()
+        except ServiceError as exc:
+            return ServiceStatus(spec.name, self.name, False, detail=str(exc))
+        container = _container(client, spec.unit)
+        if container is None:
+            return ServiceStatus(spec.name, self.name, False, detail="no container")
+        state = container.attrs.get("State", {})
+        running = state.get("Running", False) and not state.get("Restarting", False)
+        detail = f"{state.get('Status', '?')}, restarts {container.attrs.get('RestartCount', 0)}"
+        if state.get("OOMKilled"):
+            detail += ", OOM-killed"
+        return ServiceStatus(spec.name, self.name, running, state.get("Pid") or None, detail)

@@ -24,7 +24,7 @@ from deployflow.core.envfile import parse_env
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.errors import CommandError, ServiceError
 
-__all__ = ["ProcessBackend", "group_members", "proc_start_time"]
+__all__ = ["ProcessBackend", "env_file_values", "group_members", "proc_start_time"]
 
 
 class ProcessBackend(ServiceBackend):
@@ -95,7 +95,8 @@ class ProcessBackend(ServiceBackend):
         with open_log(spec.log_file) as log:
             log.write(f"--- deployflow: starting {spec.name} at {stamp}\n".encode())
         offset = spec.log_file.stat().st_size
-        env = {**_env_file(spec), **spec.env, SERVICE_MARK: spec.name}  # SERVICE_MARK: daemons.py
+        # SERVICE_MARK: how daemons.py tells services from a worker's own processes
+        env = {**env_file_values(spec), **spec.env, SERVICE_MARK: spec.name}
         command = Command.of(spec.command, cwd=spec.cwd, env=env, timeout=None)
         try:
             proc, go = spawn_held(command, spec.log_file)
@@ -228,7 +229,7 @@ def _log_tail(path: Path, offset: int, lines: int = 5) -> list[str]:
     return [line[:200] for line in text.strip().splitlines()[-lines:]]
 
 
-def _env_file(spec: ServiceSpec) -> dict[str, str]:
+def env_file_values(spec: ServiceSpec) -> dict[str, str]:
     """Its app's env_file, read as it starts (its secrets are never in the release snapshot)."""
     if spec.env_file is None:
         return {}

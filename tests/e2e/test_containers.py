@@ -1,0 +1,166 @@
+"""Containers for real: a Docker engine deployflow starts (its own socket and data-root under a
+temp home, shared by this module), deployflow's Debian base made by debootstrap, and a
+Flask-tutorial-shaped app built into an image from a generated Dockerfile and run as a docker
+service. Read back from the engine: limits, labels, 127.0.0.1-only ports, the secret only in
+the container's environment, the dependency layer reused by a code-only change, a rollback
+starting the earlier image with no rebuild; bad input (a FROM the engine lacks, a container
+that exits at once) is one line and the previous release keeps serving. Skipped, saying why,
+where no engine can start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deployflow.backends.dockerd import docker_client, start_engine, stop_engine
+from deployflow.errors import DeployFailed, DeployflowError
+from deployflow.loading import load_stack
+from deployflow.ops.deploy import deploy
+from deployflow.ops.deployrun import DeployOptions
+from deployflow.ops.rollback import rollback
+from deployflow.ops.runner import PlainRunner
+from tests.appshapes import write_shape
+from tests.conftest import free_port
+from tests.e2e.conftest import stop_everything
+
+SECRET = "container-only-Secret-93"
+STACK = """\
+project: boxed
+vars: {{PORT: "{port}", API_TOKEN: {{secret: BOXED_TOKEN}}}}
+paths: {{root: ./root}}
+apps:
+  web:
+    source: web
+    docker: {{memory: 256m, cpus: 0.5}}
+    shared: [instance/]
+    env: {{API_TOKEN: "{{{{ API_TOKEN }}}}"}}
+    services: [web]
+    health: [{{http: "http://127.0.0.1:{{{{ PORT }}}}/"}}]
+services:
+  web: {{backend: docker, port: "{{{{ PORT }}}}", stop_grace: 3}}
+verify: {{deadline: 20, interval: 0.3}}
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("dockerhome")
+    saved = {k: os.environ.get(k) for k in ("DEPLOYFLOW_HOME", "DOCKER_HOST")}
+    os.environ["DEPLOYFLOW_HOME"] = str(home)
+    os.environ.pop("DOCKER_HOST", None)
+    try:
+        try:
+            start_engine(lambda _m: None)
+        except DeployflowError as exc:
+            pytest.skip(f"no Docker engine can start here: {exc}")
+        yield
+    finally:
+        stop_engine()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _remove_containers() -> None:
+    client = docker_client()
+    try:
+        for box in client.containers.list(all=True, filters={"label": "deployflow.project=boxed"}):
+            box.remove(force=True)
+    finally:
+        client.close()
+
+
+def _message(base: Path, text: str) -> None:
+    init = base / "web" / "flaskr" / "__init__.py"
+    init.write_text(init.read_text().replace("Flaskr, instance at", text, 1))
+
+
+def test_a_container_app_deploys_changes_and_rolls_back(
+    tmp_path: Path, engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    write_shape(tmp_path / "web", "flask")
+    (tmp_path / "deployflow.yaml").write_text(STACK.format(port=port))
+    monkeypatch.setenv("BOXED_TOKEN", SECRET)
+    lines: list[str] = []
+
+    def ship() -> dict:
+        ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
+        return deploy(ctx, DeployOptions(), PlainRunner(lines.append))
+
+    client = docker_client()
+    try:
+        first = ship()["release"]
+        url = f"http://127.0.0.1:{port}/"
+        assert httpx.get(url).text == "Flaskr, instance at /app/instance"
+        container = client.containers.get("boxed-web")
+        host = container.attrs["HostConfig"]
+        assert host["Memory"] == 256 * 2**20 and host["NanoCpus"] == 500_000_000
+        assert host["PortBindings"] == {
+            f"{port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+        }
+        assert container.labels["deployflow.release"] == first
+        assert f"API_TOKEN={SECRET}" in container.attrs["Config"]["Env"]
+        image = client.images.get(container.attrs["Config"]["Image"])
+        assert SECRET not in str(image.history()) + str(image.attrs["Config"])
+        assert (tmp_path / "root" / "shared" / "web" / "instance").is_dir()  # mounted there
+
+        _message(tmp_path, "Changed, instance at")
+        ship()
+        assert httpx.get(url).text == "Changed, instance at /app/instance"
+        second = client.images.get(client.containers.get("boxed-web").attrs["Config"]["Image"])
+        deps = [
+            layer["Id"]
+            for img in (image, second)
+            for layer in img.history()
+            if "-r pyproject.toml" in layer["CreatedBy"]
+        ]
+        assert len(deps) == 2 and deps[0] == deps[1]  # the code-only change kept that layer
+
+        lines.clear()
+        ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
+        rollback(ctx, first, PlainRunner(lines.append))
+        assert httpx.get(url).text == "Flaskr, instance at /app/instance"
+        assert client.containers.get("boxed-web").attrs["Config"]["Image"] == image.tags[0]
+        assert not any("Step " in line for line in lines)  # started, not rebuilt
+    finally:
+        client.close()
+        _remove_containers()
+        stop_everything(tmp_path / "root")
+
+
+def test_bad_images_are_one_line_and_the_live_release_keeps_serving(
+    tmp_path: Path, engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    write_shape(tmp_path / "web", "flask")
+    (tmp_path / "deployflow.yaml").write_text(STACK.format(port=port))
+    monkeypatch.setenv("BOXED_TOKEN", SECRET)
+
+    def ship() -> dict:
+        ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
+        return deploy(ctx, DeployOptions(), PlainRunner(lambda _m: None))
+
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        ship()
+        (tmp_path / "web" / "Dockerfile").write_text("FROM nowhere/missing:1\n")
+        with pytest.raises(DeployFailed, match="FROM nowhere/missing:1: the engine has no such"):
+            ship()
+        assert httpx.get(url).text.startswith("Flaskr")
+        (tmp_path / "web" / "Dockerfile").write_text(
+            'FROM deployflow/debian:bookworm\nCMD ["false"]\n'
+        )
+        with pytest.raises(DeployFailed) as failed:
+            ship()  # the container exits at once: verify fails, the earlier image goes back
+        assert failed.value.summary["result"] == "rolled back"
+        assert httpx.get(url).text.startswith("Flaskr")
+    finally:
+        _remove_containers()
+        stop_everything(tmp_path / "root")
