@@ -81,13 +81,20 @@ def _message(base: Path, text: str) -> None:
     init.write_text(init.read_text().replace("Flaskr, instance at", text, 1))
 
 
-def test_a_container_app_deploys_changes_and_rolls_back(
-    tmp_path: Path, engine: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def boxed(tmp_path: Path, engine: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The Flask-shaped app as a container stack in tmp_path; yields its port."""
     port = free_port()
     write_shape(tmp_path / "web", "flask")
     (tmp_path / "deployflow.yaml").write_text(STACK.format(port=port))
     monkeypatch.setenv("BOXED_TOKEN", SECRET)
+    yield port
+    _remove_containers()
+    stop_everything(tmp_path / "root")
+
+
+def test_a_container_app_deploys_changes_and_rolls_back(tmp_path: Path, boxed: int) -> None:
+    port = boxed
     lines: list[str] = []
 
     def ship() -> dict:
@@ -131,36 +138,24 @@ def test_a_container_app_deploys_changes_and_rolls_back(
         assert not any("Step " in line for line in lines)  # started, not rebuilt
     finally:
         client.close()
-        _remove_containers()
-        stop_everything(tmp_path / "root")
 
 
 def test_bad_images_are_one_line_and_the_live_release_keeps_serving(
-    tmp_path: Path, engine: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, boxed: int
 ) -> None:
-    port = free_port()
-    write_shape(tmp_path / "web", "flask")
-    (tmp_path / "deployflow.yaml").write_text(STACK.format(port=port))
-    monkeypatch.setenv("BOXED_TOKEN", SECRET)
 
     def ship() -> dict:
         ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
         return deploy(ctx, DeployOptions(), PlainRunner(lambda _m: None))
 
-    url = f"http://127.0.0.1:{port}/"
-    try:
+    url = f"http://127.0.0.1:{boxed}/"
+    ship()
+    (tmp_path / "web" / "Dockerfile").write_text("FROM nowhere/missing:1\n")
+    with pytest.raises(DeployFailed, match="FROM nowhere/missing:1: the engine has no such"):
         ship()
-        (tmp_path / "web" / "Dockerfile").write_text("FROM nowhere/missing:1\n")
-        with pytest.raises(DeployFailed, match="FROM nowhere/missing:1: the engine has no such"):
-            ship()
-        assert httpx.get(url).text.startswith("Flaskr")
-        (tmp_path / "web" / "Dockerfile").write_text(
-            'FROM deployflow/debian:bookworm\nCMD ["false"]\n'
-        )
-        with pytest.raises(DeployFailed) as failed:
-            ship()  # the container exits at once: verify fails, the earlier image goes back
-        assert failed.value.summary["result"] == "rolled back"
-        assert httpx.get(url).text.startswith("Flaskr")
-    finally:
-        _remove_containers()
-        stop_everything(tmp_path / "root")
+    assert httpx.get(url).text.startswith("Flaskr")
+    (tmp_path / "web" / "Dockerfile").write_text('FROM deployflow/debian:bookworm\nCMD ["false"]\n')
+    with pytest.raises(DeployFailed) as failed:
+        ship()  # the container exits at once: verify fails, the earlier image goes back
+    assert failed.value.summary["result"] == "rolled back"
+    assert httpx.get(url).text.startswith("Flaskr")

@@ -30,19 +30,25 @@ def _until(session: str, text: str, present: bool = True) -> str:
     raise AssertionError(f"{text!r} {'never appeared' if present else 'stayed'}:\n{screen}")
 
 
-def test_config_edit_in_an_80x24_terminal(tmp_path: Path) -> None:
-    stack = _stack(tmp_path)
-    before = (tmp_path / "app.env").read_bytes()
-    session = f"deployflow-edit-{os.getpid()}"
+def _open(base: Path, stack: Path, field: str, name: str) -> str:
+    """`config edit --field FIELD` in a new 80x24 tmux session; returns the session's name."""
+    session = f"deployflow-{name}-{os.getpid()}"
     argv = [sys.executable, "-m", "deployflow", "config", "edit", "--stack", str(stack)]
-    command = shlex.join([*argv, "--field", "BACKEND_PORT"])
-    script = f"cd {shlex.quote(str(tmp_path))} && {command}; echo EXIT=$?; sleep 60"
+    command = shlex.join([*argv, "--field", field])
+    script = f"cd {shlex.quote(str(base))} && {command}; echo EXIT=$?; sleep 60"
     env = {**os.environ, "TERM": "xterm-256color"}
     subprocess.run(
         ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", script],
         check=True,
         env=env,
     )
+    return session
+
+
+def test_config_edit_in_an_80x24_terminal(tmp_path: Path) -> None:
+    stack = _stack(tmp_path)
+    before = (tmp_path / "app.env").read_bytes()
+    session = _open(tmp_path, stack, "BACKEND_PORT", "edit")
     try:
         _until(session, "BACKEND_PORT (port)")
         subprocess.run(["tmux", "send-keys", "-t", session, "8", "0"], check=True)
@@ -62,16 +68,7 @@ def test_config_edit_saves_then_offers_config_sync(tmp_path: Path) -> None:
     """Save in the terminal, then the prompts: the dry-run preview runs, the release is
     declined; the file holds the new value and the old one is in a backup."""
     stack = _stack(tmp_path)
-    session = f"deployflow-save-{os.getpid()}"
-    argv = [sys.executable, "-m", "deployflow", "config", "edit", "--stack", str(stack)]
-    command = shlex.join([*argv, "--field", "APP_IP"])
-    script = f"cd {shlex.quote(str(tmp_path))} && {command}; echo EXIT=$?; sleep 60"
-    env = {**os.environ, "TERM": "xterm-256color"}
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", script],
-        check=True,
-        env=env,
-    )
+    session = _open(tmp_path, stack, "APP_IP", "save")
     try:
         _until(session, "APP_IP (ipv4)")
         subprocess.run(["tmux", "send-keys", "-t", session, *"10.9.8.7"], check=True)
