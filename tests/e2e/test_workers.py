@@ -80,8 +80,10 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
         "recover/woosoo-local",
         "backup/woosoo-local",
         "restore/woosoo-local",
+        "cert/woosoo-local",
     }
     assert names["health-watch/woosoo-local"]["schedule"] == "*/5 * * * *"
+    assert names["cert/woosoo-local"]["schedule"] == "15 3 * * *"
     listed = json.loads(stack.cli("deployments", "list", "--json").stdout)
     assert {d["name"] for d in listed} == set(names)
     deployment = httpx.get(f"{prefect_api}/deployments/{names['deploy/woosoo-local']['id']}").json()
