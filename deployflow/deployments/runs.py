@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -67,6 +68,7 @@ def list_runs(project: str, limit: int = 20, status: str | None = None) -> list[
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
         FlowRunFilterState,
         FlowRunFilterStateType,
         FlowRunFilterTags,
@@ -78,6 +80,10 @@ def list_runs(project: str, limit: int = 20, status: str | None = None) -> list[
     if status:
         wanted = StateType(status.upper())
         flt.state = FlowRunFilterState(type=FlowRunFilterStateType(any_=[wanted]))
+    if status != "scheduled":  # runs that happened or are due; `--status scheduled`: the future
+        flt.expected_start_time = FlowRunFilterExpectedStartTime(
+            before_=datetime.now(UTC) + timedelta(seconds=5)
+        )
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_run_filter=flt, limit=limit, sort=FlowRunSort.EXPECTED_START_TIME_DESC
