@@ -19,7 +19,14 @@ from deployflow.backends.prefect_server import data_dir
 from deployflow.backends.treeops import make_dir
 from deployflow.errors import ServiceError
 
-__all__ = ["EngineStatus", "docker_client", "engine_status", "start_engine", "stop_engine"]
+__all__ = [
+    "EngineStatus",
+    "docker_client",
+    "engine_status",
+    "engine_url",
+    "start_engine",
+    "stop_engine",
+]
 
 START_TIMEOUT = 60.0
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deployflow.backends import logread
+from deployflow.backends.dockerd import engine_url
 from deployflow.backends.executor import Command, run
 from deployflow.backends.logfollow import FileFollower
 from deployflow.core.context import StackContext
@@ -71,8 +72,9 @@ def _service_sources(ctx: StackContext, name: str) -> list[LogSource]:
     found = [LogSource(name, Path(p)) for p in _globs(ctx, svc.logs, None, f"services.{name}")]
     if spec.backend == "systemd":
         found.append(LogSource(name, command=("journalctl", "-u", spec.unit, "-o", "short-iso")))
-    elif spec.backend == "docker":
-        found.append(LogSource(name, command=("docker", "logs", "--timestamps", spec.unit)))
+    elif spec.backend == "docker":  # the engine deployflow runs (or DOCKER_HOST's)
+        argv = ("docker", "--host", engine_url(), "logs", "--timestamps", spec.unit)
+        found.append(LogSource(name, command=argv))
     elif spec.log_file is not None:
         found.insert(0, LogSource(name, spec.log_file))
     return found

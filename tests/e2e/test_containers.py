@@ -21,6 +21,8 @@ from deployflow.errors import DeployFailed, DeployflowError
 from deployflow.loading import load_stack
 from deployflow.ops.deploy import deploy
 from deployflow.ops.deployrun import DeployOptions
+from deployflow.ops.healthview import health_report
+from deployflow.ops.logs import LogQuery, log_sources, read_logs
 from deployflow.ops.rollback import rollback
 from deployflow.ops.runner import PlainRunner
 from tests.appshapes import write_shape
@@ -117,6 +119,11 @@ def test_a_container_app_deploys_changes_and_rolls_back(tmp_path: Path, boxed: i
         image = client.images.get(container.attrs["Config"]["Image"])
         assert SECRET not in str(image.history()) + str(image.attrs["Config"])
         assert (tmp_path / "root" / "shared" / "web" / "instance").is_dir()  # mounted there
+        ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
+        said = [line for e in read_logs(log_sources(ctx, "web"), LogQuery()) for line in e.lines]
+        assert any("Serving on http://0.0.0.0" in line for line in said)  # the container's
+        [row] = [s for s in health_report(ctx)["services"] if s["name"] == "web"]
+        assert row["running"] and row["rss_mb"]  # the container's process, measured
 
         _message(tmp_path, "Changed, instance at")
         ship()

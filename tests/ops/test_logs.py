@@ -41,7 +41,8 @@ def test_sources_per_backend(stack: Path, tmp_path: Path) -> None:
     assert relay.command == ("journalctl", "-u", "woosoo-relay.service", "-o", "short-iso")
     access, docker = log_sources(ctx, "pwa-web")
     assert access.path == tmp_path / "root" / "shared" / "nginx" / "access.log"
-    assert docker.command[:3] == ("docker", "logs", "--timestamps")
+    assert docker.command[0:2] == ("docker", "--host")  # deployflow's engine, or DOCKER_HOST's
+    assert docker.command[3:5] == ("logs", "--timestamps")
     assert {s.name for s in log_sources(ctx, "all")} == {"db", "backend-api", "pwa-web", "relay-ws"}
     with pytest.raises(UsageError, match="unknown service or app 'web'"):
         log_sources(ctx, "web")
