@@ -36,14 +36,13 @@ def _imports_prefect(argv: list[str], env: dict[str, str], cwd: Path) -> bool:
     return any(line.rstrip().endswith("| prefect") for line in done.stderr.splitlines())
 
 
-def editor_first_screen(stack: str, root: str) -> None:
+def editor_first_screen(stack: str) -> None:
     """`config edit` as the command runs it, headless, leaving once the form is up."""
-    from deployflow.loading import load_stack
-    from deployflow.ops.configedit import open_master
+    from deployflow.ops.configedit import open_master, stack_facts
     from deployflow.tui.configeditor import ConfigEditor
 
-    ctx = load_stack(stack, root, check_vars=False)
-    session = open_master(ctx.stack, ctx.stack_dir, set(ctx.secrets))
+    env_file, environment, secrets = stack_facts(Path(stack))
+    session = open_master(env_file, Path(stack).parent, environment, secrets)
 
     async def leave(pilot) -> None:
         await pilot.pause()
@@ -55,10 +54,10 @@ def editor_first_screen(stack: str, root: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--editor-first-screen", nargs=2, metavar=("STACK", "ROOT"))
+    parser.add_argument("--editor-first-screen", metavar="STACK")
     args = parser.parse_args()
     if args.editor_first_screen:
-        editor_first_screen(*args.editor_first_screen)
+        editor_first_screen(args.editor_first_screen)
         return
     with tempfile.TemporaryDirectory(prefix="deployflow-bench-cli-") as tmp:
         work = Path(tmp)
@@ -88,7 +87,6 @@ def main() -> None:
                 __file__,
                 "--editor-first-screen",
                 str(stack),
-                str(work / "root"),
             ],
         }
         base = [sys.executable, "-c", "pass"]

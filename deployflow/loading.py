@@ -19,7 +19,7 @@ from deployflow.core.stack import Stack
 from deployflow.core.variables import ENV_FILE_KEY, resolve_vars, validate_vars
 from deployflow.errors import DeployflowError, StackError
 
-__all__ = ["DEFAULT_STACK", "format_validation_error", "load_stack", "read_stack", "stack_targets"]
+__all__ = ["DEFAULT_STACK", "format_validation_error", "load_stack", "stack_targets"]
 
 DEFAULT_STACK = "deployflow.yaml"
 
@@ -121,13 +121,6 @@ def _root_of(
     if given:
         return Path(str(given)).expanduser().resolve()
     return (path.parent / Path(stack.paths.root).expanduser()).resolve()
-
-
-def read_stack(stack_path: str | Path) -> Stack:
-    """The stack file's model alone (no vars resolved, no root): for the config editor,
-    which opens a master config the loader refuses."""
-    path = Path(stack_path).expanduser().resolve()
-    return _validate(_read_yaml(path), path)
 
 
 def load_stack(

@@ -68,18 +68,12 @@ def edit(
     import sys
     from pathlib import Path
 
-    from deployflow.errors import StackError, UsageError
-    from deployflow.loading import load_stack, read_stack
-    from deployflow.ops.configedit import open_master, save_master
+    from deployflow.errors import UsageError
+    from deployflow.ops.configedit import open_master, save_master, stack_facts
 
-    try:
-        ctx = load_stack(stack, root, check_vars=False)
-        session = open_master(ctx.stack, ctx.stack_dir, set(ctx.secrets))
-    except StackError:  # a master config that does not parse opens read-only
-        ctx = None
-        session = open_master(read_stack(stack), Path(stack).resolve().parent, set())
-        if session.doc is not None:
-            raise
+    stack_file = Path(stack).expanduser().resolve()
+    env_file, environment, secrets = stack_facts(stack_file)
+    session = open_master(env_file, stack_file.parent, environment, secrets)
     if field is not None and field not in session.values:
         known = ", ".join(session.values) or "none"
         raise UsageError(f"--field {field}: not in {session.path.name} (it has: {known})")
@@ -88,7 +82,9 @@ def edit(
     from deployflow.tui.configeditor import ConfigEditor
 
     def save(values: dict[str, str]) -> str:
-        assert ctx is not None  # a read-only session never saves
+        from deployflow.loading import load_stack  # checked now, not before the form opens
+
+        ctx = load_stack(stack, root, check_vars=False)
         return save_master(ctx, session, values, lambda _line: None)
 
     backup = ConfigEditor(session, save, field, wizard).run()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from deployflow.core.configdoc import ConfigDoc
 from deployflow.core.redact import is_secret_name
-from deployflow.core.variables import ENVIRONMENTS, validate_vars
+from deployflow.core.varrules import ENVIRONMENTS, validate_vars
 
 __all__ = ["FieldInfo", "describe_fields", "field_problems"]
 

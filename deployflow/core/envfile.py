@@ -6,7 +6,9 @@ import re
 
 from deployflow.errors import StackError
 
-__all__ = ["format_env", "parse_env"]
+__all__ = ["ENV_FILE_KEY", "format_env", "parse_env"]
+
+ENV_FILE_KEY = "env_file"  # the var that names the master config
 
 _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 

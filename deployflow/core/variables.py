@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets as _secrets
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from deployflow.core.envfile import ENV_FILE_KEY
 from deployflow.core.redact import is_secret_name
 from deployflow.core.render import referenced_names, render_string
 from deployflow.core.stack import SecretRef, VarValue
+from deployflow.core.varrules import validate_vars
 from deployflow.errors import ConfigError, StackError
 
 __all__ = ["ENV_FILE_KEY", "ResolvedVars", "resolve_vars", "validate_vars"]
-
-ENV_FILE_KEY = "env_file"
-ENVIRONMENTS = ("development", "staging", "production")
-MIN_PASSWORD = 8
 
 
 class ResolvedVars:
@@ -134,41 +130,3 @@ def _expand(name: str, merged: Mapping[str, str], done: dict[str, str], path: li
     except ConfigError as exc:
         raise StackError(str(exc)) from exc
     return done[name]
-
-
-def validate_vars(values: Mapping[str, str], environment: str) -> list[str]:
-    """Every rule broken, as `vars.NAME: problem; fix` lines (empty when valid)."""
-    problems: list[str] = []
-    env = values.get("ENVIRONMENT")
-    if env is not None and env not in ENVIRONMENTS:
-        problems.append(f"vars.ENVIRONMENT: {env!r} is not one of {', '.join(ENVIRONMENTS)}")
-    elif env is not None and env != environment:
-        problems.append(
-            f"vars.ENVIRONMENT: {env!r} differs from environment: {environment!r}; make them agree"
-        )
-    ports: dict[int, str] = {}
-    for name, value in values.items():
-        if name.endswith("_IP"):
-            try:
-                ipaddress.IPv4Address(value)
-            except ValueError:
-                problems.append(f"vars.{name}: {value!r} is not a valid IPv4 address")
-        if name.endswith("_PORT"):
-            if not value.isdigit() or not 1024 <= int(value) <= 65535:
-                problems.append(f"vars.{name}: {value!r} is not a port in 1024-65535")
-                continue
-            port = int(value)
-            if port in ports:
-                problems.append(f"vars.{name}: port {port} clashes with vars.{ports[port]}")
-            ports[port] = name
-    for name, value in values.items():
-        credential = name.endswith(("USERNAME", "USER", "PASSWORD", "DATABASE"))
-        if name.startswith("DB_") and credential and not value.strip():
-            problems.append(f"vars.{name}: database credentials must not be empty")
-        elif name.endswith("PASSWORD") and len(value) < MIN_PASSWORD:
-            problems.append(f"vars.{name}: a password needs at least {MIN_PASSWORD} characters")
-        if name.endswith("_URL") and "{{" not in value:
-            parts = urlsplit(value)
-            if not parts.scheme or not parts.netloc:
-                problems.append(f"vars.{name}: {value!r} is not a URL (scheme://host/...)")
-    return problems

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
 
 from deployflow.backends.files import atomic_write
 from deployflow.core.configdoc import ConfigDoc, masked_diff, parse_doc, render_doc
 from deployflow.core.configfields import FieldInfo, describe_fields, field_problems
-from deployflow.core.context import StackContext
-from deployflow.core.stack import Stack
-from deployflow.core.variables import ENV_FILE_KEY
+from deployflow.core.envfile import ENV_FILE_KEY
 from deployflow.errors import ConfigError, StackError, UsageError
-from deployflow.ops.backups import new_backup
 from deployflow.stages import Log
-from deployflow.stages.backup import BackupOptions
 
-__all__ = ["EditSession", "open_master", "save_master"]
+if TYPE_CHECKING:
+    from deployflow.core.context import StackContext
+
+__all__ = ["EditSession", "open_master", "save_master", "stack_facts"]
 
 
 @dataclass
@@ -59,10 +61,28 @@ class EditSession:
         return masked_diff(self.text, self.rendered(values), self.secrets, self.path.name)
 
 
-def open_master(stack: Stack, stack_dir: Path, secret_names: set[str]) -> EditSession:
+def stack_facts(stack_file: Path) -> tuple[str | None, str, set[str]]:
+    """What the editor needs of the stack file, read as plain YAML (no models built: it opens
+    fast; the stack is loaded and checked when saving): the master config's name, the
+    environment, and the names of its secret vars."""
+    try:
+        data = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise StackError(f"{stack_file}: cannot read it as YAML ({exc})") from None
+    data = data if isinstance(data, dict) else {}
+    values = data.get("vars") if isinstance(data.get("vars"), dict) else {}
+    secrets = {n for n, v in values.items() if isinstance(v, dict) and "secret" in v}
+    secrets |= {str(n) for n in data.get("secrets") or [] if isinstance(n, str)}
+    env_file = values.get(ENV_FILE_KEY)
+    environment = str(data.get("environment") or "production")
+    return (str(env_file) if env_file is not None else None), environment, secrets
+
+
+def open_master(
+    env_file: str | None, stack_dir: Path, environment: str, secret_names: set[str]
+) -> EditSession:
     """The stack's master config, opened read-only (with the failing line) when it does not
     parse; `secret_names` (the stack's secret vars) are masked."""
-    env_file = stack.vars.get(ENV_FILE_KEY)
     if env_file is None:
         raise UsageError(
             "the stack names no master config (vars.env_file: deployment.config.env); "
@@ -73,13 +93,13 @@ def open_master(stack: Stack, stack_dir: Path, secret_names: set[str]) -> EditSe
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    session = EditSession(path, text, stack.environment, None)
+    session = EditSession(path, text, environment, None)
     try:
         session.doc = parse_doc(text, str(path))
     except StackError as exc:
         session.error = str(exc)
         return session
-    session.fields = describe_fields(session.doc, secret_names | set(stack.secrets))
+    session.fields = describe_fields(session.doc, secret_names)
     return session
 
 
@@ -97,6 +117,9 @@ def save_master(ctx: StackContext, session: EditSession, values: dict[str, str],
             f"{session.path} changed on disk since the editor opened it; not saved (reopen "
             "the editor to edit the new file)"
         )
+    from deployflow.ops.backups import new_backup  # here: the editor opens without it
+    from deployflow.stages.backup import BackupOptions
+
     options = BackupOptions(
         description=f"config edit: {session.path.name} before saving",
         kind="manual",

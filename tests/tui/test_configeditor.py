@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Input, Static
 
-from deployflow.loading import load_stack, read_stack
+from deployflow.loading import load_stack
 from deployflow.ops.backups import list_backups
-from deployflow.ops.configedit import open_master, save_master
+from deployflow.ops.configedit import open_master, save_master, stack_facts
 from deployflow.tui.configeditor import ConfigEditor, TextScreen
 from tests.tinystack import write_tiny_stack
 
@@ -42,9 +42,14 @@ def _stack(base: Path) -> Path:
 
 def _editor(stack: Path, **kw) -> tuple[ConfigEditor, object]:
     ctx = load_stack(stack, stack.parent / "root", check_vars=False)
-    session = open_master(ctx.stack, ctx.stack_dir, set(ctx.secrets))
+    session = open_master(*_facts(stack))
     editor = ConfigEditor(session, lambda v: save_master(ctx, session, v, lambda _m: None), **kw)
     return editor, ctx
+
+
+def _facts(stack: Path) -> tuple:
+    env_file, environment, secrets = stack_facts(stack)
+    return env_file, stack.parent, environment, secrets
 
 
 async def _type(pilot, field: str, text: str) -> None:
@@ -55,7 +60,7 @@ async def _type(pilot, field: str, text: str) -> None:
 
 
 def _error(app: ConfigEditor, field: str) -> str:
-    return str(app.query_one(f"#error-{field}", Static).render())
+    return str(app.query_one(f"#help-{field}", Static).render())
 
 
 def test_type_fix_preview_save(tmp_path: Path) -> None:
@@ -147,7 +152,7 @@ def test_unparsable_opens_read_only_and_wizard_and_field(tmp_path: Path) -> None
     stack = _stack(tmp_path)
     broken = CONFIG + "this line is wrong\n"
     (tmp_path / "app.env").write_text(broken)
-    session = open_master(read_stack(stack), tmp_path, set())
+    session = open_master(*_facts(stack))
     assert session.doc is None and ":9: expected KEY=VALUE" in (session.error or "")
     ro = ConfigEditor(session, lambda _v: pytest.fail("a read-only editor saved"))
 
