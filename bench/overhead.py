@@ -12,6 +12,10 @@
    deployment, create the run, read its state and logs), against the authenticated local server
    and against a second, unauthenticated one started for the comparison (`--only auth` runs just
    this section).
+5. A code-only change to a Python web app with its own locked dependencies (pyproject.toml +
+   uv.lock), `deployflow run app` against the same steps by hand (copy, uv sync, restart, wait
+   healthy), and 6. the same from a git source against `git archive` + those steps
+   (bench/code_change.py; `--only code` runs just these). Aim: <= 1.2 x by hand + 0.5 s.
 Start latency (run full --background, a webhook POST -> the first stage): bench/background.py.
 
 Runs alternate A B A B in the same session and the ratio is printed per pair and as the median.
@@ -35,6 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from code_change import measure, summary
 from example import prepare
 
 APP_SERVICES = ["backend-api", "pwa-web", "relay-ws"]
@@ -226,8 +231,14 @@ def auth_cost(env: dict[str, str], rounds: int = 40) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=["auth"], help="run one section only")
+    parser.add_argument("--only", choices=["auth", "code"], help="run those sections only")
     args = parser.parse_args()
+    if args.only == "code" or args.only is None:
+        for git in (False, True):
+            print(f"\ncode-only change{' from a git source' if git else ''}: run app vs by hand")
+            summary(*measure(args.runs, git=git))
+        if args.only == "code":
+            return
     if args.only == "auth":
         work = Path(tempfile.mkdtemp(prefix="deployflow-bench-"))
         env = {**os.environ, "DEPLOYFLOW_HOME": str(work / "home")}

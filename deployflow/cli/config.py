@@ -28,11 +28,10 @@ def sync(
     from dataclasses import asdict
 
     from deployflow.ops.configsync import config_changes, config_release
-    from deployflow.ops.deploy import select_apps
     from deployflow.ops.runner import PlainRunner
 
     ctx = load(stack, root, read_only=dry_run)
-    chosen = select_apps(ctx, [a.strip() for a in apps.split(",")] if apps else None)
+    chosen = ctx.stack.selected_apps([a.strip() for a in apps.split(",")] if apps else None)
     preview = config_changes(ctx, chosen, with_stack=apps is None)
     changed = [c for c in preview if c.status != "unchanged"]
     if as_json:

@@ -136,10 +136,9 @@ def _deploy(
     from deployflow.cli.flows import print_summary
     from deployflow.cli.frontdoor import run_operation
     from deployflow.errors import DeployFailed
-    from deployflow.ops.deploy import select_apps
 
     ctx = load(stack, root)
-    select_apps(ctx, apps)  # bad input fails here, before Prefect starts
+    ctx.stack.selected_apps(apps)  # bad input fails here, before Prefect starts
     kind = "deploy-app" if apps else "deploy"
     try:
         summary = run_operation(ctx, kind, {"apps": apps, **options}, plain=plain or as_json)

@@ -17,6 +17,7 @@ from deployflow.core.stackdata import (
     Migrations,
 )
 from deployflow.core.webhookconf import WebhookRoute, Webhooks
+from deployflow.errors import StackError
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -344,6 +345,16 @@ class Stack(_Model):
         if spec.migrate is not None:
             return spec.migrate
         return "online" if any(self.services[s].blue_green for s in spec.services) else "offline"
+
+    def selected_apps(self, apps: list[str] | tuple[str, ...] | None) -> list[str]:
+        """The apps a run deploys: those named (each must exist), else all of them."""
+        if not apps:
+            return list(self.apps)
+        unknown = [a for a in apps if a not in self.apps]
+        if unknown:
+            known = ", ".join(self.apps)
+            raise StackError(f"unknown app {unknown[0]!r}; the stack has: {known}")
+        return list(apps)
 
     def service_owner(self, service: str) -> str | None:
         """The app whose release a service runs from, or None for infrastructure services."""

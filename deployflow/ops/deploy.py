@@ -15,7 +15,7 @@ from deployflow.core.context import StackContext
 from deployflow.core.history import GOOD, previous_good
 from deployflow.core.layout import new_release_id
 from deployflow.core.summary import Summary
-from deployflow.errors import DeployFailed, DeployflowError, StackError
+from deployflow.errors import DeployFailed, DeployflowError
 from deployflow.ops.deployrun import DeployOptions, DeployRun
 from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
@@ -29,17 +29,7 @@ from deployflow.stages.assemble import load_snapshot, release_complete
 from deployflow.stages.backup import prune_backups
 from deployflow.stages.release import prune_releases
 
-__all__ = ["deploy", "last_good_live", "new_run", "select_apps"]
-
-
-def select_apps(ctx: StackContext, apps: list[str] | tuple[str, ...] | None) -> list[str]:
-    if not apps:
-        return list(ctx.stack.apps)
-    unknown = [a for a in apps if a not in ctx.stack.apps]
-    if unknown:
-        known = ", ".join(ctx.stack.apps)
-        raise StackError(f"unknown app {unknown[0]!r}; the stack has: {known}")
-    return list(apps)
+__all__ = ["deploy", "last_good_live", "new_run"]
 
 
 def last_good_live(ctx: StackContext) -> str | None:
@@ -66,7 +56,7 @@ def new_run(
     return DeployRun(
         ctx=ctx,
         options=options,
-        apps=select_apps(ctx, options.apps),
+        apps=ctx.stack.selected_apps(options.apps),
         release_id="<new>" if dry_run else new_release_id(existing=existing),
         live=live,
         live_snapshot=load_snapshot(ctx, live) if live else None,
