@@ -283,8 +283,14 @@ def main() -> None:
             into[0].append(timed(ours, env))
             for name in APP_SERVICES:
                 timed(cli("services", "stop", name), env)
+            live = os.readlink(root / "current")
             into[1].append(timed(["bash", str(work / script)], env))
             stop_shell_services(root)
+            # the script switched `current` to its own release: deployflow's goes back live, or
+            # the next run would verify services started from the script's release
+            (root / "current.bench").unlink(missing_ok=True)
+            os.symlink(live, root / "current.bench")
+            os.replace(root / "current.bench", root / "current")
             timed(cli("services", "start", "all"), env)
 
         deploys: tuple[list[float], list[float]] = ([], [])
