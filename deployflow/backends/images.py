@@ -16,7 +16,7 @@ from deployflow.backends.baseimage import has_image
 from deployflow.core.dockerfile import CA_DIR
 from deployflow.errors import BuildError
 
-__all__ = ["CONTEXT_SKIPS", "build_image", "from_images"]
+__all__ = ["CONTEXT_SKIPS", "build_image", "from_images", "remove_images"]
 
 CONTEXT_SKIPS = {".git", ".venv", "node_modules", "__pycache__", ".deployflow"}
 HOST_CAS = Path("/usr/local/share/ca-certificates")  # trusted here: trusted in the build
@@ -119,3 +119,26 @@ def build_image(
     if not has_image(client, tag):
         raise BuildError(f"docker build of {tag} ended without the image")
     return tag
+
+
+def remove_images(tags: list[str]) -> list[str]:
+    """Remove these images from deployflow's engine when it runs (pruning never starts it, and
+    an image a container still uses stays); returns the tags removed."""
+    import docker.errors
+
+    from deployflow.backends.dockerd import docker_client, engine_status
+
+    if not engine_status().running:
+        return []
+    client = docker_client()
+    gone = []
+    try:
+        for tag in tags:
+            try:
+                client.images.remove(tag)
+                gone.append(tag)
+            except docker.errors.APIError:  # not there, or in use: nothing to prune now
+                continue
+    finally:
+        client.close()
+    return gone

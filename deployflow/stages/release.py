@@ -7,7 +7,9 @@ from pathlib import Path
 from deployflow.backends.engines import engine_for
 from deployflow.backends.files import switch_symlink
 from deployflow.backends.history import current_release, load_history
+from deployflow.backends.images import remove_images
 from deployflow.backends.treeops import remove
+from deployflow.core.containerspec import image_tag
 from deployflow.core.context import StackContext
 from deployflow.core.history import releases_to_prune
 from deployflow.core.snapshot import Snapshot
@@ -95,11 +97,20 @@ def _prune_builds(ctx: StackContext, kept: list[str], log: Log) -> None:
         }
     builds = ctx.layout.builds
     removed = 0
+    images: list[str] = []  # a pruned build's image goes with it (a kept release's stays)
     for app_dir in builds.iterdir() if builds.is_dir() else []:
+        app = ctx.stack.apps.get(app_dir.name)
         for entry in app_dir.iterdir():
             name = entry.name.removesuffix(".done")
             if (app_dir.name, name) not in used:
                 remove(entry)
                 removed += 1
+                built = not entry.name.endswith(".done") and not name.startswith("deps-")
+                if app is not None and app.docker and built:
+                    images.append(image_tag(ctx.stack.project, app_dir.name, name))
     if removed:
         log(f"removed {removed} unused build entries")
+    if images:
+        gone = remove_images(images)
+        if gone:
+            log(f"removed {len(gone)} images of pruned builds: {', '.join(gone)}")

@@ -10,6 +10,7 @@ where no engine can start."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ SECRET = "container-only-Secret-93"
 STACK = """\
 project: boxed
 vars: {{PORT: "{port}", API_TOKEN: {{secret: BOXED_TOKEN}}}}
-paths: {{root: ./root}}
+paths: {{root: ./root, keep_releases: 2}}
 apps:
   web:
     source: web
@@ -78,9 +79,12 @@ def _remove_containers() -> None:
         client.close()
 
 
-def _message(base: Path, text: str) -> None:
+def _message(base: Path, word: str) -> None:
+    """The app's answer starts with `word` (a code-only change)."""
     init = base / "web" / "flaskr" / "__init__.py"
-    init.write_text(init.read_text().replace("Flaskr, instance at", text, 1))
+    init.write_text(
+        re.sub(r"return f'\w+, instance at", f"return f'{word}, instance at", init.read_text())
+    )
 
 
 @pytest.fixture
@@ -125,7 +129,7 @@ def test_a_container_app_deploys_changes_and_rolls_back(tmp_path: Path, boxed: i
         [row] = [s for s in health_report(ctx)["services"] if s["name"] == "web"]
         assert row["running"] and row["rss_mb"]  # the container's process, measured
 
-        _message(tmp_path, "Changed, instance at")
+        _message(tmp_path, "Changed")
         ship()
         assert httpx.get(url).text == "Changed, instance at /app/instance"
         second = client.images.get(client.containers.get("boxed-web").attrs["Config"]["Image"])
@@ -143,6 +147,11 @@ def test_a_container_app_deploys_changes_and_rolls_back(tmp_path: Path, boxed: i
         assert httpx.get(url).text == "Flaskr, instance at /app/instance"
         assert client.containers.get("boxed-web").attrs["Config"]["Image"] == image.tags[0]
         assert not any("Step " in line for line in lines)  # started, not rebuilt
+
+        _message(tmp_path, "Third")  # keep_releases 2: the oldest release is pruned
+        ship()
+        tags = {t for img in client.images.list() for t in img.tags}
+        assert image.tags[0] not in tags and second.tags[0] in tags  # its image went with it
     finally:
         client.close()
 
