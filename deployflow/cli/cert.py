@@ -110,7 +110,18 @@ def renew(
     stack: StackOpt = "deployflow.yaml",
     root: RootOpt = None,
 ) -> None:
-    """Re-issue each certificate expiring within DAYS (or unreadable); reload the proxy."""
-    from deployflow.ops.certs import renew as renew_due
+    """Re-issue each certificate expiring within DAYS (or unreadable), under the deploy lock;
+    reload the proxy and notify: the `cert` flow the daily schedule runs, as a Prefect run."""
+    ctx = load(stack, root, read_only=dry_run)
+    if dry_run:
+        from deployflow.ops.certs import renew as renew_due
 
-    renew_due(load(stack, root), days, dry_run, typer.echo)
+        renew_due(ctx, days, dry_run=True, log=typer.echo)
+        return
+    from deployflow.cli.flows import run_flow
+
+    done = run_flow("cert", stack=stack, root=root, days=days, project=ctx.stack.project)
+    renewed = done["renewed"]
+    typer.echo(
+        f"renewed: {', '.join(renewed)}" if renewed else f"nothing expires within {days} days"
+    )

@@ -120,6 +120,10 @@ def _flow(name: str) -> Any:
         from deployflow.flows.rollout import rollout
 
         return rollout
+    if name == "cert":
+        from deployflow.flows.cert import cert
+
+        return cert
     from deployflow.flows import backup
 
     return {"backup": backup.backup, "backup-verify": backup.backup_verify}.get(

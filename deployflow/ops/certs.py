@@ -39,8 +39,10 @@ def generate(
     log: Log = print,
     not_before: datetime | None = None,
 ) -> dict[str, Any]:
-    """A certificate for `names` (parsed already); the proxy serving it is reloaded."""
-    record = issue_named(ctx, names, cert_name(names, name), engine, days, log, not_before)
+    """A certificate for `names` (parsed already), under the deploy lock (a deploy may be
+    making the proxy's); the proxy serving it is reloaded."""
+    with deploy_lock(ctx.layout.lock, "cert generate"):
+        record = issue_named(ctx, names, cert_name(names, name), engine, days, log, not_before)
     if record["name"] in _proxy_users(ctx):
         reload_if_running(ctx, log)
     return record

@@ -1,9 +1,13 @@
-"""The `cert` flow against the harness API, in this process: a certificate that expires in five
-days is renewed and the stack's notification target (a real HTTP receiver through apprise)
-hears which; an unreadable index fails the run, and the receiver hears that too."""
+"""The `cert` flow against the harness API, called here and through `deployflow cert renew`
+(the same flow): a certificate that expires in five days is renewed and the stack's
+notification target (a real HTTP receiver through apprise) hears which; an unreadable index
+fails the run, and the receiver hears that too."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +38,14 @@ def test_cert_flow_renews_and_notifies(
     assert result == {"renewed": ["soon"], "certs": {"soon": "ok"}}
     assert [r["days_left"] >= 800 for r in cert_rows(load_stack(stack, root))] == [True]
     assert "renewed: soon" in received[-1]["message"]
+
+    cli = [sys.executable, "-m", "deployflow", "cert", "renew", "--days", "9999"]
+    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    by_cli = subprocess.run(
+        [*cli, "--stack", str(stack), "--root", str(root)], env=env, capture_output=True, text=True
+    )
+    assert by_cli.returncode == 0 and "renewed: soon" in by_cli.stdout, by_cli.stderr[-2000:]
+    assert "renewed: soon" in received[-1]["message"]  # the same flow: it notified too
 
     (root / "shared" / "certs" / "index.json").write_text("{broken")
     with pytest.raises(Exception, match="is not JSON"):
