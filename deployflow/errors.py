@@ -12,6 +12,7 @@ __all__ = [
     "DeployflowError",
     "HealthCheckError",
     "LockError",
+    "PipelineError",
     "PreflightError",
     "ReleaseError",
     "ServiceError",
@@ -75,6 +76,10 @@ class BackupError(DeployflowError):
 
 class LockError(DeployflowError):
     """Another deploy holds the lock on this deploy root."""
+
+
+class PipelineError(DeployflowError):
+    """A pipeline stage touched run state it does not declare: a deployflow bug."""
 
 
 class ReleaseError(DeployflowError):

@@ -165,8 +165,8 @@ class Service(_Model):
 
     @model_validator(mode="after")
     def _needs(self) -> Service:
-        if self.blue_green and (self.backend != "process" or self.reuse_port):
-            raise ValueError("blue_green runs on the process backend, without reuse_port")
+        if self.blue_green and (self.backend not in ("process", "docker") or self.reuse_port):
+            raise ValueError("blue_green runs on the process or docker backend, no reuse_port")
         if self.postgres and (self.command or self.backend != "process" or self.port):
             raise ValueError("postgres: is the whole service: no command or port of its own")
         if self.backend in ("process", "supervisor", "nssm") and not (
@@ -302,8 +302,10 @@ class Stack(_Model):
                     f"services.{name}: the docker backend needs an image, or an app with "
                     "docker: that lists it (its image is built)"
                 )
-            if svc.backend == "docker" and built and svc.port is None:
-                raise ValueError(f"services.{name}: a container needs its port (port:)")
+            if svc.backend == "docker" and built and svc.port is None and not svc.blue_green:
+                raise ValueError(
+                    f"services.{name}: a container needs its port (port:, or blue_green.ports)"
+                )
         self._blue_green(owners)
         return self
 

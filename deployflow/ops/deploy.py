@@ -19,7 +19,7 @@ from deployflow.errors import DeployFailed, DeployflowError
 from deployflow.ops.deployrun import DeployOptions, DeployRun
 from deployflow.ops.journal import Journal
 from deployflow.ops.outcome import finish
-from deployflow.ops.pipeline import STAGES
+from deployflow.ops.pipeline import STAGES, skip_reason
 from deployflow.ops.progress import Progress, publish, stage_event
 from deployflow.ops.putback import put_back, recover
 from deployflow.ops.releasework import data_line, note_data_start, undo_versions
@@ -69,7 +69,7 @@ def new_run(
 def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
     lay = run.ctx.layout
     for stage in STAGES:
-        reason = stage.skip(run)
+        reason = skip_reason(stage, run)
         if reason:
             summary.skip(stage.name, reason)
             continue
@@ -84,10 +84,11 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
         journal.enter(lay, stage.name, stage.live)
         with summary.stage(stage.name) as entry:
             failpoint(stage.name, run.ctx.target)
-            if stage.task:
-                entry["detail"] = run.runner.call(stage.name, stage.execute, run)
-            else:
-                entry["detail"] = stage.execute(run)
+            with run.stage(stage.io):
+                if stage.task:
+                    entry["detail"] = run.runner.call(stage.name, stage.execute, run)
+                else:
+                    entry["detail"] = stage.execute(run)
 
 
 def _put_back(run: DeployRun, summary: Summary, journal: Journal) -> bool | None:

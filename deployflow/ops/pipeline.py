@@ -1,16 +1,20 @@
 """The deploy pipeline as data: one ordered list of stages drives the deploy, `plan` and
 `--dry-run`, the report and the Prefect run graph. A stage says whether it touches what is
 live (nothing live is touched before `stop`), when it is skipped, what it would do, and does it.
-Adding a stage is one function pair and one line in `STAGES`."""
+Adding a stage is one function pair and one line in `STAGES`.
+
+Each stage names the run fields it reads and writes beyond the deploy's inputs (see
+`DeployRun`); the deploy, `plan` and `--dry-run` hold it to that, and every field a stage
+reads is written by itself or a stage before it (a unit test checks the order)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from deployflow.backends.services import get_backend
 from deployflow.core.servicespec import service_spec
-from deployflow.ops.deployrun import DeployRun
+from deployflow.ops.deployrun import DeployRun, StageIO
 from deployflow.ops.releasework import no_online_release, plan_release_online, release_online
 from deployflow.ops.stagework import (
     after_start,
@@ -36,7 +40,7 @@ from deployflow.ops.stagework import (
     verify,
 )
 
-__all__ = ["STAGES", "Stage", "plan_lines"]
+__all__ = ["STAGES", "Stage", "plan_lines", "skip_reason"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,13 @@ class Stage:
     skip: Callable[[DeployRun], str | None] = lambda _run: None
     task: bool = True  # False: the stage makes its own tasks (one build per app)
     data: bool = False  # changes data: after a failure, the pre-deploy dump goes back too
+    reads: str = ""  # the produced run fields its skip rule, plan and work read
+    writes: str = ""  # and those they write
+    io: StageIO = field(init=False)
+
+    def __post_init__(self) -> None:
+        io = StageIO(self.name, frozenset(self.reads.split()), frozenset(self.writes.split()))
+        object.__setattr__(self, "io", io)
 
 
 def _no_backup(run: DeployRun) -> str | None:
@@ -67,6 +78,17 @@ def _no_slots(run: DeployRun) -> str | None:
     if run.retiring or (run.dry_run and plan_drain(run)):
         return None
     return "no blue-green slot to drain"
+
+
+_SNAPSHOT = "configs snapshot changed"
+
+
+def _plan_stop(run: DeployRun) -> list[str]:
+    return _service_lines(run, "stop")
+
+
+def _plan_start(run: DeployRun) -> list[str]:
+    return _service_lines(run, "start")
 
 
 def _service_lines(run: DeployRun, verb: str) -> list[str]:
@@ -90,27 +112,51 @@ def _service_lines(run: DeployRun, verb: str) -> list[str]:
     return lines
 
 
+_RELEASE_DATA = "versions_before schemas_before online_ran"
+
 STAGES: list[Stage] = [
     Stage("preflight", preflight, plan_preflight),
     Stage("backup", backup, plan_backup, skip=_no_backup),
-    Stage("build", build, plan_build, task=False),
-    Stage("assemble", assemble, plan_assemble),
-    Stage("test", test, plan_tests, skip=_no_tests),
-    Stage("release", release_online, plan_release_online, skip=no_online_release),
-    Stage("stop", stop, lambda run: _service_lines(run, "stop"), live=True),
-    Stage("migrate", migrate, plan_migrate, live=True, data=True),
+    Stage("build", build, plan_build, task=False, writes="keys builds"),
+    Stage("assemble", assemble, plan_assemble, reads="keys builds", writes=_SNAPSHOT),
+    Stage("test", test, plan_tests, skip=_no_tests, reads="changed"),
+    Stage(
+        "release",
+        release_online,
+        plan_release_online,
+        skip=no_online_release,
+        reads="changed",
+        writes=_RELEASE_DATA,
+    ),
+    Stage("stop", stop, _plan_stop, live=True, reads="snapshot changed"),
+    Stage("migrate", migrate, plan_migrate, live=True, data=True, reads="changed"),
     Stage("switch", switch, lambda run: [f"current -> releases/{run.release_id}"], live=True),
-    Stage("start", start, lambda run: _service_lines(run, "start"), live=True),
-    Stage("verify", verify, plan_verify, live=True),
-    Stage("after-start", after_start, lambda run: plan_hooks(run, "after_start"), live=True),
-    Stage("drain", drain, plan_drain, live=True, skip=_no_slots),
+    Stage("start", start, _plan_start, live=True, reads="snapshot changed", writes="retiring"),
+    Stage("verify", verify, plan_verify, live=True, reads="snapshot", writes="verified"),
+    Stage(
+        "after-start",
+        after_start,
+        lambda run: plan_hooks(run, "after_start"),
+        live=True,
+        reads="changed",
+    ),
+    Stage("drain", drain, plan_drain, live=True, skip=_no_slots, reads="snapshot changed retiring"),
 ]
+
+
+def skip_reason(stage: Stage, run: DeployRun) -> str | None:
+    with run.stage(stage.io):
+        return stage.skip(run)
 
 
 def plan_lines(run: DeployRun) -> list[tuple[str, list[str]]]:
     """Every stage with what it would do (nothing runs, nothing is written)."""
     out = []
     for stage in STAGES:
-        reason = stage.skip(run)
-        out.append((stage.name, [f"skipped ({reason})"] if reason else stage.plan(run)))
+        reason = skip_reason(stage, run)
+        if reason:
+            out.append((stage.name, [f"skipped ({reason})"]))
+            continue
+        with run.stage(stage.io):
+            out.append((stage.name, stage.plan(run)))
     return out

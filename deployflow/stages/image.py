@@ -21,8 +21,12 @@ __all__ = ["app_dockerfile", "ensure_app_image"]
 
 
 def _port(ctx: StackContext, app: str) -> int:
+    """The image's default $PORT (each container is given its own at run time)."""
     for name in ctx.stack.apps[app].services:
-        if ctx.stack.services[name].backend == "docker":
+        svc = ctx.stack.services[name]
+        if svc.backend == "docker":
+            if svc.blue_green:
+                return ctx.port(svc.blue_green.ports[0], f"services.{name}.blue_green.ports")
             port = ctx.service_port(name)
             if port:
                 return port

@@ -17,7 +17,7 @@ from deployflow.backends.proxy import (
     retiring_workers,
     switch_upstream,
 )
-from deployflow.backends.services import ServiceStatus
+from deployflow.backends.services import ServiceBackend, ServiceStatus, get_backend
 from deployflow.backends.services.process import ProcessBackend
 from deployflow.backends.services.sockets import listening
 from deployflow.core.context import StackContext
@@ -41,7 +41,12 @@ __all__ = [
     "stop_slots",
 ]
 
-_BACKEND = ProcessBackend()
+_PROXY = ProcessBackend()  # nginx runs as a process whatever the services' backend
+
+
+def _on(spec: ServiceSpec) -> ServiceBackend:
+    """A slot runs on its service's backend: a process, or a container (one per slot)."""
+    return get_backend(spec.backend)
 
 
 def live_slot(spec: ServiceSpec) -> str | None:
@@ -58,7 +63,7 @@ def serving(spec: ServiceSpec) -> ServiceSpec:
 
 def slot_status(spec: ServiceSpec) -> ServiceStatus:
     live = serving(spec)
-    status = _BACKEND.status(live)
+    status = _on(live).status(live)
     detail = f"{status.detail} on slot {live.slot}"
     return ServiceStatus(spec.name, status.backend, status.running, status.pid, detail)
 
@@ -82,23 +87,23 @@ def bring_live(spec: ServiceSpec, log: Log) -> ServiceSpec | None:
     traffic left, still running, for `retire`; None when nothing else was serving."""
     live = live_slot(spec)
     current = on_slot(spec, live) if live else None
-    if current is not None and _BACKEND.runs(current):
+    if current is not None and _on(current).runs(current):
         idle = on_slot(spec, SLOTS[1 - SLOTS.index(current.slot or SLOTS[0])])
-        if _BACKEND.status(idle).running:  # left by a run that died before it switched
+        if _on(idle).status(idle).running:  # left by a run that died before it switched
             retire(idle, log)
         return None  # it serves already
-    running = current is not None and _BACKEND.status(current).running
+    running = current is not None and _on(current).status(current).running
     slot = SLOTS[1 - SLOTS.index(live)] if running and live else (live or SLOTS[0])
     new = on_slot(spec, slot)
-    if _BACKEND.runs(new):
+    if _on(new).runs(new):
         log(f"{spec.name}: slot {slot} runs this release already")
     else:
-        _BACKEND.stop(new)  # a leftover on the idle slot
-        _BACKEND.start(new)
+        _on(new).stop(new)  # a leftover on the idle slot
+        _on(new).start(new)
         try:
             _probe(new)
         except ServiceError:
-            _BACKEND.stop(new)
+            _on(new).stop(new)
             raise
         log(f"{spec.name}: started on slot {slot} (port {new.port}), {spec.check} answers")
     switch_upstream(new, log)
@@ -116,14 +121,14 @@ def retire(spec: ServiceSpec, log: Log) -> None:
         time.sleep(0.05)
     else:
         log(f"{spec.name}: slot {spec.slot} still busy after {spec.drain:.0f}s; stopping it")
-    _BACKEND.stop(spec)
+    _on(spec).stop(spec)
     log(f"{spec.name}: slot {spec.slot} drained and stopped")
 
 
 def stop_slots(spec: ServiceSpec) -> ServiceStatus:
     for slot in SLOTS:
-        _BACKEND.stop(on_slot(spec, slot))
-    return ServiceStatus(spec.name, _BACKEND.name, False, None, "both slots stopped")
+        _on(spec).stop(on_slot(spec, slot))
+    return ServiceStatus(spec.name, spec.backend, False, None, "both slots stopped")
 
 
 def proxy_spec(ctx: StackContext) -> ServiceSpec | None:
@@ -147,7 +152,7 @@ def proxy_spec(ctx: StackContext) -> ServiceSpec | None:
 def proxy_status(ctx: StackContext) -> ServiceStatus | None:
     """Whether the stack's proxy runs (None: the stack declares none)."""
     spec = proxy_spec(ctx)
-    return None if spec is None else _BACKEND.status(spec)
+    return None if spec is None else _PROXY.status(spec)
 
 
 def ensure_proxy(ctx: StackContext, log: Log) -> None:
@@ -171,11 +176,11 @@ def ensure_proxy(ctx: StackContext, log: Log) -> None:
     changed = previous != conf or moved
     if changed:
         atomic_write(path, conf)
-    if not _BACKEND.status(spec).running:
+    if not _PROXY.status(spec).running:
         if spec.port and listening(spec.port):  # a service turning blue-green holds it yet
             log(f"proxy: port {spec.port} is taken; nginx starts once the stop stage freed it")
             return
-        _BACKEND.start(spec)
+        _PROXY.start(spec)
         log(f"proxy: nginx listening on {spec.host}:{spec.port}")
     elif changed:
         try:
@@ -210,7 +215,7 @@ def reload_if_running(ctx: StackContext, log: Log) -> bool:
     """Reload the proxy (a renewed certificate) when it runs; `nginx -t` first, so a broken
     certificate leaves the running one serving."""
     spec = proxy_spec(ctx)
-    if spec is None or not _BACKEND.status(spec).running:
+    if spec is None or not _PROXY.status(spec).running:
         return False
     reload_proxy(ctx.layout.proxy)
     log("proxy: nginx reloaded (certificate)")

@@ -12,6 +12,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
 
 from deployflow.backends.prefect_server import api_answers
 from deployflow.core.redact import Redactor
@@ -56,7 +57,9 @@ class PrefectRunner:
         if retries:  # network-facing stages: exponential back-off with jitter
             delays = exponential_backoff(backoff_factor=1)(retries)
             options.update(retries=retries, retry_delay_seconds=delays, retry_jitter_factor=0.5)
-        return task(**options)(redacted(fn, self._redact))(*args)
+        # quoted: Prefect neither traverses nor resolves them (a DeployRun lets a stage read
+        # only the fields it declares)
+        return task(**options)(redacted(fn, self._redact))(*(quote(a) for a in args))
 
     def each(
         self, name: str, fn: Callable[[str], T], items: list[str], concurrent: bool

@@ -29,6 +29,7 @@ from deployflow.ops.runner import PlainRunner
 from tests.appshapes import write_shape
 from tests.conftest import free_port
 from tests.e2e.conftest import stop_everything
+from tests.e2e.test_blue_green import Poller
 
 SECRET = "container-only-Secret-93"
 STACK = """\
@@ -45,6 +46,27 @@ apps:
     health: [{{http: "http://127.0.0.1:{{{{ PORT }}}}/"}}]
 services:
   web: {{backend: docker, port: "{{{{ PORT }}}}", stop_grace: 3}}
+verify: {{deadline: 20, interval: 0.3}}
+"""
+
+BLUE_GREEN = """\
+project: boxed
+vars: {{PUBLIC: "{public}", BLUE: "{blue}", GREEN: "{green}"}}
+paths: {{root: ./root, keep_releases: 3}}
+apps:
+  web:
+    source: web
+    docker: {{memory: 256m, cpus: 0.5}}
+    shared: [instance/]
+    services: [web]
+    health: [{{http: "http://127.0.0.1:{{{{ PUBLIC }}}}/"}}]
+services:
+  web:
+    backend: docker
+    blue_green: {{ports: ["{{{{ BLUE }}}}", "{{{{ GREEN }}}}"], check: /, drain: 3}}
+    start_timeout: 20
+    stop_grace: 3
+proxy: {{listen: "{{{{ PUBLIC }}}}", routes: {{"/": web}}}}
 verify: {{deadline: 20, interval: 0.3}}
 """
 
@@ -175,3 +197,54 @@ def test_bad_images_are_one_line_and_the_live_release_keeps_serving(
         ship()  # the container exits at once: verify fails, the earlier image goes back
     assert failed.value.summary["result"] == "rolled back"
     assert httpx.get(url).text.startswith("Flaskr")
+
+
+def _running(project: str = "boxed") -> dict[str, str]:
+    """The project's running containers: name -> the release they belong to."""
+    client = docker_client()
+    try:
+        boxes = client.containers.list(filters={"label": f"deployflow.project={project}"})
+        return {box.name: box.labels["deployflow.release"] for box in boxes}
+    finally:
+        client.close()
+
+
+def test_blue_green_containers_switch_without_a_failed_request(
+    tmp_path: Path, engine: None
+) -> None:
+    public, blue, green = free_port(), free_port(), free_port()
+    write_shape(tmp_path / "web", "flask")
+    (tmp_path / "deployflow.yaml").write_text(
+        BLUE_GREEN.format(public=public, blue=blue, green=green)
+    )
+
+    def ship() -> str:
+        ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
+        return deploy(ctx, DeployOptions(), PlainRunner(lambda _m: None))["release"]
+
+    url = f"http://127.0.0.1:{public}/"
+    try:
+        first = ship()
+        assert httpx.get(url).text.startswith("Flaskr")
+        assert _running() == {"boxed-web-blue": first}
+        poller = Poller(url)
+        poller.start()
+        try:
+            _message(tmp_path, "Changed")
+            second = ship()
+            assert httpx.get(url).text.startswith("Changed")
+            assert _running() == {"boxed-web-green": second}  # blue drained and removed
+            ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
+            rollback(ctx, first, PlainRunner(lambda _m: None))
+            assert httpx.get(url).text.startswith("Flaskr")
+            assert _running() == {"boxed-web-blue": first}  # its image, no rebuild
+        finally:
+            poller.stop.set()
+            poller.join()
+        assert not poller.failures, poller.failures[:3]
+        # both answers only while nginx's old workers finish (its graceful reload)
+        answers = [s.split(",")[0] for s in poller.seen]
+        assert answers[0] == answers[-1] == "Flaskr" and "Changed" in answers
+    finally:
+        _remove_containers()
+        stop_everything(tmp_path / "root")

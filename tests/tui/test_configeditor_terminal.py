@@ -16,7 +16,7 @@ from tests.tui.test_configeditor import _stack
 
 def _screen(session: str) -> str:
     done = subprocess.run(
-        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+        ["tmux", "capture-pane", "-p", "-J", "-t", session], capture_output=True, text=True
     )
     return done.stdout
 
@@ -80,7 +80,7 @@ def test_config_edit_saves_then_offers_config_sync(tmp_path: Path) -> None:
         assert "files would change" in screen
         subprocess.run(["tmux", "send-keys", "-t", session, "n", "Enter"], check=True)
         screen = _until(session, "EXIT=0")
-        assert "the old one is in backup" in screen.replace("\n", "")
+        assert "the old one is in backup" in screen
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     assert "APP_IP=10.9.8.7" in (tmp_path / "app.env").read_text()

@@ -57,6 +57,10 @@ class ServiceBackend(ABC):
             run(Command.of(argv, timeout=spec.start_timeout), error=ServiceError)
         return self.status(spec)
 
+    def runs(self, spec: ServiceSpec) -> bool:
+        """Whether this very spec (not an earlier release's) runs; False: it cannot tell."""
+        return False
+
     def starts(self, spec: ServiceSpec) -> list[str] | None:
         """When each start happened (ISO times, oldest first); None: this backend cannot say."""
         return None

@@ -69,6 +69,18 @@ class DockerBackend(ServiceBackend):
     def status_argv(self, spec: ServiceSpec) -> list[str]:
         return ["docker", "inspect", "-f", "{{.State.Running}}", spec.unit]
 
+    def runs(self, spec: ServiceSpec) -> bool:
+        """Its container runs this spec's image, command and labels (its release's build)."""
+        container = _container(_client(), spec.unit)
+        if container is None or container.status != "running":
+            return False
+        config = container.attrs.get("Config", {})
+        return (
+            config.get("Image") == spec.image
+            and (not spec.command or config.get("Cmd") == spec.command)
+            and all((config.get("Labels") or {}).get(k) == v for k, v in spec.labels.items())
+        )
+
     def start(self, spec: ServiceSpec, replace: bool = False) -> ServiceStatus:
         import docker.errors
 
