@@ -22,9 +22,13 @@ def history(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest first, at most.")] = 50,
     as_json: Json = False,
+    verbose: Annotated[
+        bool, typer.Option("--lifecycle", help="Each release's states, with their times.")
+    ] = False,
 ) -> None:
     """Every deployment on every target, newest first."""
     from deployflow.core.deployhistory import history_rows
+    from deployflow.core.report import lifecycle_line
     from deployflow.ops.deployhistory import target_states
 
     rows = history_rows(target_states(stack, root, target), target, app, status)[:limit]
@@ -43,6 +47,8 @@ def history(
         )
         for app_name, sha in r.get("commits", {}).items():
             typer.echo(f"    {app_name}@{sha[:12]}")
+        if r["lifecycle"] and verbose:
+            typer.echo(f"    {lifecycle_line(r['lifecycle'])}")
 
 
 def summary(

@@ -20,7 +20,9 @@ OUTCOME = {
     "failed": "failed",
     "cancelled": "failed",
     "interrupted": "failed",
+    "created": "running",
     "building": "running",
+    "deploying": "running",
 }
 
 
@@ -61,6 +63,7 @@ def history_rows(
                     "updated": rec.updated,
                     "note": rec.note,
                     "commits": rec.commits,
+                    "lifecycle": [list(s) for s in rec.states],
                 }
             )
     return sorted(rows, key=lambda r: (r["started"], r["target"]), reverse=True)

@@ -29,10 +29,10 @@ def _worst(grades: list[str]) -> str:
 def grade_service(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, list[str]]:
     """(grade, reasons) of one service row (running, port_open, cpu, rss_mb)."""
     if not row["running"]:
-        return DOWN, ["stopped"]
+        return DOWN, ["OOM-killed" if row.get("oom_killed") else "stopped"]
     if row.get("port_open") is False:
         return DOWN, [f"port {row.get('port')} not open"]
-    reasons = []
+    reasons = ["OOM-killed since it started"] if row.get("oom_killed") else []
     if th.get("cpu") is not None and (row.get("cpu") or 0) > th["cpu"]:
         reasons.append(f"cpu {row['cpu']:.0f}% > {th['cpu']:.0f}%")
     if th.get("memory_mb") is not None and (row.get("rss_mb") or 0) > th["memory_mb"]:
@@ -72,7 +72,7 @@ def restarts_since(starts: list[str] | None, since: str | None) -> int | None:
 
 
 def grade_host(row: dict[str, Any], th: dict[str, float | None]) -> tuple[str, list[str]]:
-    reasons = []
+    reasons = ["OOM-killed since it started"] if row.get("oom_killed") else []
     if th.get("cpu") is not None and row["cpu"] > th["cpu"]:
         reasons.append(f"host cpu {row['cpu']:.0f}% > {th['cpu']:.0f}%")
     limit = th.get("disk_gb")

@@ -9,6 +9,7 @@ from typing import Literal
 __all__ = [
     "BAD",
     "GOOD",
+    "IN_PROGRESS",
     "ReleaseRecord",
     "Status",
     "event",
@@ -18,9 +19,14 @@ __all__ = [
     "releases_to_prune",
 ]
 
-Status = Literal["building", "live", "failed", "cancelled", "rolled_back", "interrupted"]
+# a release's lifecycle: created -> building -> deploying -> live, or an error state
+# (failed, cancelled; interrupted when its run died); rolled_back once another replaced it
+Status = Literal[
+    "created", "building", "deploying", "live", "failed", "cancelled", "rolled_back", "interrupted"
+]
 GOOD = frozenset({"live", "rolled_back"})
 BAD = frozenset({"failed", "cancelled", "interrupted"})  # never chosen by rollback
+IN_PROGRESS = frozenset({"created", "building", "deploying"})  # its deploy is running (or died)
 
 
 @dataclass
@@ -33,6 +39,7 @@ class ReleaseRecord:
     version: dict[str, str] = field(default_factory=dict)
     apps: list[str] = field(default_factory=list)  # the apps its deploy built
     commits: dict[str, str] = field(default_factory=dict)  # git apps: the SHA it built
+    states: list[tuple[str, str]] = field(default_factory=list)  # (status, time), in order
 
     @property
     def bad(self) -> bool:
@@ -67,6 +74,7 @@ def fold(events: list[dict]) -> list[ReleaseRecord]:
             rec = records[rid] = ReleaseRecord(rid, ev["status"], ev["time"], ev["time"])
         rec.status = ev["status"]
         rec.updated = ev["time"]
+        rec.states.append((ev["status"], ev["time"]))
         if ev.get("note"):
             rec.note = ev["note"]
         if ev.get("version"):

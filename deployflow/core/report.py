@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["render_markdown", "render_short"]
+__all__ = ["lifecycle_line", "render_markdown", "render_short"]
+
+_ERROR = {"failed", "cancelled", "interrupted"}
+
+
+def lifecycle_line(states: list) -> str:
+    """`created 05:50:01 -> building 05:50:01 -> ... -> live 05:50:05` (times in UTC)."""
+    shown = [f"{s} (error)" if s in _ERROR else s for s, _t in states]
+    return " -> ".join(f"{s} {t[11:19]}" for s, (_s, t) in zip(shown, states, strict=True))
+
 
 _ICON = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "rolled_back": "rolled back"}
 
@@ -19,6 +28,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"- **Apps:** {', '.join(summary['apps'])}",
         f"- **Started:** {summary['started']}  **Took:** {summary['seconds']:.1f} s",
     ]
+    if summary.get("lifecycle"):
+        lines.append(f"- **Lifecycle:** {lifecycle_line(summary['lifecycle'])}")
     if summary.get("data"):
         lines.append(f"- **Data:** {summary['data']}")
     for app, commit in (summary.get("commits") or {}).items():

@@ -9,10 +9,16 @@ from typing import Any
 
 from deployflow.backends.executor import kill_running
 from deployflow.backends.failpoints import failpoint
-from deployflow.backends.history import current_release, history_size, load_history, record
+from deployflow.backends.history import (
+    current_release,
+    history_size,
+    load_history,
+    now,
+    record,
+)
 from deployflow.backends.lock import deploy_lock
 from deployflow.core.context import StackContext
-from deployflow.core.history import GOOD, previous_good
+from deployflow.core.history import GOOD, Status, previous_good
 from deployflow.core.layout import new_release_id
 from deployflow.core.summary import Summary
 from deployflow.errors import DeployFailed, DeployflowError
@@ -66,6 +72,15 @@ def new_run(
     )
 
 
+def _lifecycle(
+    run: DeployRun, summary: Summary, state: Status, note: str = "", **extra: Any
+) -> None:
+    """The release enters `state`: in its history, the report and the run's log."""
+    record(run.ctx, run.release_id, state, note, **extra)
+    summary["lifecycle"].append([state, now()])
+    run.say(f"release {run.release_id}: {state}")
+
+
 def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
     lay = run.ctx.layout
     for stage in STAGES:
@@ -73,6 +88,8 @@ def _run_stages(run: DeployRun, summary: Summary, journal: Journal) -> None:
         if reason:
             summary.skip(stage.name, reason)
             continue
+        if stage.enters:
+            _lifecycle(run, summary, stage.enters)  # type: ignore[arg-type]
         if stage.live:  # from here a kill is recovered by restarting just these apps
             journal.apps = run.changed
         if stage.data:
@@ -172,13 +189,14 @@ def deploy(
         journal = Journal("deploy", run.release_id, run.live, history_at=history_size(ctx))
         commits = {a: c.sha for a, c in run.commits.items()}
         extra = {"commits": commits} if commits else {}
-        record(ctx, run.release_id, "building", purpose, apps=run.apps, **extra)
+        summary["lifecycle"] = []
+        _lifecycle(run, summary, "created", purpose, apps=run.apps, **extra)
         journal.save(lay)
         error: BaseException | None = None
         back: bool | None = None
         try:
             _run_stages(run, summary, journal)
-            record(ctx, run.release_id, "live", "deployed")
+            _lifecycle(run, summary, "live", "deployed")
             journal.enter(lay, "recorded live", True)  # a kill from here on: it is done
             failpoint("recorded-live")
             summary["live"] = run.release_id
@@ -188,11 +206,10 @@ def deploy(
             kill_running()  # steps still running in other threads (concurrent builds) end now
             # stopped from outside (Ctrl-C, SIGTERM, a cancelled run) or failed on its own
             if isinstance(exc, Exception):
-                record(ctx, run.release_id, "failed", str(exc) or type(exc).__name__)
+                _lifecycle(run, summary, "failed", str(exc) or type(exc).__name__)
             else:
-                record(
-                    ctx, run.release_id, "cancelled", f"stopped from outside ({type(exc).__name__})"
-                )
+                why = f"stopped from outside ({type(exc).__name__})"
+                _lifecycle(run, summary, "cancelled", why)
             back = _put_back(run, summary, journal)
         if back is not False:  # a failed rollback leaves the journal: recover retries it
             Journal.clear(lay)

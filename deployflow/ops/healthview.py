@@ -26,6 +26,7 @@ from deployflow.core.healthgrade import (
     overall,
     restarts_since,
 )
+from deployflow.core.history import IN_PROGRESS
 from deployflow.errors import DeployflowError
 from deployflow.ops.certs import cert_rows
 from deployflow.ops.health import sweep
@@ -60,6 +61,10 @@ def _services(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, 
             "restarts": restarts_since(get_backend(spec.backend).starts(serving(spec)), since),
             **usage.get(s.name, {"cpu": None, "rss_mb": None, "uptime_s": None, "processes": 0}),
         }
+        try:  # a container: what its engine measures (and counts) wins
+            row.update(get_backend(spec.backend).usage(serving(spec)) or {})
+        except DeployflowError as exc:
+            row["detail"] = str(exc)
         row["grade"], row["reasons"] = grade_service(row, th)
         rows.append(row)
     return rows
@@ -86,7 +91,7 @@ def _queues(ctx: StackContext, th: dict[str, float | None]) -> list[dict[str, An
 def _release(ctx: StackContext) -> dict[str, Any]:
     live = current_release(ctx)
     records = load_history(ctx)
-    last = next((r for r in reversed(records) if r.status != "building"), None)
+    last = next((r for r in reversed(records) if r.status not in IN_PROGRESS), None)
     age = None
     if live:
         created = datetime.strptime(live[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)

@@ -52,6 +52,7 @@ class Stage:
     skip: Callable[[DeployRun], str | None] = lambda _run: None
     task: bool = True  # False: the stage makes its own tasks (one build per app)
     data: bool = False  # changes data: after a failure, the pre-deploy dump goes back too
+    enters: str | None = None  # the release's lifecycle state from this stage on
     reads: str = ""  # the produced run fields its skip rule, plan and work read
     writes: str = ""  # and those they write
     io: StageIO = field(init=False)
@@ -117,7 +118,7 @@ _RELEASE_DATA = "versions_before schemas_before online_ran"
 STAGES: list[Stage] = [
     Stage("preflight", preflight, plan_preflight),
     Stage("backup", backup, plan_backup, skip=_no_backup),
-    Stage("build", build, plan_build, task=False, writes="keys builds"),
+    Stage("build", build, plan_build, task=False, enters="building", writes="keys builds"),
     Stage("assemble", assemble, plan_assemble, reads="keys builds", writes=_SNAPSHOT),
     Stage("test", test, plan_tests, skip=_no_tests, reads="changed"),
     Stage(
@@ -128,11 +129,11 @@ STAGES: list[Stage] = [
         reads="changed",
         writes=_RELEASE_DATA,
     ),
-    Stage("stop", stop, _plan_stop, live=True, reads="snapshot changed"),
+    Stage("stop", stop, _plan_stop, live=True, enters="deploying", reads="snapshot changed"),
     Stage("migrate", migrate, plan_migrate, live=True, data=True, reads="changed"),
     Stage("switch", switch, lambda run: [f"current -> releases/{run.release_id}"], live=True),
     Stage("start", start, _plan_start, live=True, reads="snapshot changed", writes="retiring"),
-    Stage("verify", verify, plan_verify, live=True, reads="snapshot", writes="verified"),
+    Stage("verify", verify, plan_verify, live=True, reads="snapshot changed", writes="verified"),
     Stage(
         "after-start",
         after_start,

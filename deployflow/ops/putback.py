@@ -12,6 +12,7 @@ from deployflow.backends.history import current_release, load_history, record, w
 from deployflow.backends.lock import deploy_lock
 from deployflow.backends.treeops import remove
 from deployflow.core.context import StackContext
+from deployflow.core.history import IN_PROGRESS
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.ops.journal import Journal, clean_leftovers, read_journal
 from deployflow.ops.restore_db import restore_databases
@@ -180,9 +181,9 @@ def recover(ctx: StackContext, log: Log) -> Recovery:
             journal,
         )
         result.restored = journal.previous
-    # a deploy that died leaves its release "building" (a rollback's target stays good)
+    # a deploy that died leaves its release in progress (a rollback's target stays good)
     for record_ in load_history(ctx):
-        if record_.status == "building":
+        if record_.status in IN_PROGRESS:
             record(ctx, record_.id, "interrupted", "the run deploying it died; recovered")
             result.interrupted = record_.id
     Journal.clear(lay)

@@ -8,7 +8,7 @@ from deployflow.core.configs import RenderedConfig, render_configs
 from deployflow.core.recipes import rendered_steps
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.core.snapshot import AppState, Snapshot
-from deployflow.errors import BuildError
+from deployflow.errors import BuildError, HealthCheckError
 from deployflow.ops.deployrun import DeployRun
 from deployflow.ops.releasedata import record_release_data
 from deployflow.ops.releasework import drift_checks, release_offline
@@ -25,7 +25,7 @@ from deployflow.stages.preflight import run_preflight, say_check, verdict
 from deployflow.stages.release import migrate as apply_sql
 from deployflow.stages.release import switch_current
 from deployflow.stages.releasephase import release_steps
-from deployflow.stages.services import start_specs, stop_specs
+from deployflow.stages.services import start_specs, status_specs, stop_specs
 from deployflow.stages.slots import ensure_proxy, retire
 from deployflow.stages.verify import verify_checks
 
@@ -281,7 +281,18 @@ def start(run: DeployRun) -> str:
 
 def verify(run: DeployRun) -> str:
     assert run.snapshot is not None
-    results = verify_checks(run.ctx, run.snapshot.checks(), run.say)  # concurrently, all
+    try:
+        results = verify_checks(run.ctx, run.snapshot.checks(), run.say)  # concurrently, all
+    except HealthCheckError as exc:  # say which of its services is down, and why
+        specs = run.snapshot.services(run.changed)
+        down = [
+            f"{s.name}: {s.detail}"
+            for s in status_specs(specs)
+            if not s.running or "OOM-killed" in s.detail
+        ]
+        if not down:
+            raise
+        raise HealthCheckError(f"{exc}; service {'; '.join(down)}") from None
     run.verified = results
     return f"{len(results)} checks passed"
 

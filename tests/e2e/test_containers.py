@@ -149,7 +149,9 @@ def test_a_container_app_deploys_changes_and_rolls_back(tmp_path: Path, boxed: i
         said = [line for e in read_logs(log_sources(ctx, "web"), LogQuery()) for line in e.lines]
         assert any("Serving on http://0.0.0.0" in line for line in said)  # the container's
         [row] = [s for s in health_report(ctx)["services"] if s["name"] == "web"]
-        assert row["running"] and row["rss_mb"]  # the container's process, measured
+        assert row["running"] and row["rss_mb"]  # Docker stats of the container
+        assert row["mem_limit_mb"] == 256 and row["cpu"] is not None
+        assert row["restarts"] == 0 and row["oom_killed"] is False and row["grade"] == "ok"
 
         _message(tmp_path, "Changed")
         ship()
@@ -196,6 +198,14 @@ def test_bad_images_are_one_line_and_the_live_release_keeps_serving(
     with pytest.raises(DeployFailed) as failed:
         ship()  # the container exits at once: verify fails, the earlier image goes back
     assert failed.value.summary["result"] == "rolled back"
+    assert httpx.get(url).text.startswith("Flaskr")
+    # a container the kernel OOM-kills during verify (tail holds 900 MB; its limit is 256 MB)
+    dockerfile = (
+        'FROM deployflow/debian:bookworm\nCMD ["sh", "-c", "head -c 900m /dev/zero | tail"]\n'
+    )
+    (tmp_path / "web" / "Dockerfile").write_text(dockerfile)
+    with pytest.raises(DeployFailed, match=r"web: .*OOM-killed \d+ times \(memory limit 256m\)"):
+        ship()
     assert httpx.get(url).text.startswith("Flaskr")
 
 

@@ -64,6 +64,14 @@ def test_deploy_then_a_failing_release_is_rolled_back(tiny: Tiny) -> None:
         if line
     ]
     assert history[-1]["release"] == summary["release"] and history[-1]["status"] == "failed"
+    # the lifecycle, read back from the history and the reports
+    states = [e["status"] for e in history if e["release"] == first["release"]]
+    assert states == ["created", "building", "deploying", "live"]
+    assert [s for s, _t in first["lifecycle"]] == states
+    assert [s for s, _t in summary["lifecycle"]][-1] == "failed"
+    report = (tiny.base / "root" / ".deployflow" / "reports").glob(f"{summary['release']}*.md")
+    assert "deploying" in next(report).read_text().split("Lifecycle:")[1].split("\n")[0]
+    assert "release " + summary["release"] + ": deploying" in tiny.lines
 
 
 def test_a_release_that_changed_nothing_still_verifies(tiny: Tiny) -> None:

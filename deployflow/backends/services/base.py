@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 from deployflow.backends.executor import Command, run
 from deployflow.core.servicespec import ServiceSpec
@@ -56,6 +57,11 @@ class ServiceBackend(ABC):
         for argv in self.restart_argv(spec) if replace else self.start_argv(spec):
             run(Command.of(argv, timeout=spec.start_timeout), error=ServiceError)
         return self.status(spec)
+
+    def usage(self, spec: ServiceSpec) -> dict[str, Any] | None:
+        """What the backend itself measures of the service (a container's engine stats);
+        None: it measures nothing (its process tree is measured instead)."""
+        return None
 
     def runs(self, spec: ServiceSpec) -> bool:
         """Whether this very spec (not an earlier release's) runs; False: it cannot tell."""

@@ -6,6 +6,8 @@ starts, so secrets reach the container's env only, never an image), its port pub
 from __future__ import annotations
 
 import contextlib
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,19 @@ def _container(client: Any, unit: str) -> Any | None:
         return None
 
 
+def _oom_kills(client: Any, container: Any) -> int:
+    """How often the kernel OOM-killed it since it was created (the engine's `oom` events;
+    its State.OOMKilled is cleared when the restart policy starts it again)."""
+    created = datetime.fromisoformat(container.attrs["Created"][:19] + "+00:00")
+    events = client.events(
+        since=int(created.timestamp()),
+        until=int(time.time()),
+        filters={"container": container.id, "event": "oom"},
+        decode=True,
+    )
+    return sum(1 for _ in events)
+
+
 class DockerBackend(ServiceBackend):
     name = "docker"
     tool = "docker"
@@ -68,6 +83,34 @@ class DockerBackend(ServiceBackend):
 
     def status_argv(self, spec: ServiceSpec) -> list[str]:
         return ["docker", "inspect", "-f", "{{.State.Running}}", spec.unit]
+
+    def usage(self, spec: ServiceSpec) -> dict[str, Any] | None:
+        """The container as the engine measures it (Docker stats): CPU %, memory and its
+        limit, restarts by the engine and whether the kernel OOM-killed it. None: no such
+        container."""
+        container = _container(_client(), spec.unit)
+        if container is None:
+            return None
+        state = container.attrs.get("State", {})
+        restarts = container.attrs.get("RestartCount", 0)
+        row: dict[str, Any] = {
+            "restarts": restarts,
+            "oom_killed": bool(state.get("OOMKilled")) or _oom_kills(_client(), container) > 0,
+        }
+        if container.status != "running":
+            return row
+        stats = container.stats(stream=False)  # the engine samples twice: CPU is a rate
+        cpu, pre = stats.get("cpu_stats", {}), stats.get("precpu_stats", {})
+        used = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get(
+            "total_usage", 0
+        )
+        system = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
+        memory = stats.get("memory_stats", {})
+        inactive = memory.get("stats", {}).get("inactive_file", 0)
+        row["cpu"] = round(100.0 * used / system * cpu.get("online_cpus", 1), 1) if system else 0.0
+        row["rss_mb"] = round((memory.get("usage", 0) - inactive) / 2**20, 1)
+        row["mem_limit_mb"] = round(memory.get("limit", 0) / 2**20, 1)
+        return row
 
     def runs(self, spec: ServiceSpec) -> bool:
         """Its container runs this spec's image, command and labels (its release's build)."""
@@ -141,7 +184,9 @@ class DockerBackend(ServiceBackend):
             return ServiceStatus(spec.name, self.name, False, detail="no container")
         state = container.attrs.get("State", {})
         running = state.get("Running", False) and not state.get("Restarting", False)
-        detail = f"{state.get('Status', '?')}, restarts {container.attrs.get('RestartCount', 0)}"
-        if state.get("OOMKilled"):
-            detail += ", OOM-killed"
+        restarts = container.attrs.get("RestartCount", 0)
+        detail = f"{state.get('Status', '?')}, restarts {restarts}"
+        ooms = _oom_kills(client, container) if restarts or not running else 0
+        if ooms or state.get("OOMKilled"):
+            detail += f", OOM-killed {max(ooms, 1)} times (memory limit {spec.memory})"
         return ServiceStatus(spec.name, self.name, running, state.get("Pid") or None, detail)
