@@ -15,6 +15,7 @@ from typing import Any
 
 from deployflow.backends.daemons import read_state, start_daemon, stop_daemon
 from deployflow.backends.executor import Command, resolve_program
+from deployflow.backends.executor import run as run_command
 from deployflow.backends.prefect_server import data_dir
 from deployflow.backends.treeops import make_dir
 from deployflow.errors import ServiceError
@@ -72,7 +73,10 @@ def _answers() -> tuple[bool, str]:
         finally:
             client.close()
     except Exception as exc:  # the SDK raises many kinds; any means: not answering
-        return False, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        text = str(exc)
+        if "Connection refused" in text or "No such file" in text:
+            return False, "nothing answers on its socket"
+        return False, text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def engine_status() -> EngineStatus:
@@ -93,6 +97,9 @@ def start_engine(log: Any = print) -> EngineStatus:
     if program is None:
         raise ServiceError("no dockerd here: run ./scripts/install (apt: docker.io)")
     home, run = make_dir(_home(), 0o700), make_dir(_run_dir(), 0o700)
+    left = _end_orphans(run) + _release_mounts(run, home)
+    if left:
+        log(f"cleared {left} things an engine that died left behind (containers, proxies, netns)")
     argv = [program, "--host", engine_url(), "--data-root", str(home / "data")]
     argv += ["--exec-root", str(run / "exec"), "--pidfile", str(run / "docker.pid")]
     start_daemon(Command.of(argv, timeout=None), home / "engine.json", home / "engine.log")
@@ -110,6 +117,50 @@ def start_engine(log: Any = print) -> EngineStatus:
     raise ServiceError(f"dockerd did not start: {tail[0] if tail else 'no output'}")
 
 
+def _end_orphans(run: Path) -> int:
+    """What an engine killed outright leaves running: its containers' shims (with the
+    containers under them, which would keep their addresses on the bridge) and the port
+    proxies no engine owns any more (which would keep their ports). Returns how many ended."""
+    import psutil
+
+    ended = 0
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            name, argv = proc.info["name"] or "", proc.info["cmdline"] or []
+            ours = name.startswith("containerd-shim") and str(run) in " ".join(argv)
+            if name == "docker-proxy":
+                parent = proc.parent()
+                ours = parent is None or parent.name() != "dockerd"
+            if not ours:
+                continue
+            victims = [*proc.children(recursive=True), proc]
+            for victim in victims:
+                victim.kill()
+            psutil.wait_procs(victims, timeout=10)
+            ended += len(victims)
+        except psutil.Error:
+            continue
+    return ended
+
+
+def _release_mounts(run: Path, home: Path) -> int:
+    """Unmount what the engine mounted and left once it is gone: the network namespaces under
+    its exec-root (while one stays, its container's address stays on the bridge and the next
+    container given that address is unreachable), its containers' filesystems and its
+    data-root's own bind mount (which keep the home from being removed). Deepest first."""
+    prefixes = (str(run / "exec" / "netns") + "/", str(home / "data"))
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return 0
+    points = {line.split()[1] for line in mounts}
+    held = sorted((p for p in points if p.startswith(prefixes)), key=len, reverse=True)
+    for path in held:
+        run_command(Command.of(["umount", path], timeout=30), error=ServiceError, check=False)
+    return len(held)
+
+
 def stop_engine() -> None:
     """Stop the engine deployflow started (its containers stop with it); not DOCKER_HOST's."""
     stop_daemon(_home() / "engine.json", grace=20.0)
+    _release_mounts(_run_dir(), _home())  # some stay after a clean stop too

@@ -77,7 +77,8 @@ MANY_TARGETS = 3
 @app.command("start")
 def start(stack: MaybeStack = None, root: RootOpt = None, database: Database = None) -> None:
     """Start the local server (reused if up), apply the stack's deployments when stale and
-    start a worker per local target's work pool."""
+    start a worker per local target's work pool; and the Docker engine when the stack runs
+    containers (unless DOCKER_HOST names one)."""
     from deployflow.backends.prefect_server import server_status
     from deployflow.cli.prefect_api import api
     from deployflow.deployments.apply import ensure_pools
@@ -100,6 +101,10 @@ def start(stack: MaybeStack = None, root: RootOpt = None, database: Database = N
     if ctx is None:
         _show(info, [])
         return
+    if any(s.backend == "docker" for s in ctx.stack.services.values()):
+        from deployflow.backends.dockerd import start_engine
+
+        start_engine(lambda m: typer.echo(m, err=True))
     pools = [pool_of(ctx, t) for t in targets]
     ensure_pools(set(pools))
     ensure_deployments(ctx, url, say=lambda m: typer.echo(m, err=True))

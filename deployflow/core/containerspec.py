@@ -9,13 +9,38 @@ from dataclasses import replace
 from deployflow.core.context import StackContext
 from deployflow.core.servicespec import ServiceSpec
 
-__all__ = ["IMAGE_DIR", "container_spec", "image_tag"]
+__all__ = ["IMAGE_DIR", "container_spec", "image_tag", "oneoff_argv", "shared_binds"]
 
 IMAGE_DIR = "/app"  # where generated images keep the app (WORKDIR)
 
 
 def image_tag(project: str, app: str, key: str) -> str:
     return f"deployflow/{project}-{app}:{key[:24]}"
+
+
+def shared_binds(ctx: StackContext, app: str) -> dict[str, str]:
+    """The app's shared dirs (host path -> where the image's app dir has them)."""
+    shared = ctx.layout.shared / app
+    return {
+        str(shared / e.rstrip("/")): f"{IMAGE_DIR}/{e.rstrip('/')}"
+        for e in ctx.stack.apps[app].shared
+    }
+
+
+def oneoff_argv(
+    engine: str, image: str, name: str, argv: list[str], env: list[str], binds: dict[str, str]
+) -> list[str]:
+    """`argv` once, in a throwaway container of the app's image (a release command): in the
+    image's app dir, on the host's network (it reaches what the services reach on 127.0.0.1),
+    the shared dirs mounted, and the environment passed by name only: the values come from
+    the docker client's environment, never from this line."""
+    out = ["docker", "--host", engine, "run", "--rm", "--name", name, "--network", "host"]
+    out += ["-w", IMAGE_DIR]
+    for key in sorted(env):
+        out += ["-e", key]
+    for host, inside in sorted(binds.items()):
+        out += ["-v", f"{host}:{inside}"]
+    return [*out, image, *argv]
 
 
 def container_spec(
@@ -25,7 +50,6 @@ def container_spec(
     docker = ctx.stack.apps[app].docker
     if docker is None or spec.backend != "docker" or ctx.stack.services[spec.name].image:
         return spec
-    shared = ctx.layout.shared / app
     return replace(
         spec,
         image=image_tag(ctx.stack.project, app, key),
@@ -38,8 +62,5 @@ def container_spec(
             "deployflow.release": release_id,
             "deployflow.build": key,
         },
-        binds={
-            str(shared / e.rstrip("/")): f"{IMAGE_DIR}/{e.rstrip('/')}"
-            for e in ctx.stack.apps[app].shared
-        },
+        binds=shared_binds(ctx, app),
     )

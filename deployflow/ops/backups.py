@@ -13,8 +13,8 @@ from deployflow.core.context import StackContext
 from deployflow.core.layout import new_release_id
 from deployflow.errors import BackupError
 from deployflow.stages import Log
-from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.backup import BackupInfo, BackupOptions, create_backup, prune_backups
+from deployflow.stages.snapshotfile import load_snapshot
 
 __all__ = [
     "VERIFIED",

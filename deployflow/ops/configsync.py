@@ -11,7 +11,7 @@ from deployflow.core.context import StackContext
 from deployflow.ops.deploy import deploy, last_good_live
 from deployflow.ops.deployrun import DeployOptions
 from deployflow.ops.runner import Runner
-from deployflow.stages.assemble import load_snapshot
+from deployflow.stages.snapshotfile import load_snapshot
 
 __all__ = ["ConfigChange", "config_changes", "config_release"]
 

@@ -31,9 +31,10 @@ from deployflow.ops.putback import put_back, recover
 from deployflow.ops.releasework import data_line, note_data_start, undo_versions
 from deployflow.ops.runner import Runner
 from deployflow.ops.sources import prepare_sources
-from deployflow.stages.assemble import load_snapshot, release_complete
+from deployflow.stages.assemble import release_complete
 from deployflow.stages.backup import prune_backups
 from deployflow.stages.release import prune_releases
+from deployflow.stages.snapshotfile import load_snapshot
 
 __all__ = ["deploy", "last_good_live", "new_run"]
 

@@ -7,7 +7,7 @@ from deployflow.backends.history import current_release, load_history
 from deployflow.core.deployhistory import TargetState
 from deployflow.errors import UsageError
 from deployflow.loading import load_stack
-from deployflow.stages.assemble import load_snapshot
+from deployflow.stages.snapshotfile import load_snapshot
 
 __all__ = ["target_states"]
 

@@ -12,7 +12,7 @@ from deployflow.core.context import StackContext
 from deployflow.core.healthgrade import grade_changes
 from deployflow.probes import ProbeResult
 from deployflow.probes.sweep import sweep_checks
-from deployflow.stages.assemble import load_snapshot
+from deployflow.stages.snapshotfile import load_snapshot
 
 __all__ = ["health_change", "sweep"]
 

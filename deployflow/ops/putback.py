@@ -18,10 +18,11 @@ from deployflow.ops.journal import Journal, clean_leftovers, read_journal
 from deployflow.ops.restore_db import restore_databases
 from deployflow.probes import ProbeResult
 from deployflow.stages import Log
-from deployflow.stages.assemble import install_shared_configs, load_snapshot
+from deployflow.stages.assemble import install_shared_configs
 from deployflow.stages.release import switch_current
 from deployflow.stages.services import start_specs, stop_specs
 from deployflow.stages.slots import ensure_proxy
+from deployflow.stages.snapshotfile import load_snapshot
 from deployflow.stages.verify import verify_checks
 
 __all__ = ["PUT_BACK", "Recovery", "put_back", "recover", "recover_root"]

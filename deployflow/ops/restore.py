@@ -30,7 +30,6 @@ from deployflow.ops.backups import backup_dir, snapshot_backup
 from deployflow.ops.putback import recover
 from deployflow.ops.restore_db import drop_scratch, prepare_databases, swap_databases
 from deployflow.stages import Log
-from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.backup import (
     CERTS,
     FILES,
@@ -44,6 +43,7 @@ from deployflow.stages.backup import (
 )
 from deployflow.stages.parallel import both
 from deployflow.stages.services import start_specs, stop_specs
+from deployflow.stages.snapshotfile import load_snapshot
 from deployflow.stages.verify import verify_checks
 
 __all__ = ["PARTS", "check_request", "plan_lines", "restore_backup", "restore_plan"]

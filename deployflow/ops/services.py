@@ -12,9 +12,9 @@ from deployflow.errors import StackError
 from deployflow.ops.journal import read_journal
 from deployflow.ops.putback import recover
 from deployflow.stages import Log
-from deployflow.stages.assemble import load_snapshot
 from deployflow.stages.services import start_specs, status_specs, stop_specs
 from deployflow.stages.slots import ensure_proxy, proxy_spec, proxy_status
+from deployflow.stages.snapshotfile import load_snapshot
 
 __all__ = ["interrupted_note", "resolve_services", "service_action", "service_statuses"]
 

@@ -18,13 +18,13 @@ from deployflow.core.snapshot import AppState, Snapshot
 from deployflow.errors import ReleaseError
 from deployflow.stages import Log
 from deployflow.stages.build import app_source
+from deployflow.stages.snapshotfile import load_snapshot
 
 __all__ = [
     "app_state",
     "config_entries",
     "install_shared_configs",
     "link_build",
-    "load_snapshot",
     "release_complete",
     "write_release",
 ]
@@ -56,16 +56,6 @@ def app_state(
         services=services,
         checks=check_specs(ctx, app, release_id),
     )
-
-
-def load_snapshot(ctx: StackContext, release_id: str) -> Snapshot:
-    try:
-        return Snapshot.from_json(ctx.layout.snapshot(release_id).read_text())
-    except FileNotFoundError:
-        raise ReleaseError(
-            f"release {release_id} has no snapshot ({ctx.layout.snapshot(release_id)}); it was "
-            "made by an older deployflow or is incomplete: deploy a new release"
-        ) from None
 
 
 def release_complete(ctx: StackContext, release_id: str) -> bool:

@@ -17,6 +17,7 @@ from deployflow.core.context import StackContext
 from deployflow.core.recipes import rendered_steps
 from deployflow.errors import BuildError
 from deployflow.stages import Log
+from deployflow.stages.appcommand import app_command
 from deployflow.stages.appenv import app_environment
 from deployflow.stages.deps import DEPS_MARK, deps_key, ensure_deps, link_deps
 from deployflow.stages.image import ensure_app_image
@@ -124,15 +125,15 @@ def _build_into(
 
 
 def run_tests(ctx: StackContext, app: str, release_id: str, log: Log) -> int:
-    """Run an app's `tests:` steps in its new release directory (configs in place), with its
-    environment (pointed at a throwaway database when it declares `test_database`)."""
+    """Run an app's `tests:` steps in its new release directory (configs in place; an app
+    built into an image: in a container of the release's image), with its environment
+    (pointed at a throwaway database when it declares `test_database`)."""
     steps = rendered_steps(ctx, app, tests=True)
-    app_dir = ctx.layout.app_dir(release_id, app)
     with test_database(ctx, app, app_environment(ctx, app, release_id), log) as env:
         for argv in steps:
             log(f"{app}: test {' '.join(argv)}")
             timeout = ctx.stack.apps[app].timeout
-            command = Command.of(argv, cwd=app_dir, env=env, timeout=timeout, secrets=_secret(env))
+            command = app_command(ctx, app, release_id, argv, env, timeout, _secret(env))
             try:
                 run(command, on_line=lambda line: log(f"{app}| {line}"), error=BuildError)
             except BuildError as exc:

@@ -1,13 +1,15 @@
 """The release phase: an app's `release:` commands (run once per release, in its directory and
 environment), its `version:` command (the schema version a release records) and its `down:`
-commands (run from the newer release to take the schema back to `{{ target.version }}`)."""
+commands (run from the newer release to take the schema back to `{{ target.version }}`).
+An app built into an image runs them in a container of the release's image (`app_command`)."""
 
 from __future__ import annotations
 
-from deployflow.backends.executor import Command, run
+from deployflow.backends.executor import run
 from deployflow.core.context import StackContext
 from deployflow.errors import ReleaseError
 from deployflow.stages import Log
+from deployflow.stages.appcommand import app_command
 from deployflow.stages.appenv import app_environment
 
 __all__ = ["read_version", "release_steps", "run_down", "run_in_release", "run_release"]
@@ -33,12 +35,11 @@ def run_in_release(
 ) -> int:
     """`steps` run in the app's directory of `release_id` with its environment; a failure is
     one line naming the app, `what` and the step."""
-    cwd = ctx.layout.app_dir(release_id, app)
     env = app_environment(ctx, app, release_id)
     env.update(RELEASE_ID=release_id, DEPLOYFLOW_APP=app, DEPLOYFLOW_ROOT=str(ctx.root))
     for number, argv in enumerate(steps, start=1):
         log(f"{app}: {what} {number}/{len(steps)}: {' '.join(argv)}")
-        command = Command.of(argv, cwd=cwd, env=env, timeout=ctx.stack.apps[app].timeout)
+        command = app_command(ctx, app, release_id, argv, env, ctx.stack.apps[app].timeout)
         try:
             run(command, on_line=lambda line: log(f"{app}| {line}"), error=ReleaseError)
         except ReleaseError as exc:
@@ -59,9 +60,8 @@ def read_version(ctx: StackContext, app: str, release_id: str) -> str | None:
         return None
     argv = [ctx.render(a, f"apps.{app}.version", release_id) for a in spec.version]
     env = app_environment(ctx, app, release_id)
-    cwd = ctx.layout.app_dir(release_id, app)
     lines: list[str] = []
-    command = Command.of(argv, cwd=cwd, env=env, timeout=min(spec.timeout, 300))
+    command = app_command(ctx, app, release_id, argv, env, min(spec.timeout, 300))
     try:
         run(command, on_line=lines.append, error=ReleaseError)
     except ReleaseError as exc:

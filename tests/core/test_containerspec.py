@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deployflow.core.containerspec import container_spec, image_tag
+from deployflow.core.containerspec import container_spec, image_tag, oneoff_argv
 from deployflow.core.servicespec import service_spec
 from deployflow.loading import load_stack
 
@@ -45,3 +45,19 @@ def test_container_spec_as_data(tmp_path: Path) -> None:
     }
     cron = service_spec(ctx, "cron")
     assert container_spec(ctx, "web", key, "r", cron) == cron  # a process service stays one
+
+
+def test_a_release_command_runs_once_in_a_throwaway_container() -> None:
+    argv = oneoff_argv(
+        "unix:///tmp/d.sock",
+        "deployflow/p-web:abc",
+        "p-web-once-r1",
+        ["flask", "init-db"],
+        ["SECRET_KEY", "DATABASE_URL"],
+        {"/srv/shared/web/instance": "/app/instance"},
+    )
+    assert argv == [
+        "docker", "--host", "unix:///tmp/d.sock", "run", "--rm", "--name", "p-web-once-r1",
+        "--network", "host", "-w", "/app", "-e", "DATABASE_URL", "-e", "SECRET_KEY",
+        "-v", "/srv/shared/web/instance:/app/instance", "deployflow/p-web:abc", "flask", "init-db",
+    ]  # fmt: skip

@@ -36,6 +36,78 @@ def pg_server() -> Iterator[tuple[str, int]]:
         yield db
 
 
+class Engine:
+    """The session's Docker engine: deployflow's own dockerd on a temp home (its data-root, and
+    the base image debootstrap makes once); tests reach it through DOCKER_HOST."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.url = ""
+
+    def _at_home(self, fn):
+        saved = os.environ.get("DEPLOYFLOW_HOME")
+        os.environ["DEPLOYFLOW_HOME"] = str(self.home)
+        saved_host = os.environ.pop("DOCKER_HOST", None)
+        try:
+            return fn()
+        finally:
+            if saved is None:
+                os.environ.pop("DEPLOYFLOW_HOME", None)
+            else:
+                os.environ["DEPLOYFLOW_HOME"] = saved
+            if saved_host is not None:
+                os.environ["DOCKER_HOST"] = saved_host
+
+    def start(self) -> None:
+        from deployflow.backends.dockerd import engine_url, start_engine
+
+        self.url = self._at_home(lambda: (start_engine(lambda _m: None), engine_url())[1])
+
+    def stop(self) -> None:
+        from deployflow.backends.dockerd import stop_engine
+
+        self._at_home(stop_engine)
+
+    def kill(self) -> None:
+        """SIGKILL dockerd (a crash): its containers die with it or stay orphaned."""
+        from deployflow.backends.daemons import read_state
+
+        _state, pid = self._at_home(lambda: read_state(self.home / "docker" / "engine.json"))
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        until(lambda: not _alive(pid), timeout=30)
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One engine for the session; skipped, saying why, where none can start."""
+    from deployflow.errors import DeployflowError
+
+    engine = Engine(tmp_path_factory.mktemp("dockerhome"))
+    try:
+        engine.start()
+    except DeployflowError as exc:
+        pytest.skip(f"no Docker engine can start here: {exc}")
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def engine(docker_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The session's engine as this test's DOCKER_HOST (and its subprocesses')."""
+    monkeypatch.setenv("DOCKER_HOST", docker_engine.url)
+    return docker_engine
+
+
 @pytest.fixture(scope="session")
 def prefect_api(
     pg_server: tuple[str, int], tmp_path_factory: pytest.TempPathFactory

@@ -1,15 +1,14 @@
-"""Containers for real: a Docker engine deployflow starts (its own socket and data-root under a
-temp home, shared by this module), deployflow's Debian base made by debootstrap, and a
-Flask-tutorial-shaped app built into an image from a generated Dockerfile and run as a docker
-service. Read back from the engine: limits, labels, 127.0.0.1-only ports, the secret only in
-the container's environment, the dependency layer reused by a code-only change, a rollback
-starting the earlier image with no rebuild; bad input (a FROM the engine lacks, a container
-that exits at once) is one line and the previous release keeps serving. Skipped, saying why,
-where no engine can start."""
+"""Containers for real: the session's Docker engine (deployflow's own dockerd on a temp home,
+tests/e2e/conftest.py), deployflow's Debian base made by debootstrap, and a Flask-tutorial-
+shaped app built into an image from a generated Dockerfile and run as a docker service. Read
+back from the engine: limits, labels, 127.0.0.1-only ports, the secret only in the container's
+environment, Docker stats in health, the dependency layer reused by a code-only change, a
+rollback starting the earlier image with no rebuild, blue-green over two containers; bad
+input (a FROM the engine lacks, a container that exits at once or is OOM-killed) is one line
+and the previous release keeps serving. Skipped, saying why, where no engine can start."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deployflow.backends.dockerd import docker_client, start_engine, stop_engine
-from deployflow.errors import DeployFailed, DeployflowError
+from deployflow.backends.dockerd import docker_client
+from deployflow.errors import DeployFailed
 from deployflow.loading import load_stack
 from deployflow.ops.deploy import deploy
 from deployflow.ops.deployrun import DeployOptions
@@ -28,7 +27,7 @@ from deployflow.ops.rollback import rollback
 from deployflow.ops.runner import PlainRunner
 from tests.appshapes import write_shape
 from tests.conftest import free_port
-from tests.e2e.conftest import stop_everything
+from tests.e2e.conftest import Engine, stop_everything
 from tests.e2e.test_blue_green import Poller
 
 SECRET = "container-only-Secret-93"
@@ -42,6 +41,8 @@ apps:
     docker: {{memory: 256m, cpus: 0.5}}
     shared: [instance/]
     env: {{API_TOKEN: "{{{{ API_TOKEN }}}}"}}
+    # in a throwaway container of the release's image, with the app's environment
+    release: [[sh, -c, 'test -f /.dockerenv && echo "$RELEASE_ID ${{#API_TOKEN}}" > instance/ran']]
     services: [web]
     health: [{{http: "http://127.0.0.1:{{{{ PORT }}}}/"}}]
 services:
@@ -71,27 +72,6 @@ verify: {{deadline: 20, interval: 0.3}}
 """
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    home = tmp_path_factory.mktemp("dockerhome")
-    saved = {k: os.environ.get(k) for k in ("DEPLOYFLOW_HOME", "DOCKER_HOST")}
-    os.environ["DEPLOYFLOW_HOME"] = str(home)
-    os.environ.pop("DOCKER_HOST", None)
-    try:
-        try:
-            start_engine(lambda _m: None)
-        except DeployflowError as exc:
-            pytest.skip(f"no Docker engine can start here: {exc}")
-        yield
-    finally:
-        stop_engine()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _remove_containers() -> None:
     client = docker_client()
     try:
@@ -110,7 +90,7 @@ def _message(base: Path, word: str) -> None:
 
 
 @pytest.fixture
-def boxed(tmp_path: Path, engine: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+def boxed(tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """The Flask-shaped app as a container stack in tmp_path; yields its port."""
     port = free_port()
     write_shape(tmp_path / "web", "flask")
@@ -144,7 +124,9 @@ def test_a_container_app_deploys_changes_and_rolls_back(tmp_path: Path, boxed: i
         assert f"API_TOKEN={SECRET}" in container.attrs["Config"]["Env"]
         image = client.images.get(container.attrs["Config"]["Image"])
         assert SECRET not in str(image.history()) + str(image.attrs["Config"])
-        assert (tmp_path / "root" / "shared" / "web" / "instance").is_dir()  # mounted there
+        ran = tmp_path / "root" / "shared" / "web" / "instance" / "ran"  # mounted there
+        assert ran.read_text().split() == [first, str(len(SECRET))]
+        assert not any(SECRET in line for line in lines)
         ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
         said = [line for e in read_logs(log_sources(ctx, "web"), LogQuery()) for line in e.lines]
         assert any("Serving on http://0.0.0.0" in line for line in said)  # the container's
@@ -220,7 +202,7 @@ def _running(project: str = "boxed") -> dict[str, str]:
 
 
 def test_blue_green_containers_switch_without_a_failed_request(
-    tmp_path: Path, engine: None
+    tmp_path: Path, engine: Engine
 ) -> None:
     public, blue, green = free_port(), free_port(), free_port()
     write_shape(tmp_path / "web", "flask")

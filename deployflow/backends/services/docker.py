@@ -25,9 +25,13 @@ def _client() -> Any:
 
     status = engine_status()
     if not status.running:
+        start = (
+            "start it, or unset DOCKER_HOST for deployflow's own engine"
+            if status.external
+            else "`deployflow docker start` starts it"
+        )
         raise ServiceError(
-            f"the Docker engine does not answer at {status.url} ({status.detail}); "
-            "`deployflow docker start` starts it"
+            f"the Docker engine does not answer at {status.url} ({status.detail}); {start}"
         )
     return docker_client()
 
