@@ -13,6 +13,7 @@ import typer
 
 from deployflow import __version__
 from deployflow.cli import (
+    api,
     backup,
     blocks,
     cert,
@@ -70,6 +71,7 @@ app.add_typer(deployments.app, name="deployments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(blocks.app, name="blocks")
+app.add_typer(api.app, name="api")
 
 
 @app.command("version")

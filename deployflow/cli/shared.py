@@ -38,6 +38,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "webhook",
         "blocks",
     ),
+    "As a service": ("api",),
 }
 
 

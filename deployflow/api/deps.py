@@ -1,0 +1,40 @@
+"""What routes depend on: a database session per request and the user its X-API-Key names
+(401 without one, or with one that is wrong or revoked)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from deployflow.api.models import User
+from deployflow.api.repos import Repos
+
+__all__ = ["CurrentUser", "Db", "current_user", "session"]
+
+
+async def session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as s, s.begin():
+        yield s
+
+
+# committed when the route returns, before the answer goes out (and the audit is written)
+Db = Annotated[AsyncSession, Depends(session, scope="function")]
+
+
+async def current_user(
+    request: Request, db: Db, x_api_key: Annotated[str | None, Header()] = None
+) -> User:
+    if not x_api_key:
+        raise HTTPException(401, "an API key is required (header X-API-Key)")
+    found = await Repos(db).key_owner(x_api_key)
+    if found is None:
+        raise HTTPException(401, "the API key is wrong or was revoked; log in again")
+    user, key_id = found
+    request.state.user_id, request.state.key_id = user.id, key_id
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
