@@ -116,6 +116,22 @@ def _write_app(src: Path, git: bool) -> None:
         subprocess.run(["git", "commit", "-qm", "v0"], cwd=src, check=True)
 
 
+def alternate(runs: int, src: Path, git: bool, ours, port: str | int, hand, into) -> None:
+    """`runs` code-only changes, each deployed by `ours()` (until the app answers its new
+    version on `port`) then by `hand.deploy`; the seconds go to `into` (ours, by hand)."""
+    for run in range(1, runs + 1):
+        version = f"v{run}"
+        set_version(src, version, git)
+        started = time.perf_counter()
+        ours()
+        wait_answering(f"http://127.0.0.1:{port}/", version)
+        into[0].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        hand.deploy(version)
+        into[1].append(time.perf_counter() - started)
+        print(f"  run {run}: deployflow {into[0][-1]:5.2f} s  by hand {into[1][-1]:5.2f} s")
+
+
 def measure(runs: int, git: bool = False, warm: bool = False) -> tuple[list[float], list[float]]:
     """(ours, by hand) seconds per code-only change, alternating."""
     with tempfile.TemporaryDirectory(prefix="deployflow-bench-code-") as tmp:
@@ -152,18 +168,8 @@ def measure(runs: int, git: bool = False, warm: bool = False) -> tuple[list[floa
         hand_times: list[float] = []
         try:
             hand.deploy("v0")
-            for run in range(1, runs + 1):
-                version = f"v{run}"
-                set_version(src, version, git)
-                started = time.perf_counter()
-                cli("run", "app", "web")
-                wait_answering(f"http://127.0.0.1:{port}/", version)
-                ours_times.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                hand.deploy(version)
-                hand_times.append(time.perf_counter() - started)
-                ours_s, hand_s = ours_times[-1], hand_times[-1]
-                print(f"  run {run}: deployflow {ours_s:5.2f} s  by hand {hand_s:5.2f} s")
+            ours = lambda: cli("run", "app", "web")  # noqa: E731
+            alternate(runs, src, git, ours, port, hand, (ours_times, hand_times))
         finally:
             hand.stop()
             subprocess.run([*me, "services", "stop", "all"], cwd=src, env=env, capture_output=True)
@@ -171,13 +177,14 @@ def measure(runs: int, git: bool = False, warm: bool = False) -> tuple[list[floa
     return ours_times, hand_times
 
 
-def summary(ours_times: list[float], hand_times: list[float]) -> None:
+def summary(ours_times: list[float], hand_times: list[float], allowance: float = 0.5) -> None:
+    """The medians against the aim: ours <= 1.2 x by hand + `allowance` seconds."""
     ours, by_hand = statistics.median(ours_times), statistics.median(hand_times)
-    aim = 1.2 * by_hand + 0.5
+    aim = 1.2 * by_hand + allowance
     print(
         f"  median: deployflow {ours:.2f} s, by hand {by_hand:.2f} s, "
         f"ratio {ours / by_hand:.2f}; "
-        f"aim {aim:.2f} s (1.2 x + 0.5 s): {'met' if ours <= aim else 'NOT met'}"
+        f"aim {aim:.2f} s (1.2 x + {allowance:g} s): {'met' if ours <= aim else 'NOT met'}"
     )
 
 

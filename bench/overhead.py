@@ -16,6 +16,9 @@
    uv.lock), `deployflow run app` against the same steps by hand (copy, uv sync, restart, wait
    healthy), and 6. the same from a git source against `git archive` + those steps
    (bench/code_change.py; `--only code` runs just these). Aim: <= 1.2 x by hand + 0.5 s.
+7. A container deploy of a small app (code-only changes, dependencies cached) through plain
+   `run full`, against `docker build` + `docker run` + a health wait by hand
+   (bench/containers.py; `--only containers` runs just this). Aim: <= 1.2 x by hand + 1 s.
 Start latency (run full --background, a webhook POST -> the first stage): bench/background.py.
 
 Runs alternate A B A B in the same session and the ratio is printed per pair and as the median.
@@ -40,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from code_change import measure, summary
+from containers import measure as measure_containers
 from example import prepare
 
 APP_SERVICES = ["backend-api", "pwa-web", "relay-ws"]
@@ -231,13 +235,20 @@ def auth_cost(env: dict[str, str], rounds: int = 40) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=["auth", "code"], help="run those sections only")
+    parser.add_argument(
+        "--only", choices=["auth", "code", "containers"], help="run those sections only"
+    )
     args = parser.parse_args()
     if args.only == "code" or args.only is None:
         for git in (False, True):
             print(f"\ncode-only change{' from a git source' if git else ''}: run app vs by hand")
             summary(*measure(args.runs, git=git))
         if args.only == "code":
+            return
+    if args.only == "containers" or args.only is None:
+        print("\ncontainer deploy, code-only change: run full vs docker build + run by hand")
+        summary(*measure_containers(args.runs), allowance=1.0)
+        if args.only == "containers":
             return
     if args.only == "auth":
         work = Path(tempfile.mkdtemp(prefix="deployflow-bench-"))
