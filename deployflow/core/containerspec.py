@@ -34,7 +34,7 @@ def oneoff_argv(
     image's app dir, on the host's network (it reaches what the services reach on 127.0.0.1),
     the shared dirs mounted, and the environment passed by name only: the values come from
     the docker client's environment, never from this line."""
-    out = ["docker", "--host", engine, "run", "--rm", "--name", name, "--network", "host"]
+    out = ["docker", "--host", engine, "run", "--rm", "--init", "--name", name, "--network", "host"]
     out += ["-w", IMAGE_DIR]
     for key in sorted(env):
         out += ["-e", key]

@@ -19,6 +19,7 @@ from deployflow.ops.releasedata import data_for_rollback, take_versions_back
 from deployflow.ops.runner import Runner
 from deployflow.ops.sources import release_for_commit
 from deployflow.stages.assemble import release_complete
+from deployflow.stages.image import missing_images
 
 __all__ = ["rollback", "rollback_target", "target_for"]
 
@@ -76,6 +77,12 @@ def rollback(
     with deploy_lock(lay.lock, "rollback"):
         recover(ctx, runner.log)
         current, target = target_for(ctx, to)
+        missing = missing_images(ctx, target)
+        if missing:
+            raise ReleaseError(
+                f"release {target} cannot start: image {missing[0]} is not on the engine "
+                "(removed since); roll back to another release, or deploy again to build it"
+            )
         backup, data_note = data_for_rollback(ctx, current, target, with_database, force)
         data = lay.backup(backup) if backup else None
         apps = list(ctx.stack.apps)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deployflow.backends.baseimage import BASE_REPO, ensure_base
-from deployflow.backends.dockerd import docker_client, start_engine
+from deployflow.backends.baseimage import BASE_REPO, ensure_base, has_image
+from deployflow.backends.dockerd import docker_client, engine_status, start_engine
 from deployflow.backends.images import build_image
 from deployflow.core.containerspec import image_tag
 from deployflow.core.context import StackContext
@@ -16,8 +16,9 @@ from deployflow.core.detect import ProjectDetectionError, detect
 from deployflow.core.dockerfile import image_recipe, render_dockerfile
 from deployflow.errors import BuildError
 from deployflow.stages import Log
+from deployflow.stages.snapshotfile import load_snapshot
 
-__all__ = ["app_dockerfile", "ensure_app_image"]
+__all__ = ["app_dockerfile", "ensure_app_image", "missing_images"]
 
 
 def _port(ctx: StackContext, app: str) -> int:
@@ -43,6 +44,24 @@ def app_dockerfile(ctx: StackContext, app: str, build: Path, base: str) -> str |
     except (ProjectDetectionError, ValueError) as exc:
         raise BuildError(f"apps.{app}.docker: cannot generate a Dockerfile: {exc}") from None
     return render_dockerfile(recipe, base)
+
+
+def missing_images(ctx: StackContext, release_id: str) -> list[str]:
+    """The images release `release_id` starts that the engine no longer has (removed by hand
+    since, say); empty when it has them all, or when the engine does not run (then starting
+    says so). Asked before a rollback stops anything."""
+    tags = [
+        image_tag(ctx.stack.project, app, state.key)
+        for app, state in load_snapshot(ctx, release_id).apps.items()
+        if ctx.stack.apps.get(app) is not None and ctx.stack.apps[app].docker is not None
+    ]
+    if not tags or not engine_status().running:
+        return []
+    client = docker_client()
+    try:
+        return [tag for tag in tags if not has_image(client, tag)]
+    finally:
+        client.close()
 
 
 def ensure_app_image(ctx: StackContext, app: str, key: str, build: Path, log: Log) -> str:

@@ -67,6 +67,7 @@ def test_docker() -> None:
             "docker",
             "run",
             "-d",
+            "--init",
             "--name",
             "woosoo-queue",
             "--restart",

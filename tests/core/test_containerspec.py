@@ -57,7 +57,8 @@ def test_a_release_command_runs_once_in_a_throwaway_container() -> None:
         {"/srv/shared/web/instance": "/app/instance"},
     )
     assert argv == [
-        "docker", "--host", "unix:///tmp/d.sock", "run", "--rm", "--name", "p-web-once-r1",
-        "--network", "host", "-w", "/app", "-e", "DATABASE_URL", "-e", "SECRET_KEY",
+        "docker", "--host", "unix:///tmp/d.sock", "run", "--rm", "--init",
+        "--name", "p-web-once-r1", "--network", "host", "-w", "/app",
+        "-e", "DATABASE_URL", "-e", "SECRET_KEY",
         "-v", "/srv/shared/web/instance:/app/instance", "deployflow/p-web:abc", "flask", "init-db",
     ]  # fmt: skip

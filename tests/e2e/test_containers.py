@@ -10,6 +10,7 @@ and the previous release keeps serving. Skipped, saying why, where no engine can
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import httpx
 import pytest
 
 from deployflow.backends.dockerd import docker_client
-from deployflow.errors import DeployFailed
+from deployflow.core.containerspec import image_tag
+from deployflow.errors import DeployFailed, DeployflowError
 from deployflow.loading import load_stack
 from deployflow.ops.deploy import deploy
 from deployflow.ops.deployrun import DeployOptions
@@ -25,6 +27,7 @@ from deployflow.ops.healthview import health_report
 from deployflow.ops.logs import LogQuery, log_sources, read_logs
 from deployflow.ops.rollback import rollback
 from deployflow.ops.runner import PlainRunner
+from deployflow.stages.snapshotfile import load_snapshot
 from tests.appshapes import write_shape
 from tests.conftest import free_port
 from tests.e2e.conftest import Engine, stop_everything
@@ -171,10 +174,14 @@ def test_bad_images_are_one_line_and_the_live_release_keeps_serving(
         return deploy(ctx, DeployOptions(), PlainRunner(lambda _m: None))
 
     url = f"http://127.0.0.1:{boxed}/"
-    ship()
+    first = ship()["release"]
     (tmp_path / "web" / "Dockerfile").write_text("FROM nowhere/missing:1\n")
     with pytest.raises(DeployFailed, match="FROM nowhere/missing:1: the engine has no such"):
         ship()
+    assert httpx.get(url).text.startswith("Flaskr")
+    (tmp_path / "web" / "Dockerfile").write_text("FROM deployflow/debian:bookworm\nRUN exit 3\n")
+    with pytest.raises(DeployFailed, match=r"docker build of \S+ failed: .*non-zero code: 3"):
+        ship()  # a Dockerfile that fails to build
     assert httpx.get(url).text.startswith("Flaskr")
     (tmp_path / "web" / "Dockerfile").write_text('FROM deployflow/debian:bookworm\nCMD ["false"]\n')
     with pytest.raises(DeployFailed) as failed:
@@ -189,6 +196,32 @@ def test_bad_images_are_one_line_and_the_live_release_keeps_serving(
     with pytest.raises(DeployFailed, match=r"web: .*OOM-killed \d+ times \(memory limit 256m\)"):
         ship()
     assert httpx.get(url).text.startswith("Flaskr")
+    (tmp_path / "web" / "Dockerfile").unlink()
+    stack = tmp_path / "deployflow.yaml"
+    original = stack.read_text()
+    with socket.socket() as busy:  # a port another program holds
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        stack.write_text(original.replace(f'PORT: "{boxed}"', f'PORT: "{taken}"'))
+        with pytest.raises(DeployflowError, match=rf"\b{taken}\b"):
+            ship()
+    stack.write_text(original)
+    assert httpx.get(url).text.startswith("Flaskr")
+    _message(tmp_path, "Second")
+    ship()  # a good release on top of the first, whose image then goes missing
+    client = docker_client()
+    try:
+        old = client.containers.get("boxed-web").attrs["Config"]["Image"]
+        ctx = load_stack(tmp_path / "deployflow.yaml", tmp_path / "root")
+        first_image = image_tag("boxed", "web", load_snapshot(ctx, first).apps["web"].key)
+        client.images.remove(first_image, force=True)
+    finally:
+        client.close()
+    with pytest.raises(DeployflowError, match=r"cannot start: image \S+ is not on the engine"):
+        rollback(ctx, first, PlainRunner(lambda _m: None))
+    assert httpx.get(url).text.startswith("Second")  # the live release serves on
+    assert docker_client().containers.get("boxed-web").attrs["Config"]["Image"] == old
 
 
 def _running(project: str = "boxed") -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Containers on the Docker engine, through the docker SDK: run with the spec's limits,
 restart policy, labels, shared dirs mounted, the app's environment (its env_file read as it
 starts, so secrets reach the container's env only, never an image), its port published on
-127.0.0.1; stopped with the grace period, then killed, then removed."""
+127.0.0.1; an init as PID 1 (so the stop signal reaches the app); stopped with the grace period,
+then killed, then removed."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class DockerBackend(ServiceBackend):
 
     def start_argv(self, spec: ServiceSpec) -> list[list[str]]:
         """The same start as a `docker run` line (for plans and dry runs)."""
-        argv = ["docker", "run", "-d", "--name", spec.unit, "--restart", spec.restart]
+        argv = ["docker", "run", "-d", "--init", "--name", spec.unit, "--restart", spec.restart]
         if spec.port:
             argv += ["-p", f"127.0.0.1:{spec.port}:{spec.port}"]
         if spec.memory:
@@ -137,6 +138,13 @@ class DockerBackend(ServiceBackend):
             if old.status == "running" and not replace:
                 return self.status(spec)
             self._remove(old, spec)
+        try:  # `run` would try a pull for an image the engine lacks: no registry is assumed
+            client.images.get(spec.image)
+        except docker.errors.ImageNotFound:
+            raise ServiceError(
+                f"service {spec.name}: image {spec.image} is not on the engine; deploy again "
+                "to build it"
+            ) from None
         ports = {f"{spec.port}/tcp": ("127.0.0.1", spec.port)} if spec.port else {}
         for host in spec.binds:
             make_dir(Path(host))
@@ -146,6 +154,7 @@ class DockerBackend(ServiceBackend):
                 command=spec.command or None,
                 name=spec.unit,
                 detach=True,
+                init=True,  # an init as PID 1 passes the stop signal on (a bare PID 1 ignores it)
                 environment={**env_file_values(spec), **spec.env},
                 ports=ports,
                 mem_limit=spec.memory,
