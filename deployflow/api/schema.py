@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from deployflow.backends.prefect_server import data_dir
+from deployflow.backends.treeops import make_dir
 from deployflow.errors import ConfigError, DeployflowError
 
 __all__ = ["async_url", "current_revision", "database_url", "head_revision", "upgrade"]
@@ -58,7 +59,7 @@ def _engine(url: str):  # noqa: ANN202 - sqlalchemy's Engine, imported only here
 
     sync = _with_driver(url, _SYNC)
     if sync.startswith("sqlite:///"):
-        Path(sync.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        make_dir(Path(sync.removeprefix("sqlite:///")).parent)
     return create_engine(sync)
 
 
