@@ -17,6 +17,7 @@ __all__ = [
     "ReleaseError",
     "ServiceError",
     "StackError",
+    "UploadError",
     "UsageError",
 ]
 
@@ -72,6 +73,10 @@ class PreflightError(DeployflowError):
 
 class BackupError(DeployflowError):
     """A backup could not be written, read, verified or restored."""
+
+
+class UploadError(DeployflowError):
+    """An uploaded source was refused: unreadable, too large unpacked, or hostile."""
 
 
 class LockError(DeployflowError):

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from deployflow.api.keys import key_matches, new_key, split_key
-from deployflow.api.models import ApiKey, AuditEvent, Project, User
+from deployflow.api.models import ApiKey, AuditEvent, Deployment, DeploymentLog, Project, User
 
-__all__ = ["Repos"]
+__all__ = ["FINAL", "Repos"]
+
+FINAL = ("live", "error")  # a deployment's states it never leaves
 
 
 class Repos:
@@ -68,8 +70,59 @@ class Repos:
         await self.s.flush()
         return project
 
-    async def delete_project(self, project: Project) -> None:
-        await self.s.delete(project)
-
     async def audit(self, user_id: int | None, address: str, action: str, status: int) -> None:
         self.s.add(AuditEvent(user_id=user_id, address=address, action=action, status=status))
+
+    async def deployment(self, user_id: int, deployment_id: int) -> Deployment | None:
+        """Only the user's own (through its project)."""
+        query = (
+            select(Deployment)
+            .join(Project)
+            .where(Deployment.id == deployment_id, Project.user_id == user_id)
+        )
+        return (await self.s.execute(query)).scalar_one_or_none()
+
+    async def deployments(self, project_id: int, limit: int = 20) -> list[Deployment]:
+        query = (
+            select(Deployment)
+            .where(Deployment.project_id == project_id)
+            .order_by(Deployment.id.desc())
+            .limit(limit)
+        )
+        return list((await self.s.execute(query)).scalars())
+
+    async def pending(self, user_id: int) -> int:
+        """The user's deployments not yet in a final state."""
+        query = (
+            select(func.count(Deployment.id))
+            .join(Project)
+            .where(Project.user_id == user_id, Deployment.state.not_in(FINAL))
+        )
+        return int((await self.s.execute(query)).scalar_one())
+
+    async def unfinished(self) -> list[Deployment]:
+        query = select(Deployment).where(Deployment.state.not_in(FINAL)).order_by(Deployment.id)
+        return list((await self.s.execute(query)).scalars())
+
+    async def add_deployment(self, project_id: int, commit: str | None) -> Deployment:
+        deployment = Deployment(project_id=project_id, commit=commit)
+        self.s.add(deployment)
+        await self.s.flush()
+        return deployment
+
+    async def served(self) -> list[tuple[Project, int]]:
+        """Every project with a live deployment, and that deployment's id."""
+        query = select(Project).where(Project.live_deployment_id.is_not(None))
+        return [(p, p.live_deployment_id) for p in (await self.s.execute(query)).scalars()]
+
+    async def add_lines(self, deployment_id: int, lines: list[str]) -> None:
+        self.s.add_all(DeploymentLog(deployment_id=deployment_id, line=line) for line in lines)
+
+    async def lines(self, deployment_id: int, after: int = 0, limit: int = 1000) -> list:
+        query = (
+            select(DeploymentLog)
+            .where(DeploymentLog.deployment_id == deployment_id, DeploymentLog.id > after)
+            .order_by(DeploymentLog.id)
+            .limit(limit)
+        )
+        return list((await self.s.execute(query)).scalars())

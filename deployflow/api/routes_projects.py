@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from deployflow.api.deps import CurrentUser, Db
 from deployflow.api.models import Project
 from deployflow.api.repos import Repos
+from deployflow.errors import DeployflowError
 
 __all__ = ["router"]
 
@@ -58,5 +59,10 @@ async def one(project_id: int, user: CurrentUser, db: Db) -> ProjectOut:
 
 
 @router.delete("/{project_id}", status_code=204)
-async def delete(project_id: int, user: CurrentUser, db: Db) -> None:
-    await Repos(db).delete_project(await _own(db, user, project_id))
+async def delete(project_id: int, request: Request, user: CurrentUser, db: Db) -> None:
+    """Stops the project's service and removes its route and uploads, then the project."""
+    project = await _own(db, user, project_id)
+    try:
+        await request.app.state.deployer.retire(project.id)
+    except DeployflowError as exc:
+        raise HTTPException(500, f"the project could not be retired: {exc}") from None

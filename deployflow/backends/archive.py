@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from deployflow.backends.executor import Command, metered, resolve_program, run
 from deployflow.backends.sealed import SealedWriter, opened
 from deployflow.core.archivetree import MemberTree
-from deployflow.errors import BackupError
+from deployflow.errors import BackupError, DeployflowError
 
 __all__ = [
     "archived_files",
@@ -109,14 +109,19 @@ def _kind(member: tarfile.TarInfo) -> str:
 
 
 class _Guard:
-    """Each member checked alone (its text) and against the tree the ones before it made."""
+    """Each member checked alone (its text) and against the tree the ones before it made; with
+    `limit`, the members' sizes summed as they come (a gzip bomb stops at the limit, unwritten)."""
 
-    def __init__(self, archive: Path) -> None:
+    def __init__(
+        self, archive: Path, error: type[DeployflowError] = BackupError, limit: int | None = None
+    ) -> None:
         self._archive = archive
         self._tree = MemberTree()
+        self._error = error
+        self._left = limit
 
-    def _refuse(self, reason: str) -> BackupError:
-        return BackupError(f"{self._archive.name}: refused, member {reason}")
+    def _refuse(self, reason: str) -> DeployflowError:
+        return self._error(f"{self._archive.name}: refused, member {reason}")
 
     def __call__(self, member: tarfile.TarInfo) -> tarfile.TarInfo:
         reason = unsafe_member(member) or self._tree.admit(
@@ -124,6 +129,10 @@ class _Guard:
         )
         if reason:
             raise self._refuse(reason)
+        if self._left is not None:
+            self._left -= member.size + 512
+            if self._left < 0:
+                raise self._refuse(f"{member.name!r} makes it larger unpacked than allowed")
         return member
 
     def finish(self) -> None:
@@ -149,31 +158,39 @@ def archived_files(archive: Path, key: bytes | None = None) -> dict[str, tuple[i
     return {m.name: (m.size, int(m.mtime)) for m in check_members(archive, key) if m.isfile()}
 
 
-def unpack(archive: Path, staging: Path, key: bytes | None = None) -> None:
+def unpack(
+    archive: Path,
+    staging: Path,
+    key: bytes | None = None,
+    *,
+    error: type[DeployflowError] = BackupError,
+    limit: int | None = None,
+) -> None:
     """Extract into `staging` (a fresh dir) in one pass, checking each member before writing
-    it; on any refusal or read error `staging` is removed and nothing else was touched."""
+    it (and, with `limit`, the bytes it would unpack to); on any refusal or read error
+    `staging` is removed and nothing else was touched. Refusals raise `error`."""
     staging.mkdir(parents=True)
-    guard = _Guard(archive)
+    guard = _Guard(archive, error, limit)
     try:
         with _reader(archive, key) as tar:
             for member in tar:
                 tar.extract(guard(member), staging, filter="fully_trusted")
         guard.finish()
-        _inside(staging, archive)
+        _inside(staging, archive, error)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(exc, _BROKEN) and not isinstance(exc, BackupError):
-            raise _broken(archive, exc) from None
+        if isinstance(exc, _BROKEN) and not isinstance(exc, DeployflowError):
+            raise error(f"{archive.name}: not a readable archive ({exc})") from None
         raise
 
 
-def _inside(staging: Path, archive: Path) -> None:
+def _inside(staging: Path, archive: Path, error: type[DeployflowError]) -> None:
     """What was written, read back from the disk: every link resolves inside `staging`."""
     base = staging.resolve()
     for path in staging.rglob("*"):
         if path.is_symlink() and not path.resolve().is_relative_to(base):
             rel = path.relative_to(staging)
-            raise BackupError(f"{archive.name}: refused, member {str(rel)!r} links outside")
+            raise error(f"{archive.name}: refused, member {str(rel)!r} links outside")
 
 
 def read_to_end(path: Path, key: bytes | None = None) -> None:

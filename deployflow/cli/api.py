@@ -38,13 +38,18 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8700,
 ) -> None:
-    """Serve the API (OpenAPI at /docs); refuses a database whose schema is out of date."""
+    """Serve the API (OpenAPI at /docs); refuses a database whose schema is out of date.
+    Projects are served at http://<subdomain>.<DEPLOYFLOW_API_DOMAIN, localhost>:<
+    DEPLOYFLOW_API_PROXY_PORT, 8780>/; uploads are limited by DEPLOYFLOW_API_MAX_UPLOAD_MB
+    (100) and DEPLOYFLOW_API_MAX_UNPACKED_MB (1000); data lives in DEPLOYFLOW_API_HOME."""
     import uvicorn
 
     from deployflow.api.app import create_app
     from deployflow.api.schema import current_revision, database_url, head_revision
+    from deployflow.api.settings import Settings
     from deployflow.errors import DeployflowError
 
+    settings = Settings.from_env()
     url = database_url()
     at, needed = current_revision(url), head_revision()
     if at != needed:
@@ -53,4 +58,5 @@ def serve(
             f"deployflow needs {needed}: run `deployflow api migrate`"
         )
     typer.echo(f"deployflow API on http://{host}:{port} (docs at /docs), data {_shown(url)}")
-    uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+    typer.echo(f"projects at {settings.url('<project>')}, deployed under {settings.home}")
+    uvicorn.run(create_app(url, settings), host=host, port=port, log_level="warning")

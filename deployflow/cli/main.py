@@ -17,6 +17,7 @@ from deployflow.cli import (
     backup,
     blocks,
     cert,
+    client,
     config,
     deployments,
     docker,
@@ -72,6 +73,10 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(blocks.app, name="blocks")
 app.add_typer(api.app, name="api")
+app.command("login")(client.login)
+app.command("logout")(client.logout)
+app.command("deploy")(client.deploy)
+app.command("status")(client.status)
 
 
 @app.command("version")

@@ -38,7 +38,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "webhook",
         "blocks",
     ),
-    "As a service": ("api",),
+    "As a service": ("api", "login", "logout", "deploy", "status"),
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from deployflow.backends.baseimage import BASE_REPO
 from deployflow.backends.executor import Command, run
 from deployflow.backends.files import atomic_write
+from deployflow.backends.services.sockets import free_port_from
 from deployflow.core.detect import detect
 from deployflow.core.detect.runtime import runtime_mismatch
 from deployflow.core.dockerfile import image_recipe, render_dockerfile
@@ -23,19 +23,6 @@ from deployflow.errors import CommandError, UsageError
 __all__ = ["init_stack"]
 
 FIRST_PORT = 8000
-
-
-def _free_port(start: int, taken: set[int]) -> int:
-    port = start
-    while True:
-        if port not in taken:
-            with socket.socket() as sock:
-                try:
-                    sock.bind(("127.0.0.1", port))
-                    return port
-                except OSError:
-                    pass
-        port += 1
 
 
 def _installed(kind: str) -> str:
@@ -94,7 +81,7 @@ def init_stack(
                 plan.warnings.append(warning)
         source = Path(os.path.relpath(directory.resolve(), base)).as_posix()
         name = app_name(source, plan, {n for n, *_ in found})
-        port = _free_port(FIRST_PORT, ports)
+        port = free_port_from(FIRST_PORT, ports)
         ports.add(port)
         found.append((name, source, plan, port))
         reasons += [f"{name}: {line}" for line in plan.reasons]

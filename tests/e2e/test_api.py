@@ -7,105 +7,34 @@ audit read back from the database, and only hashes of keys and passwords stored 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from tests.conftest import free_port
-from tests.e2e.conftest import until
+from tests.e2e.apiserver import PASSWORD, Api, cli, migrated, pg_database
 from tests.e2e.pgserver import ADMIN_PASSWORD, as_admin
-
-PASSWORD = "correct-Horse-88"
-
-
-@dataclass
-class Api:
-    base: str
-    url: str  # its database
-    env: dict[str, str]
-    pg: tuple[int, str] | None  # (port, database) on PostgreSQL
-
-    def post(self, path: str, key: str | None = None, **kw) -> httpx.Response:
-        headers = {"X-API-Key": key} if key else {}
-        return httpx.post(self.base + path, headers=headers, timeout=10, **kw)
-
-    def get(self, path: str, key: str | None = None) -> httpx.Response:
-        headers = {"X-API-Key": key} if key else {}
-        return httpx.get(self.base + path, headers=headers, timeout=10)
-
-    def register(self, email: str) -> str:
-        answer = self.post("/auth/register", json={"email": email, "password": PASSWORD})
-        assert answer.status_code == 201, answer.text
-        return answer.json()["api_key"]
-
-    def rows(self, table: str) -> list[str]:
-        sync = self.url.replace("postgresql://", "postgresql+psycopg://")
-        engine = sa.create_engine(sync)
-        try:
-            with engine.connect() as conn:
-                return [str(tuple(r)) for r in conn.execute(sa.text(f"SELECT * FROM {table}"))]
-        finally:
-            engine.dispose()
-
-
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "deployflow", *args], env=env, capture_output=True, text=True
-    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
-    pg = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'api.db'}"
-    else:
-        port = request.getfixturevalue("pg_server")[1]
-        name = f"api_{os.getpid()}_{free_port()}"
-        with as_admin(port) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql://postgres:{ADMIN_PASSWORD}@127.0.0.1:{port}/{name}"
-        pg = (port, name)
-    env = {**os.environ, "DEPLOYFLOW_HOME": str(tmp_path / "home")}
-    env["DEPLOYFLOW_API_DATABASE_URL"] = url
-    refused = _cli(env, "api", "serve")  # an empty database: one line, nothing served
-    assert refused.returncode == 1 and "run `deployflow api migrate`" in refused.stderr
-    assert ADMIN_PASSWORD not in refused.stderr + refused.stdout
-    migrated = _cli(env, "api", "migrate")
-    assert migrated.returncode == 0 and "revision 0001" in migrated.stdout, migrated.stderr
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "deployflow", "api", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(base + "/docs", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            return False
-
-    try:
-        until(up, timeout=60)
-        yield Api(base, url, env, pg)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if pg is not None:
-            with as_admin(pg[0]) as conn:
-                conn.execute(f'DROP DATABASE "{pg[1]}" WITH (FORCE)')
+    with ExitStack() as stack:
+        url, pg = f"sqlite:///{tmp_path / 'api.db'}", None
+        if request.param == "postgresql":
+            port = request.getfixturevalue("pg_server")[1]
+            url, pg = stack.enter_context(pg_database(port))
+        env = {**os.environ, "DEPLOYFLOW_HOME": str(tmp_path / "home")}
+        env["DEPLOYFLOW_API_DATABASE_URL"] = url
+        refused = cli(env, "api", "serve")  # an empty database: one line, nothing served
+        assert refused.returncode == 1 and "run `deployflow api migrate`" in refused.stderr
+        assert ADMIN_PASSWORD not in refused.stderr + refused.stdout
+        server = Api(url, migrated(url, tmp_path / "home"), pg)
+        server.start()
+        stack.callback(server.stop)
+        yield server
 
 
 def test_accounts_keys_and_projects_each_user_sees_only_their_own(api: Api) -> None:

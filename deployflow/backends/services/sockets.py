@@ -5,13 +5,14 @@ known to listen before its old one is stopped."""
 from __future__ import annotations
 
 import contextlib
+import socket
 from pathlib import Path
 
 import psutil
 
 from deployflow.backends.services.process_table import GONE, group_members
 
-__all__ = ["ephemeral_range", "group_listens", "listening"]
+__all__ = ["ephemeral_range", "free_port_from", "group_listens", "listening"]
 
 LISTEN = "0A"
 
@@ -53,3 +54,14 @@ def group_listens(pgid: int, port: int) -> bool:
                 if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
                     return True
     return False
+
+
+def free_port_from(start: int, taken: set[int]) -> int:
+    """The first port from `start` up that is not in `taken` and binds on 127.0.0.1 now."""
+    port = start
+    while True:
+        if port not in taken:
+            with socket.socket() as sock, contextlib.suppress(OSError):
+                sock.bind(("127.0.0.1", port))
+                return port
+        port += 1

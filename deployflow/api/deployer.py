@@ -1,0 +1,291 @@
+"""Deployments run one at a time through the same front door as every run: the platform's stack
+written from each served project's plan, then `deployflow run app <project>` (a Prefect flow
+run), its output tailed into the deployment's log as it comes and its lifecycle into the
+deployment's state. A failed one leaves the project's previous deployment serving. After a
+restart, a deployment left unfinished is stopped, the root recovered, and the deployment ended
+as `error`: never `building` forever."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from deployflow.api.models import Deployment, Project, utcnow
+from deployflow.api.platform import Served, platform_stack
+from deployflow.api.repos import Repos
+from deployflow.api.runlog import failure, lifecycle, released, tidy
+from deployflow.api.settings import Settings
+from deployflow.backends.executor import Command, kill_group, run, spawn
+from deployflow.backends.files import atomic_write, read_link
+from deployflow.backends.services.process_table import cmdline_of
+from deployflow.backends.services.sockets import free_port_from
+from deployflow.backends.treeops import remove
+from deployflow.core.detect import detect
+from deployflow.core.initstack import stack_text
+from deployflow.errors import DeployflowError
+
+__all__ = ["Deployer"]
+
+FIRST_PORT = 9100  # projects' services from here up
+POLL = 0.05  # seconds between reads of a running deploy's output
+STATES = {"building": "building", "deploying": "deploying"}  # lifecycle -> deployment state
+
+
+def _read(log_file: Path, offset: int, rest: bytes, ended: bool) -> tuple[list[str], int, bytes]:
+    """The run's new complete lines from `offset` on, tidied (all of them once it `ended`);
+    the next offset and the partial line held back."""
+    with log_file.open("rb") as handle:
+        handle.seek(offset)
+        block = handle.read()
+    *complete, rest = (rest + block).split(b"\n")
+    if ended and rest:
+        complete, rest = [*complete, rest], b""
+    said = (tidy(raw.decode("utf-8", "replace")) for raw in complete)
+    return [line for line in said if line is not None], offset + len(block), rest
+
+
+class Deployer:
+    def __init__(self, sessions: async_sessionmaker, settings: Settings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self._one = asyncio.Lock()
+        self._news: dict[int, asyncio.Event] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._running: set[int] = set()  # pids of deploy runs
+
+    # -- following a deployment -------------------------------------------------------------
+    def waiter(self, deployment_id: int) -> asyncio.Event:
+        """Set at the deployment's next new lines or state."""
+        return self._news.setdefault(deployment_id, asyncio.Event())
+
+    def _tell(self, deployment_id: int) -> None:
+        self._news.pop(deployment_id, asyncio.Event()).set()
+
+    @staticmethod
+    async def wait(news: asyncio.Event, timeout: float) -> None:
+        """Until `news` is set, at most `timeout` seconds (another server process may write)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(news.wait(), timeout)
+
+    # -- running ----------------------------------------------------------------------------
+    def submit(self, deployment_id: int) -> None:
+        task = asyncio.create_task(self._run(deployment_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _update(self, deployment_id: int, **fields: Any) -> None:
+        async with self.sessions() as s, s.begin():
+            row = await s.get(Deployment, deployment_id)
+            assert row is not None
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+            if fields.get("state") == "live":
+                project = await s.get(Project, row.project_id)
+                if project is not None:
+                    project.live_deployment_id = deployment_id
+        self._tell(deployment_id)
+
+    async def _say(self, deployment_id: int, lines: list[str]) -> None:
+        async with self.sessions() as s, s.begin():
+            await Repos(s).add_lines(deployment_id, lines)
+        self._tell(deployment_id)
+
+    async def _went_live(self, deployment_id: int) -> None:
+        async with self.sessions() as s:
+            row = await s.get(Deployment, deployment_id)
+            project = await s.get(Project, row.project_id) if row else None
+        url = self.settings.url(project.subdomain) if project else None
+        await self._update(
+            deployment_id, state="live", url=url, error=None, pid=None, finished_at=utcnow()
+        )
+
+    async def _end(self, deployment_id: int, error: str) -> None:
+        await self._update(
+            deployment_id, state="error", error=error, pid=None, finished_at=utcnow()
+        )
+
+    async def _run(self, deployment_id: int) -> None:
+        async with self._one:
+            try:
+                await self._deploy(deployment_id)
+            except DeployflowError as exc:
+                await self._say(deployment_id, [f"error: {exc}"])
+                await self._end(deployment_id, str(exc))
+            except Exception as exc:  # the deployment ends either way, with what happened
+                await self._end(deployment_id, f"the API failed to run it: {exc!r}")
+                raise
+
+    async def _plan(self, deployment_id: int) -> str:
+        """Write the platform's stack with this deployment's source for its project; returns
+        the project's subdomain."""
+        async with self.sessions() as s, s.begin():
+            row = await s.get(Deployment, deployment_id)
+            assert row is not None
+            project = await s.get(Project, row.project_id)
+            assert project is not None
+            served = [(p, live) for p, live in await Repos(s).served() if p.id != project.id]
+            if project.port is None:
+                project.port = free_port_from(FIRST_PORT, {p.port for p, _ in served if p.port})
+            row.state = "building"
+            row.updated_at = utcnow()
+            wanted = [(p.subdomain, live, p.port) for p, live in served]
+            wanted.append((project.subdomain, deployment_id, project.port))
+            subdomain = project.subdomain
+        self._tell(deployment_id)
+        await asyncio.to_thread(self._write_stack, wanted)
+        return subdomain
+
+    def _write_stack(self, wanted: list[tuple[str, int, int | None]]) -> None:
+        home = self.settings.home
+        served: list[Served] = []
+        for subdomain, deployment_id, port in sorted(wanted):
+            source = self.settings.source(deployment_id)
+            served.append((subdomain, str(source.relative_to(home)), detect(source), port or 0))
+        data = platform_stack(
+            served, self.settings.root, self.settings.domain, self.settings.proxy_port
+        )
+        atomic_write(self.settings.stack_file, stack_text(data, ["the API's platform stack"]))
+
+    def _command(self, *args: str) -> Command:
+        stack, root = str(self.settings.stack_file), str(self.settings.root)
+        argv = [sys.executable, "-m", "deployflow", *args, "--stack", stack, "--root", root]
+        return Command.of(argv, cwd=self.settings.home, env={"NO_COLOR": "1"}, timeout=None)
+
+    async def _deploy(self, deployment_id: int) -> None:
+        subdomain = await self._plan(deployment_id)
+        log_file = self.settings.source(deployment_id).parent / "run.log"
+        proc = spawn(self._command("run", "app", subdomain, "--plain"), log_file)
+        self._running.add(proc.pid)
+        try:
+            await self._follow(deployment_id, proc, log_file)
+        finally:
+            self._running.discard(proc.pid)
+
+    async def _follow(self, deployment_id: int, proc: subprocess.Popen, log_file: Path) -> None:
+        await self._update(deployment_id, pid=proc.pid)
+        lines: list[str] = []
+        offset, rest = 0, b""
+        while True:
+            code = proc.poll()
+            new, offset, rest = _read(log_file, offset, rest, code is not None)
+            if new:
+                lines += new
+                await self._say(deployment_id, new)
+                for line in new:
+                    state = STATES.get(lifecycle(line) or "")
+                    if state:
+                        await self._update(deployment_id, state=state)
+            if code is not None:
+                break
+            await asyncio.sleep(POLL)
+        if code == 0:
+            await self._went_live(deployment_id)
+        else:
+            await self._end(deployment_id, failure(lines, code))
+
+    # -- a project deleted ------------------------------------------------------------------
+    async def retire(self, project_id: int) -> list[str]:
+        """Delete the project: its service stopped, its route gone from the proxy (nginx
+        stopped when no project is left), its row and uploads removed. Waits for a deploy that
+        runs. Returns what was done, line by line."""
+        said: list[str] = []
+        async with self._one:
+            async with self.sessions() as s:
+                project = await s.get(Project, project_id)
+                if project is None:
+                    return said
+                subdomain, live = project.subdomain, project.live_deployment_id
+                ids = [d.id for d in await Repos(s).deployments(project_id, limit=1_000_000)]
+                served = [(p.subdomain, d, p.port) for p, d in await Repos(s).served()]
+            rest = [row for row in served if row[0] != subdomain]
+            if live is not None and self.settings.stack_file.is_file():
+                await self._services("stop", subdomain, said)
+                if not rest:
+                    await self._services("stop", "proxy", said)
+            async with self.sessions() as s, s.begin():
+                project = await s.get(Project, project_id)
+                if project is not None:
+                    await s.delete(project)
+            if live is not None and rest:
+                await asyncio.to_thread(self._write_stack, rest)
+                await self._services("start", "proxy", said)
+            for deployment_id in ids:
+                await asyncio.to_thread(remove, self.settings.source(deployment_id).parent)
+        return said
+
+    async def _services(self, action: str, name: str, said: list[str]) -> None:
+        done = await asyncio.to_thread(
+            run, self._command("services", action, name), on_line=said.append, check=False
+        )
+        if done.returncode != 0:
+            raise DeployflowError(f"services {action} {name} failed: {' '.join(said[-3:])}")
+
+    # -- after a restart --------------------------------------------------------------------
+    def _ours(self, pid: int) -> bool:
+        return str(self.settings.stack_file) in cmdline_of(pid)
+
+    async def recover(self) -> None:
+        """End every deployment a stopped server left unfinished, with what happened: its run
+        stopped, the root recovered (the last good release back), its log caught up from the
+        run's own file; `live` only when the release it made is the live one now."""
+        async with self.sessions() as s:
+            left = [(d.id, d.pid) for d in await Repos(s).unfinished()]
+        if not left:
+            return
+        for _, pid in left:
+            if pid and self._ours(pid):
+                kill_group(pid, signal.SIGTERM)
+                for _ in range(100):
+                    if not self._ours(pid):
+                        break
+                    await asyncio.sleep(0.1)
+                kill_group(pid)
+        said: list[str] = []
+        if self.settings.stack_file.is_file():
+            done = await asyncio.to_thread(
+                run, self._command("recover"), on_line=said.append, check=False
+            )
+            said.append(f"recover exited {done.returncode}")
+        live_now = read_link(self.settings.root / "current") or ""
+        for deployment_id, _ in left:
+            lines = await self._catch_up(deployment_id)
+            await self._say(deployment_id, said)
+            made = released(lines)
+            if made and live_now.endswith(f"/{made}"):
+                await self._went_live(deployment_id)
+                continue
+            async with self.sessions() as s:
+                row = await s.get(Deployment, deployment_id)
+                project = await s.get(Project, row.project_id) if row else None
+            before = project.live_deployment_id if project else None
+            why = "the API server stopped during this deployment, before it went live; "
+            why += f"the previous deployment #{before} serves" if before else "nothing was live"
+            await self._say(deployment_id, [f"error: {why}"])
+            await self._end(deployment_id, why)
+
+    async def _catch_up(self, deployment_id: int) -> list[str]:
+        """The run's lines from its file; those the server died before storing are stored."""
+        log_file = self.settings.source(deployment_id).parent / "run.log"
+        lines, *_ = _read(log_file, 0, b"", True) if log_file.is_file() else ([], 0, b"")
+        async with self.sessions() as s:
+            stored = len(await Repos(s).lines(deployment_id, limit=1_000_000))
+        if lines[stored:]:
+            await self._say(deployment_id, lines[stored:])
+        return lines
+
+    async def stop(self, grace: float = 60.0) -> None:
+        """On shutdown: a running deploy is interrupted (deployflow puts the previous release
+        back) and its deployment ended with what its run said; one that outlives `grace` is
+        recovered at the next start."""
+        for pid in list(self._running):
+            kill_group(pid, signal.SIGTERM)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace)

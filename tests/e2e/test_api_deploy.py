@@ -1,0 +1,341 @@
+"""deployflow as a service, deployments: real `deployflow api serve` processes (on the session's
+PostgreSQL, and on SQLite) deploying uploaded trees through the front door (Prefect flow runs on
+the session's server) to live URLs behind the platform's nginx, checked with a Host header.
+Uploads by the CLI (`login`, `deploy`, `status`) and by raw HTTP; the log over a real
+WebSocket; two users; hostile tarballs built here; a server killed mid-deployment."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import socket
+import tarfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+import websocket
+
+from tests.appshapes import write_shape
+from tests.conftest import free_port
+from tests.e2e.apiserver import PASSWORD, Api, cli, migrated, pg_database
+from tests.e2e.conftest import stop_everything, until
+
+
+@dataclass
+class Platform:
+    api: Api
+    home: Path  # the API's: uploads, the platform stack, its root
+    proxy: int
+
+    def page(self, host: str) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.proxy}/", headers={"Host": host}, timeout=10)
+
+
+def _platform(stack: ExitStack, tmp_path: Path, url: str, pg, **extra: str) -> Platform:
+    home, proxy = tmp_path / "api-home", free_port()
+    env = migrated(
+        url,
+        tmp_path / "home",
+        DEPLOYFLOW_API_HOME=str(home),
+        DEPLOYFLOW_API_PROXY_PORT=str(proxy),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        NO_COLOR="1",
+        **extra,
+    )
+    api = Api(url, env, pg)
+    api.start()
+    stack.callback(stop_everything, home / "root")
+    stack.callback(api.stop)
+    return Platform(api, home, proxy)
+
+
+@pytest.fixture
+def on_postgres(tmp_path: Path, pg_server, prefect_api: str) -> Iterator[Platform]:
+    with ExitStack() as stack:
+        url, pg = stack.enter_context(pg_database(pg_server[1]))
+        yield _platform(stack, tmp_path, url, pg, PREFECT_API_URL=prefect_api)
+
+
+def _tarball(files: dict[str, bytes] | None = None, members: list | None = None) -> bytes:
+    """A gzipped tar: `members` (TarInfo, data) first, in order, then `files`."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        for info, data in members or ():
+            tar.addfile(info, io.BytesIO(data) if data else None)
+        for name, data in (files or {}).items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def _upload(p: Platform, key: str, project: int, body: bytes, **fields: str) -> httpx.Response:
+    files = {"source": ("source.tar.gz", body, "application/gzip")}
+    return p.api.post(f"/projects/{project}/deployments", key, files=files, data=fields)
+
+
+def _stream(p: Platform, deployment: int, header_key: str | None, first: str | None = None):
+    """Every message of the deployment's log stream until the server closes it."""
+    url = p.api.base.replace("http", "ws", 1) + f"/deployments/{deployment}/logs/stream"
+    ws = websocket.create_connection(url, header=[f"X-API-Key: {header_key}"] if header_key else [])
+    if first is not None:
+        ws.send(first)
+    messages = []
+    try:
+        while raw := ws.recv():
+            messages.append(json.loads(raw))
+    except websocket.WebSocketConnectionClosedException:
+        pass
+    ws.close()
+    return messages
+
+
+def test_cli_deploys_to_live_urls_and_a_failed_deploy_keeps_the_last(
+    on_postgres: Platform, tmp_path: Path
+) -> None:
+    p = on_postgres
+    env = p.api.env
+    alice_key = p.api.register("alice@example.com")
+    logged = cli(
+        env,
+        "login",
+        "--url",
+        p.api.base,
+        "--email",
+        "alice@example.com",
+        input=PASSWORD + "\n",
+    )
+    assert logged.returncode == 0, logged.stderr
+    saved = tmp_path / "config" / "deployflow" / "api.json"
+    assert saved.stat().st_mode & 0o777 == 0o600
+    key = json.loads(saved.read_text())["api_key"]
+
+    site = write_shape(tmp_path / "site", "static")
+    (site / ".gitignore").write_text("secret.txt\nbuild/\n")
+    for rel in ("secret.txt", "build/out.js", "node_modules/x/i.js", ".git/HEAD", ".venv/cfg"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text("left out")
+    deployed = cli(env, "deploy", str(site))
+    assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-2000:]
+    assert f"live: http://site.localhost:{p.proxy}/" in deployed.stdout
+    assert re.search(r"release \d+: deploying", deployed.stdout)  # streamed as it ran
+    assert "Hello, static" in p.page("site.localhost").text
+    first = json.loads(cli(env, "status", "site", "--json").stdout)[0]["last"]
+    uploaded = p.home / "uploads" / str(first["id"]) / "src"
+    assert sorted(x.name for x in uploaded.iterdir()) == [".gitignore", "index.html"]
+
+    app = write_shape(tmp_path / "hello", "wsgi")
+    assert cli(env, "deploy", str(app)).returncode == 0
+    assert p.page("hello.localhost").text == "hello from wsgi"
+    assert "Hello, static" in p.page("site.localhost").text
+
+    (app / "requirements.txt").write_text("no-such-package-deployflow-test==9.9.9\n")
+    broken = cli(env, "deploy", str(app))
+    assert broken.returncode == 1 and "deployment" in broken.stderr, broken.stderr
+    status = {r["project"]: r["last"] for r in json.loads(cli(env, "status", "--json").stdout)}
+    assert status["hello"]["state"] == "error" and status["site"]["state"] == "live"
+    assert "--- the log's last lines ---" in status["hello"]["error"]
+    assert p.page("hello.localhost").text == "hello from wsgi"  # the last one serves on
+    runs = "".join(f.read_text() for f in (p.home / "uploads").glob("*/run.log"))
+    flow_runs = sorted(set(re.findall(r"/runs/flow-run/([0-9a-f-]{36})", runs)))
+    assert len(flow_runs) == 3  # each deployment a flow run on the session's Prefect
+    hello = status["hello"]["project_id"]
+    gone = httpx.delete(f"{p.api.base}/projects/{hello}", headers={"X-API-Key": key}, timeout=60)
+    assert gone.status_code == 204
+    assert p.page("hello.localhost").status_code == 404  # its route is gone
+    assert "Hello, static" in p.page("site.localhost").text
+    assert [s["project"] for s in json.loads(cli(env, "status", "--json").stdout)] == ["site"]
+    assert {d.name for d in (p.home / "uploads").iterdir()} == {str(first["id"])}
+
+    # the log again over the WebSocket: replayed from the start, then the final state
+    messages = _stream(p, first["id"], None, first=json.dumps({"api_key": key}))
+    assert messages[-1] == {"state": "live", "url": first["url"], "error": None}
+    assert [m["line"] for m in messages[:-1]] == [
+        row["line"] for row in p.api.get(f"/deployments/{first['id']}/logs", key).json()
+    ]
+    bob = p.api.register("bob@example.com")
+    assert p.api.get(f"/deployments/{first['id']}", bob).status_code == 404
+    theirs = _stream(p, first["id"], bob)
+    assert theirs == [{"error": f"no deployment {first['id']}"}]
+    nobody = _stream(p, first["id"], "dfk_0000000000000000_wrong")
+    assert "API key" in nobody[0]["error"]
+
+    # secrets: never in the logs, the audit, the run files or Prefect's own logs
+    prefect_logs = httpx.post(
+        env["PREFECT_API_URL"] + "/logs/filter",
+        json={"logs": {"flow_run_id": {"any_": flow_runs}}, "limit": 200},
+    ).json()
+    assert prefect_logs
+    kept = [runs, json.dumps(prefect_logs), logged.stdout, logged.stderr]
+    kept += [*p.api.rows("deployment_logs"), *p.api.rows("audit"), *p.api.rows("deployments")]
+    for secret in (alice_key, key, bob, PASSWORD):
+        assert all(secret not in text for text in kept)
+
+
+@pytest.fixture
+def on_sqlite(tmp_path: Path, prefect_api: str) -> Iterator[Platform]:
+    with ExitStack() as stack:
+        yield _platform(
+            stack,
+            tmp_path,
+            f"sqlite:///{tmp_path / 'api.db'}",
+            None,
+            PREFECT_API_URL=prefect_api,
+            DEPLOYFLOW_API_MAX_UPLOAD_MB="1",
+            DEPLOYFLOW_API_MAX_UNPACKED_MB="2",
+        )
+
+
+def _raw(p: Platform, head: str, body: bytes = b"", shut: bool = False) -> str:
+    """What the server answers a hand-made request: its head and body (empty when it just
+    hangs up)."""
+    with socket.create_connection(("127.0.0.1", p.api.port), timeout=30) as sock:
+        sock.sendall(head.encode() + b"\r\n\r\n" + body)
+        if shut:
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        try:
+            while block := sock.recv(65536):
+                answer += block
+                top, sep, rest = answer.partition(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: *(\d+)", top)
+                if sep and length and len(rest) >= int(length[1]):
+                    break
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return answer.decode("latin-1")
+
+
+def _member(name: str, kind: bytes, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, link
+    return info
+
+
+def test_hostile_and_bad_uploads_are_refused_and_it_serves_on(
+    on_sqlite: Platform, tmp_path: Path
+) -> None:
+    p = on_sqlite
+    key = p.api.register("eve@example.com")
+    project = p.api.post("/projects", key, json={"name": "site"}).json()["id"]
+    outside = tmp_path / "escaped"
+    bomb = _tarball({"index.html": b"<h1>x</h1>", "zeros.bin": bytes(3 << 20)})
+    assert len(bomb) < 64 * 1024  # small on the wire, 3 MB unpacked: over the 2 MB allowed
+    hostile = {
+        "dot-dot": _tarball({"index.html": b"x", f"../../{outside.name}": b"x"}),
+        "absolute": _tarball({"index.html": b"x", str(outside / "abs"): b"x"}),
+        "symlink out, then a file through it": _tarball(
+            {"index.html": b"x", "up/f": b"x"}, [(_member("up", tarfile.SYMTYPE, "/tmp"), None)]
+        ),
+        "relative symlink climbing out": _tarball(
+            {"index.html": b"x"}, [(_member("up", tarfile.SYMTYPE, "../../.."), None)]
+        ),
+        "hard link to /etc/passwd": _tarball(
+            {"index.html": b"x"}, [(_member("pw", tarfile.LNKTYPE, "/etc/passwd"), None)]
+        ),
+        "device": _tarball({"index.html": b"x"}, [(_member("dev", tarfile.CHRTYPE), None)]),
+        "gzip bomb": bomb,
+        "not a tarball": os.urandom(2048),
+    }
+    for case, body in hostile.items():
+        answer = _upload(p, key, project, body)
+        assert answer.status_code == 422, (case, answer.text)
+        assert "refused" in answer.json()["detail"] or "readable" in answer.json()["detail"]
+    nothing = _upload(p, key, project, _tarball({"README.md": b"# hi"}))
+    assert nothing.status_code == 422 and "no app detected" in nothing.json()["detail"]
+    assert str(p.home) not in nothing.json()["detail"]
+
+    wrong_type = p.api.post(f"/projects/{project}/deployments", key, json={"source": "x"})
+    assert wrong_type.status_code == 415
+    too_big = _upload(p, key, project, os.urandom(2 << 20))
+    assert too_big.status_code == 413 and "limit of 1 MB" in too_big.json()["detail"]
+    claimed = _raw(
+        p,
+        f"POST /projects/{project}/deployments HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 2147483648",
+        b"--b\r\n",
+    )
+    assert claimed.startswith("HTTP/1.1 413"), claimed[:200]
+    part = b'--b\r\nContent-Disposition: form-data; name="source"; filename="s"\r\n\r\n'
+    cut = _raw(
+        p,
+        f"POST /projects/{project}/deployments HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n"
+        f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len(part) + 10}",
+        part + b"abcdefghij",  # the body as long as it said, but the closing boundary missing
+    )
+    assert cut.startswith("HTTP/1.1 400") and "truncated" in cut, cut[:300]
+    _raw(  # the client hangs up halfway: nobody to answer; the server carries on
+        p,
+        f"POST /projects/{project}/deployments HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n"
+        f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000",
+        part + b"x" * 1000,
+        shut=True,
+    )
+    other = p.api.register("mallory@example.com")
+    assert _upload(p, other, project, _tarball({"index.html": b"x"})).status_code == 404
+
+    assert not outside.exists() and not Path("/tmp/f").exists()
+    assert p.api.get(f"/projects/{project}/deployments", key).json() == []
+    assert list((p.home / "uploads").iterdir()) == []  # nothing left of any refused upload
+    assert p.api.get("/docs").status_code == 200
+    assert p.api.proc is not None and p.api.proc.poll() is None
+
+
+def test_a_server_killed_mid_deployment_ends_it_after_restart(
+    on_sqlite: Platform, tmp_path: Path
+) -> None:
+    """Killed -9 with the new release switched in and its start hanging (a failpoint): the
+    restarted server stops the orphaned run, recovers the root, and ends the deployment as
+    `error`; the first deployment serves again."""
+    p = on_sqlite
+    key = p.api.register("frank@example.com")
+    project = p.api.post("/projects", key, json={"name": "site"}).json()["id"]
+    v1 = _upload(p, key, project, _tarball({"index.html": b"<h1>version one</h1>"}))
+    assert p.api.final(v1.json()["id"], key)["state"] == "live"
+    assert "version one" in p.page("site.localhost").text
+
+    p.api.stop()
+    p.api.env["DEPLOYFLOW_FAILPOINTS"] = "start=hang"
+    p.api.start()
+    v2 = _upload(p, key, project, _tarball({"index.html": b"<h1>version two</h1>"})).json()["id"]
+
+    def switched() -> bool:
+        lines = [r["line"] for r in p.api.get(f"/deployments/{v2}/logs", key).json()]
+        return any("current -> releases/" in line for line in lines)
+
+    until(switched, timeout=120)
+    time.sleep(0.5)  # inside the hanging start stage
+    orphan = p.api.get(f"/deployments/{v2}", key).json()
+    assert orphan["state"] == "deploying"
+    p.api.kill()
+    stack_file = str(p.home / "deployflow.yaml")
+    runner = [
+        proc
+        for proc in psutil.process_iter(["cmdline"])
+        if stack_file in (proc.info["cmdline"] or [])
+    ]
+    assert runner  # the deploy run outlived its server
+
+    del p.api.env["DEPLOYFLOW_FAILPOINTS"]
+    p.api.start()  # recovers before it serves
+    ended = p.api.get(f"/deployments/{v2}", key).json()
+    assert ended["state"] == "error" and "stopped during this deployment" in ended["error"]
+    assert f"previous deployment #{v1.json()['id']} serves" in ended["error"]
+    assert "version one" in p.page("site.localhost").text
+    assert not any(proc.is_running() and proc.status() != "zombie" for proc in runner)
+    lines = [r["line"] for r in p.api.get(f"/deployments/{v2}/logs", key).json()]
+    assert "recover exited 0" in lines, lines[-10:]
+
+    gone = httpx.delete(f"{p.api.base}/projects/{project}", headers={"X-API-Key": key}, timeout=60)
+    assert gone.status_code == 204  # the last project: its service and the proxy stop
+    with pytest.raises(httpx.ConnectError):
+        p.page("site.localhost")
+    assert p.api.get(f"/deployments/{v2}", key).status_code == 404
