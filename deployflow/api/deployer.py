@@ -13,23 +13,25 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from deployflow.api.models import Deployment, Project, utcnow
 from deployflow.api.platform import Served, platform_stack
-from deployflow.api.repos import Repos
-from deployflow.api.runlog import failure, lifecycle, released, tidy
+from deployflow.api.repos import FINAL, Repos
+from deployflow.api.runlog import error_kind, failure, lifecycle, released, tidy
 from deployflow.api.settings import Settings
+from deployflow.backends.dockerd import engine_status
 from deployflow.backends.executor import Command, kill_group, run, spawn
 from deployflow.backends.files import atomic_write, read_link
 from deployflow.backends.services.process_table import cmdline_of
 from deployflow.backends.services.sockets import free_port_from
 from deployflow.backends.treeops import remove
-from deployflow.core.detect import detect
+from deployflow.core.detect import ProjectDetectionError, detect
 from deployflow.core.initstack import stack_text
 from deployflow.errors import DeployflowError
+from deployflow.ops.initapp import as_containers
 
 __all__ = ["Deployer"]
 
@@ -49,6 +51,16 @@ def _read(log_file: Path, offset: int, rest: bytes, ended: bool) -> tuple[list[s
         complete, rest = [*complete, rest], b""
     said = (tidy(raw.decode("utf-8", "replace")) for raw in complete)
     return [line for line in said if line is not None], offset + len(block), rest
+
+
+class Wanted(NamedTuple):
+    """A project in the platform's stack: the deployment whose source it serves, its port and
+    backend."""
+
+    subdomain: str
+    deployment: int
+    port: int | None
+    backend: str | None
 
 
 class Deployer:
@@ -74,6 +86,17 @@ class Deployer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(news.wait(), timeout)
 
+    async def finished(self, deployment_id: int) -> Deployment:
+        """The deployment once it is `live` or `error`."""
+        while True:
+            news = self.waiter(deployment_id)
+            async with self.sessions() as s:
+                row = await s.get(Deployment, deployment_id)
+            if row is None or row.state in FINAL:
+                assert row is not None, f"deployment {deployment_id} vanished"
+                return row
+            await self.wait(news, timeout=1.0)
+
     # -- running ----------------------------------------------------------------------------
     def submit(self, deployment_id: int) -> None:
         task = asyncio.create_task(self._run(deployment_id))
@@ -87,10 +110,14 @@ class Deployer:
             for name, value in fields.items():
                 setattr(row, name, value)
             row.updated_at = utcnow()
-            if fields.get("state") == "live":
+            state = fields.get("state")
+            if state is not None:  # the audit: whose deployment entered which state, when
                 project = await s.get(Project, row.project_id)
                 if project is not None:
-                    project.live_deployment_id = deployment_id
+                    action = f"deployment {deployment_id} of project {project.id}: {state}"
+                    await Repos(s).audit(project.user_id, "deployer", action, 0)
+                    if state == "live":
+                        project.live_deployment_id = deployment_id
         self._tell(deployment_id)
 
     async def _say(self, deployment_id: int, lines: list[str]) -> None:
@@ -107,9 +134,14 @@ class Deployer:
             deployment_id, state="live", url=url, error=None, pid=None, finished_at=utcnow()
         )
 
-    async def _end(self, deployment_id: int, error: str) -> None:
+    async def _end(self, deployment_id: int, error: str, kind: str) -> None:
         await self._update(
-            deployment_id, state="error", error=error, pid=None, finished_at=utcnow()
+            deployment_id,
+            state="error",
+            error=error,
+            error_kind=kind,
+            pid=None,
+            finished_at=utcnow(),
         )
 
     async def _run(self, deployment_id: int) -> None:
@@ -118,9 +150,10 @@ class Deployer:
                 await self._deploy(deployment_id)
             except DeployflowError as exc:
                 await self._say(deployment_id, [f"error: {exc}"])
-                await self._end(deployment_id, str(exc))
+                kind = "detection" if isinstance(exc, ProjectDetectionError) else "internal"
+                await self._end(deployment_id, str(exc), kind)
             except Exception as exc:  # the deployment ends either way, with what happened
-                await self._end(deployment_id, f"the API failed to run it: {exc!r}")
+                await self._end(deployment_id, f"the API failed to run it: {exc!r}", "internal")
                 raise
 
     async def _plan(self, deployment_id: int) -> str:
@@ -134,24 +167,35 @@ class Deployer:
             served = [(p, live) for p, live in await Repos(s).served() if p.id != project.id]
             if project.port is None:
                 project.port = free_port_from(FIRST_PORT, {p.port for p, _ in served if p.port})
+            if project.backend is None:
+                up = (await asyncio.to_thread(engine_status)).running
+                project.backend = "docker" if up else "process"
             row.state = "building"
             row.updated_at = utcnow()
-            wanted = [(p.subdomain, live, p.port) for p, live in served]
-            wanted.append((project.subdomain, deployment_id, project.port))
+            wanted = [Wanted(p.subdomain, live, p.port, p.backend) for p, live in served]
+            wanted.append(Wanted(project.subdomain, deployment_id, project.port, project.backend))
             subdomain = project.subdomain
+            await self._say(
+                deployment_id, [f"deploying {subdomain} on the {project.backend} backend"]
+            )
         self._tell(deployment_id)
         await asyncio.to_thread(self._write_stack, wanted)
         return subdomain
 
-    def _write_stack(self, wanted: list[tuple[str, int, int | None]]) -> None:
+    def _write_stack(self, wanted: list[Wanted]) -> None:
         home = self.settings.home
         served: list[Served] = []
-        for subdomain, deployment_id, port in sorted(wanted):
-            source = self.settings.source(deployment_id)
-            served.append((subdomain, str(source.relative_to(home)), detect(source), port or 0))
+        boxed: list[Served] = []
+        for one in sorted(wanted):
+            source = self.settings.source(one.deployment)
+            entry = (one.subdomain, str(source.relative_to(home)), detect(source), one.port or 0)
+            served.append(entry)
+            if one.backend == "docker":
+                boxed.append(entry)
         data = platform_stack(
             served, self.settings.root, self.settings.domain, self.settings.proxy_port
         )
+        as_containers(data, boxed, home, force=False)  # a Dockerfile of the upload's is kept
         atomic_write(self.settings.stack_file, stack_text(data, ["the API's platform stack"]))
 
     def _command(self, *args: str) -> Command:
@@ -189,7 +233,7 @@ class Deployer:
         if code == 0:
             await self._went_live(deployment_id)
         else:
-            await self._end(deployment_id, failure(lines, code))
+            await self._end(deployment_id, failure(lines, code), error_kind(lines))
 
     # -- a project deleted ------------------------------------------------------------------
     async def retire(self, project_id: int) -> list[str]:
@@ -204,8 +248,10 @@ class Deployer:
                     return said
                 subdomain, live = project.subdomain, project.live_deployment_id
                 ids = [d.id for d in await Repos(s).deployments(project_id, limit=1_000_000)]
-                served = [(p.subdomain, d, p.port) for p, d in await Repos(s).served()]
-            rest = [row for row in served if row[0] != subdomain]
+                served = [
+                    Wanted(p.subdomain, d, p.port, p.backend) for p, d in await Repos(s).served()
+                ]
+            rest = [one for one in served if one.subdomain != subdomain]
             if live is not None and self.settings.stack_file.is_file():
                 await self._services("stop", subdomain, said)
                 if not rest:
@@ -269,7 +315,7 @@ class Deployer:
             why = "the API server stopped during this deployment, before it went live; "
             why += f"the previous deployment #{before} serves" if before else "nothing was live"
             await self._say(deployment_id, [f"error: {why}"])
-            await self._end(deployment_id, why)
+            await self._end(deployment_id, why, "interrupted")
 
     async def _catch_up(self, deployment_id: int) -> list[str]:
         """The run's lines from its file; those the server died before storing are stored."""

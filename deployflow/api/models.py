@@ -55,6 +55,8 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     port: Mapped[int | None] = mapped_column(default=None)  # its service's, kept across deploys
     live_deployment_id: Mapped[int | None] = mapped_column(default=None)
+    # docker when the engine was up at its first deployment, else process; kept after
+    backend: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class Deployment(Base):
@@ -71,6 +73,8 @@ class Deployment(Base):
     commit: Mapped[str | None] = mapped_column(String(64), default=None)
     pid: Mapped[int | None] = mapped_column(default=None)  # its runner, while it runs
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # build | runtime | resources | preflight | interrupted | internal (see api.runlog)
+    error_kind: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class DeploymentLog(Base):
@@ -89,4 +93,4 @@ class AuditEvent(Base):
     user_id: Mapped[int | None] = mapped_column(default=None)
     address: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(200))  # METHOD /route/{template}
-    status: Mapped[int]
+    status: Mapped[int]  # the HTTP status; 0 for a deployment entering a state

@@ -10,11 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from deployflow.api.deps import CurrentUser, Db, ShortUser, key_owner
 from deployflow.api.models import Deployment
 from deployflow.api.repos import FINAL, Repos
+from deployflow.api.runlog import KINDS
 from deployflow.api.settings import Settings
 from deployflow.api.upload import receive
 from deployflow.backends.archive import unpack
@@ -34,6 +36,7 @@ class DeploymentOut(BaseModel):
     url: str | None
     commit: str | None
     error: str | None
+    error_kind: str | None  # detection, build, runtime, preflight, resources, interrupted
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
@@ -47,6 +50,7 @@ class DeploymentOut(BaseModel):
             url=d.url,
             commit=d.commit,
             error=d.error,
+            error_kind=d.error_kind,
             created_at=d.created_at,
             updated_at=d.updated_at,
             finished_at=d.finished_at,
@@ -68,9 +72,13 @@ def _detected(source: Any) -> str:
 
 
 @router.post("/projects/{project_id}/deployments", status_code=202)
-async def create(project_id: int, request: Request, user: ShortUser) -> DeploymentOut:
+async def create(
+    project_id: int, request: Request, user: ShortUser, wait: bool = False
+) -> DeploymentOut:
     """Upload the source as a gzipped tarball (multipart part `source`, optional `commit`);
-    the deployment runs in the background: follow it at /deployments/{id}/logs/stream."""
+    the deployment runs in the background: follow it at /deployments/{id}/logs/stream. With
+    `?wait=true` the answer comes when it ended: 201 live, or its error kind's status (build
+    422 with the log's tail, runtime 502, preflight 409, resources 507, interrupted 503)."""
     app = request.app
     settings: Settings = app.state.settings
     async with app.state.sessions() as s:
@@ -101,7 +109,15 @@ async def create(project_id: int, request: Request, user: ShortUser) -> Deployme
     finally:
         await run_in_threadpool(remove, incoming)
     app.state.deployer.submit(row.id)
-    return DeploymentOut.of(row)
+    if not wait:
+        return DeploymentOut.of(row)
+    done = await app.state.deployer.finished(row.id)
+    if done.state == "error":
+        kind = done.error_kind or "internal"
+        raise HTTPException(
+            KINDS.get(kind, 500), f"deployment {done.id} failed ({kind}): {done.error}"
+        )
+    return JSONResponse(DeploymentOut.of(done).model_dump(mode="json"), status_code=201)
 
 
 @router.get("/projects/{project_id}/deployments")

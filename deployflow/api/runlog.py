@@ -5,12 +5,32 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["failure", "lifecycle", "released", "tidy"]
+__all__ = ["KINDS", "error_kind", "failure", "lifecycle", "released", "tidy"]
 
 _PREFECT = re.compile(r"^(\d\d:\d\d:\d\d)\.\d+ \| \w+ *\| (?:Flow|Task) run '[^']*' - (.*)$")
 _TIMED = re.compile(r"^\d\d:\d\d:\d\d ")
 _LIFECYCLE = re.compile(r"^release (\d+): (building|deploying|live|failed)$")
+_STAGE_ROW = re.compile(r"^\| ([a-z-]+) \| FAILED \|")
 TAIL = 20
+
+# the kinds of a deployment's error, and the HTTP status each answers with
+KINDS = {
+    "detection": 422,  # no app, or more than one, found in the upload
+    "build": 422,  # its build, tests or release commands failed: the log's tail says why
+    "runtime": 502,  # built, but it did not start or answer its health check
+    "preflight": 409,  # the host refused it before anything changed (a port taken, say)
+    "resources": 507,  # the disk or memory ran out
+    "interrupted": 503,  # the API server stopped during it
+    "internal": 500,
+}
+_STAGES = {
+    **dict.fromkeys(("build", "assemble", "test", "release", "migrate"), "build"),
+    **dict.fromkeys(("stop", "switch", "start", "verify", "after-start", "drain"), "runtime"),
+    "preflight": "preflight",
+}
+_RESOURCES = re.compile(
+    r"no space left on device|out of memory|oom-kill|preflight failed: .*disk space", re.I
+)
 
 
 def tidy(line: str) -> str | None:
@@ -48,3 +68,14 @@ def failure(lines: list[str], code: int) -> str:
     headline = said[-1] if said else f"the deploy run exited {code}"
     tail = "\n".join(lines[-TAIL:])
     return f"{headline}\n--- the log's last lines ---\n{tail}"
+
+
+def error_kind(lines: list[str]) -> str:
+    """The kind of a failed run's error, from its tidied lines (the report's stage table)."""
+    if any(_RESOURCES.search(line) for line in lines[-200:]):
+        return "resources"
+    for line in lines:
+        found = _STAGE_ROW.match(line)
+        if found:
+            return _STAGES.get(found[1], "internal")
+    return "internal"

@@ -18,7 +18,7 @@ APT: dict[str, list[str]] = {
     "python": ["python3", "python3-venv", "ca-certificates"],
     "node": ["nodejs", "npm", "ca-certificates"],
     "go": ["golang-go", "ca-certificates"],
-    "static": ["python3-minimal", "ca-certificates"],
+    "static": ["python3", "ca-certificates"],  # http.server needs more than python3-minimal
 }
 CA_DIR = ".deployflow-ca"  # the build host's own CAs (a TLS-intercepting egress proxy's too)
 BUNDLE = "/etc/ssl/certs/ca-certificates.crt"

@@ -20,7 +20,7 @@ from deployflow.core.initstack import app_name, stack_data, stack_text
 from deployflow.core.stack import Stack
 from deployflow.errors import CommandError, UsageError
 
-__all__ = ["init_stack"]
+__all__ = ["as_containers", "init_stack"]
 
 FIRST_PORT = 8000
 
@@ -36,7 +36,7 @@ def _installed(kind: str) -> str:
     return (done.tail[-1] if done.tail and done.returncode == 0 else "v").lstrip("v") or "none"
 
 
-def _containers(
+def as_containers(
     data: dict[str, Any], found: list[tuple[str, str, Any, int]], base: Path, force: bool
 ) -> None:
     """Each app as a container: `docker: {}`, its web service on the docker backend, and its
@@ -97,7 +97,7 @@ def init_stack(
     project = re.sub(r"[^a-z0-9_-]+", "-", base.name.lower()).strip("-_") or "app"
     data = stack_data(project if re.match(r"^[a-z0-9]", project) else f"app-{project}", found)
     if docker:
-        _containers(data, found, base, force)
+        as_containers(data, found, base, force)
     Stack.model_validate(data)  # what is written loads
     atomic_write(stack_file, stack_text(data, reasons))
     return {"stack": str(stack_file), "apps": report}

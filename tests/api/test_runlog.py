@@ -3,7 +3,7 @@ lifecycle read off it, and a failure told by the line that carries it."""
 
 from __future__ import annotations
 
-from deployflow.api.runlog import failure, lifecycle, released, tidy
+from deployflow.api.runlog import KINDS, error_kind, failure, lifecycle, released, tidy
 
 FLOW = "09:01:55.315 | INFO    | Flow run 'deploy-platform' - "
 TASK = "09:01:56.001 | INFO    | Task run 'build-1a2' - "
@@ -31,3 +31,15 @@ def test_failure_names_the_cli_error_line_then_the_tail() -> None:
     assert head == lines[-1]
     assert tail.splitlines() == lines[-20:]
     assert failure([], 3).startswith("the deploy run exited 3")
+
+
+def test_error_kinds_come_from_the_failed_stage_or_what_ran_out() -> None:
+    table = ["| stage | result | seconds | detail |", "| preflight | ok | 0.04 | 4 checks |"]
+    assert error_kind([*table, "| build | FAILED | 0.64 | exited 1 |"]) == "build"
+    assert error_kind([*table, "| verify | FAILED | 9.1 | HTTP 502 |"]) == "runtime"
+    assert error_kind(["| preflight | FAILED | 0.1 | port 9100 taken |"]) == "preflight"
+    full = "09:00:01 OSError: [Errno 28] No space left on device: 'x'"
+    assert error_kind([full, "| build | FAILED | 1.0 | |"]) == "resources"
+    assert error_kind(["a room with a view", "| test | FAILED | 1 | |"]) == "build"
+    assert error_kind(["something odd"]) == "internal"
+    assert {KINDS[k] for k in ("build", "detection")} == {422} and KINDS["resources"] == 507

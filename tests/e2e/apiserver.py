@@ -74,7 +74,8 @@ class Api:
 
     def post(self, path: str, key: str | None = None, **kw) -> httpx.Response:
         headers = {"X-API-Key": key} if key else {}
-        return httpx.post(self.base + path, headers=headers, timeout=30, **kw)
+        kw.setdefault("timeout", 30)
+        return httpx.post(self.base + path, headers=headers, **kw)
 
     def get(self, path: str, key: str | None = None) -> httpx.Response:
         headers = {"X-API-Key": key} if key else {}

@@ -143,11 +143,17 @@ def test_cli_deploys_to_live_urls_and_a_failed_deploy_keeps_the_last(
     status = {r["project"]: r["last"] for r in json.loads(cli(env, "status", "--json").stdout)}
     assert status["hello"]["state"] == "error" and status["site"]["state"] == "live"
     assert "--- the log's last lines ---" in status["hello"]["error"]
+    assert status["hello"]["error_kind"] == "build"
     assert p.page("hello.localhost").text == "hello from wsgi"  # the last one serves on
+    hello = status["hello"]["project_id"]
+    files = {"source": ("s.tgz", _tarball({f.name: f.read_bytes() for f in app.iterdir()}))}
+    waited = p.api.post(f"/projects/{hello}/deployments?wait=true", key, files=files, timeout=300)
+    assert waited.status_code == 422, waited.text  # a build error, with the log's tail
+    assert "failed (build)" in waited.json()["detail"] and "last lines" in waited.json()["detail"]
+
     runs = "".join(f.read_text() for f in (p.home / "uploads").glob("*/run.log"))
     flow_runs = sorted(set(re.findall(r"/runs/flow-run/([0-9a-f-]{36})", runs)))
-    assert len(flow_runs) == 3  # each deployment a flow run on the session's Prefect
-    hello = status["hello"]["project_id"]
+    assert len(flow_runs) == 4  # each deployment a flow run on the session's Prefect
     gone = httpx.delete(f"{p.api.base}/projects/{hello}", headers={"X-API-Key": key}, timeout=60)
     assert gone.status_code == 204
     assert p.page("hello.localhost").status_code == 404  # its route is gone
@@ -174,6 +180,9 @@ def test_cli_deploys_to_live_urls_and_a_failed_deploy_keeps_the_last(
         json={"logs": {"flow_run_id": {"any_": flow_runs}}, "limit": 200},
     ).json()
     assert prefect_logs
+    audit = p.api.rows("audit")
+    assert any(f"deployment {first['id']} of project" in r and ": live'" in r for r in audit)
+    assert any("POST /projects/{project_id}/deployments" in r and "202" in r for r in audit)
     kept = [runs, json.dumps(prefect_logs), logged.stdout, logged.stderr]
     kept += [*p.api.rows("deployment_logs"), *p.api.rows("audit"), *p.api.rows("deployments")]
     for secret in (alice_key, key, bob, PASSWORD):
@@ -298,8 +307,9 @@ def test_a_server_killed_mid_deployment_ends_it_after_restart(
     p = on_sqlite
     key = p.api.register("frank@example.com")
     project = p.api.post("/projects", key, json={"name": "site"}).json()["id"]
-    v1 = _upload(p, key, project, _tarball({"index.html": b"<h1>version one</h1>"}))
-    assert p.api.final(v1.json()["id"], key)["state"] == "live"
+    files = {"source": ("s.tgz", _tarball({"index.html": b"<h1>version one</h1>"}))}
+    v1 = p.api.post(f"/projects/{project}/deployments?wait=true", key, files=files)
+    assert v1.status_code == 201 and v1.json()["state"] == "live"  # answered once it ended
     assert "version one" in p.page("site.localhost").text
 
     p.api.stop()
@@ -328,6 +338,7 @@ def test_a_server_killed_mid_deployment_ends_it_after_restart(
     p.api.start()  # recovers before it serves
     ended = p.api.get(f"/deployments/{v2}", key).json()
     assert ended["state"] == "error" and "stopped during this deployment" in ended["error"]
+    assert ended["error_kind"] == "interrupted"
     assert f"previous deployment #{v1.json()['id']} serves" in ended["error"]
     assert "version one" in p.page("site.localhost").text
     assert not any(proc.is_running() and proc.status() != "zombie" for proc in runner)
@@ -339,3 +350,47 @@ def test_a_server_killed_mid_deployment_ends_it_after_restart(
     with pytest.raises(httpx.ConnectError):
         p.page("site.localhost")
     assert p.api.get(f"/deployments/{v2}", key).status_code == 404
+
+
+def test_a_project_deploys_in_a_container_when_the_engine_is_up(
+    engine, tmp_path: Path, prefect_api: str
+) -> None:
+    """The session's Docker engine is up (DOCKER_HOST): the project's first deployment picks
+    the docker backend, its image built from the Dockerfile `init --docker` writes; deleting the
+    project removes its container."""
+    from deployflow.backends.dockerd import docker_client
+
+    client = docker_client()
+    mine = {"label": "deployflow.project=platform"}
+    try:
+        with ExitStack() as stack:
+            p = _platform(
+                stack,
+                tmp_path,
+                f"sqlite:///{tmp_path / 'api.db'}",
+                None,
+                PREFECT_API_URL=prefect_api,
+            )
+            key = p.api.register("gina@example.com")
+            project = p.api.post("/projects", key, json={"name": "boxed"}).json()["id"]
+            files = {"source": ("s.tgz", _tarball({"index.html": b"<h1>in a box</h1>"}))}
+            made = p.api.post(
+                f"/projects/{project}/deployments?wait=true", key, files=files, timeout=600
+            )
+            assert made.status_code == 201, made.text[-3000:]
+            assert "in a box" in p.page("boxed.localhost").text
+            boxes = client.containers.list(filters=mine)
+            assert [b.labels.get("deployflow.app") for b in boxes] == ["boxed"]
+            lines = [
+                r["line"] for r in p.api.get(f"/deployments/{made.json()['id']}/logs", key).json()
+            ]
+            assert "deploying boxed on the docker backend" in lines
+            gone = httpx.delete(
+                f"{p.api.base}/projects/{project}", headers={"X-API-Key": key}, timeout=120
+            )
+            assert gone.status_code == 204
+            assert client.containers.list(filters=mine) == []
+    finally:
+        for box in client.containers.list(all=True, filters=mine):
+            box.remove(force=True)
+        client.close()
