@@ -36,7 +36,7 @@ from deployflow.ops.initapp import as_containers
 __all__ = ["Deployer"]
 
 FIRST_PORT = 9100  # projects' services from here up
-POLL = 0.05  # seconds between reads of a running deploy's output
+POLL = 0.02  # seconds between reads of a running deploy's output
 STATES = {"building": "building", "deploying": "deploying"}  # lifecycle -> deployment state
 
 
