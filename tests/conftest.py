@@ -16,6 +16,9 @@ EXAMPLE = REPO / "examples" / "woosoo"
 
 # Before anything imports Prefect: a private PREFECT_HOME (build caches, results) per test session.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="deployflow-prefect-home-")
+# ...and a private deployflow home (workers, zygotes, the local server) per session: never the
+# user's, and never shared by the suite's parallel workers (pytest-xdist, `-n 2` in pyproject).
+os.environ["DEPLOYFLOW_HOME"] = tempfile.mkdtemp(prefix="deployflow-home-")
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")

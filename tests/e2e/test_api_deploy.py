@@ -352,6 +352,7 @@ def test_a_server_killed_mid_deployment_ends_it_after_restart(
     assert p.api.get(f"/deployments/{v2}", key).status_code == 404
 
 
+@pytest.mark.xdist_group("docker")  # one engine: the worker that runs the container tests
 def test_a_project_deploys_in_a_container_when_the_engine_is_up(
     engine, tmp_path: Path, prefect_api: str
 ) -> None:

@@ -87,6 +87,7 @@ def test_the_worker_runs_as_the_declared_user(base: Path, prefect_api: str) -> N
         assert (backups[-1] / "signature").read_text().split()[1:] == ["nobody"]
         key = base / "home" / "backup-signing.nobody.key"
         assert key.stat().st_uid == worker.uids().real and key.stat().st_mode & 0o777 == 0o600
+        saved = os.environ.get("DEPLOYFLOW_HOME")
         os.environ["DEPLOYFLOW_HOME"] = str(base / "home")  # root checks it with that key
         try:
             check_signature(backups[-1])
@@ -95,6 +96,8 @@ def test_the_worker_runs_as_the_declared_user(base: Path, prefect_api: str) -> N
                 check_signature(backups[-1])
         finally:
             os.environ.pop("DEPLOYFLOW_HOME")
+            if saved is not None:
+                os.environ["DEPLOYFLOW_HOME"] = saved
     finally:
         s.cli("server", "stop", check=False)
 
