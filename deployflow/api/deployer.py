@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from deployflow.api.models import Deployment, Project, utcnow
+from deployflow.api.models import Deployment, utcnow
 from deployflow.api.platform import Served, platform_stack
 from deployflow.api.repos import FINAL, Repos
 from deployflow.api.runlog import error_kind, failure, lifecycle, released, tidy
@@ -91,7 +91,7 @@ class Deployer:
         while True:
             news = self.waiter(deployment_id)
             async with self.sessions() as s:
-                row = await s.get(Deployment, deployment_id)
+                row = await Repos(s).deployment_by_id(deployment_id)
             if row is None or row.state in FINAL:
                 assert row is not None, f"deployment {deployment_id} vanished"
                 return row
@@ -105,14 +105,14 @@ class Deployer:
 
     async def _update(self, deployment_id: int, **fields: Any) -> None:
         async with self.sessions() as s, s.begin():
-            row = await s.get(Deployment, deployment_id)
+            row = await Repos(s).deployment_by_id(deployment_id)
             assert row is not None
             for name, value in fields.items():
                 setattr(row, name, value)
             row.updated_at = utcnow()
             state = fields.get("state")
             if state is not None:  # the audit: whose deployment entered which state, when
-                project = await s.get(Project, row.project_id)
+                project = await Repos(s).project_by_id(row.project_id)
                 if project is not None:
                     action = f"deployment {deployment_id} of project {project.id}: {state}"
                     await Repos(s).audit(project.user_id, "deployer", action, 0)
@@ -127,8 +127,8 @@ class Deployer:
 
     async def _went_live(self, deployment_id: int) -> None:
         async with self.sessions() as s:
-            row = await s.get(Deployment, deployment_id)
-            project = await s.get(Project, row.project_id) if row else None
+            row = await Repos(s).deployment_by_id(deployment_id)
+            project = await Repos(s).project_by_id(row.project_id) if row else None
         url = self.settings.url(project.subdomain) if project else None
         await self._update(
             deployment_id, state="live", url=url, error=None, pid=None, finished_at=utcnow()
@@ -160,9 +160,9 @@ class Deployer:
         """Write the platform's stack with this deployment's source for its project; returns
         the project's subdomain."""
         async with self.sessions() as s, s.begin():
-            row = await s.get(Deployment, deployment_id)
+            row = await Repos(s).deployment_by_id(deployment_id)
             assert row is not None
-            project = await s.get(Project, row.project_id)
+            project = await Repos(s).project_by_id(row.project_id)
             assert project is not None
             served = [(p, live) for p, live in await Repos(s).served() if p.id != project.id]
             if project.port is None:
@@ -243,7 +243,7 @@ class Deployer:
         said: list[str] = []
         async with self._one:
             async with self.sessions() as s:
-                project = await s.get(Project, project_id)
+                project = await Repos(s).project_by_id(project_id)
                 if project is None:
                     return said
                 subdomain, live = project.subdomain, project.live_deployment_id
@@ -257,9 +257,9 @@ class Deployer:
                 if not rest:
                     await self._services("stop", "proxy", said)
             async with self.sessions() as s, s.begin():
-                project = await s.get(Project, project_id)
+                project = await Repos(s).project_by_id(project_id)
                 if project is not None:
-                    await s.delete(project)
+                    await Repos(s).remove(project)
             if live is not None and rest:
                 await asyncio.to_thread(self._write_stack, rest)
                 await self._services("start", "proxy", said)
@@ -309,8 +309,8 @@ class Deployer:
                 await self._went_live(deployment_id)
                 continue
             async with self.sessions() as s:
-                row = await s.get(Deployment, deployment_id)
-                project = await s.get(Project, row.project_id) if row else None
+                row = await Repos(s).deployment_by_id(deployment_id)
+                project = await Repos(s).project_by_id(row.project_id) if row else None
             before = project.live_deployment_id if project else None
             why = "the API server stopped during this deployment, before it went live; "
             why += f"the previous deployment #{before} serves" if before else "nothing was live"

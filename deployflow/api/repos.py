@@ -73,6 +73,17 @@ class Repos:
     async def audit(self, user_id: int | None, address: str, action: str, status: int) -> None:
         self.s.add(AuditEvent(user_id=user_id, address=address, action=action, status=status))
 
+    async def deployment_by_id(self, deployment_id: int) -> Deployment | None:
+        """Whoever's it is: for the deployer, never for a route answering a user."""
+        return await self.s.get(Deployment, deployment_id)
+
+    async def project_by_id(self, project_id: int) -> Project | None:
+        """Whoever's it is: for the deployer, never for a route answering a user."""
+        return await self.s.get(Project, project_id)
+
+    async def remove(self, row: Project) -> None:
+        await self.s.delete(row)
+
     async def deployment(self, user_id: int, deployment_id: int) -> Deployment | None:
         """Only the user's own (through its project)."""
         query = (

@@ -187,7 +187,9 @@ async def stream(ws: WebSocket, deployment_id: int) -> None:
         while True:
             news = deployer.waiter(deployment_id)  # before reading: nothing told is missed
             async with sessions() as s:
-                row = await s.get(Deployment, deployment_id)  # the state first, then the lines
+                row = await Repos(s).deployment_by_id(
+                    deployment_id
+                )  # the state first, then the lines
                 rows = await Repos(s).lines(deployment_id, after)
             for line in rows:
                 await ws.send_json({"id": line.id, "line": line.line})
