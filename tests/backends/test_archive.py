@@ -33,7 +33,7 @@ def test_unsafe_members() -> None:
     assert "device" in unsafe_member(_member("app/dev", tarfile.CHRTYPE))
 
 
-@pytest.mark.parametrize("key", [None, os.urandom(32)])
+@pytest.mark.parametrize("key", [None, os.urandom(32)], ids=["plain", "sealed"])
 def test_pack_and_unpack_round_trip_keeps_bytes_and_modes(
     tmp_path: Path, key: bytes | None
 ) -> None:
