@@ -27,6 +27,29 @@ if os.geteuid() == 0:  # the suite's stacks name no user: their workers run as r
     os.environ.setdefault("DEPLOYFLOW_WORKER_USER", "root")
 
 
+# Tests that need the one Docker engine (its dockerd owns docker0): one xdist worker runs them all.
+DOCKER_TESTS = (
+    "tests/e2e/test_containers.py",
+    "tests/e2e/test_container_faults.py",
+    "tests/e2e/test_api_deploy.py::test_a_project_deploys_in_a_container",
+)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Each module's tests on one worker, in order (modules share fixtures and build on their
+    earlier tests), and every Docker test on the same worker. (xdist's `loadgroup` marks do not
+    take with pytest 9: its node ids are no longer the attribute xdist rewrites.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(DOCKER_TESTS):
+                return "docker"
+            return nodeid.split("::", 1)[0]
+
+    return ByModule(config, log)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

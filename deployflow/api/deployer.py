@@ -35,7 +35,6 @@ from deployflow.ops.initapp import as_containers
 
 __all__ = ["Deployer"]
 
-FIRST_PORT = 9100  # projects' services from here up
 POLL = 0.02  # seconds between reads of a running deploy's output
 STATES = {"building": "building", "deploying": "deploying"}  # lifecycle -> deployment state
 
@@ -166,7 +165,9 @@ class Deployer:
             assert project is not None
             served = [(p, live) for p, live in await Repos(s).served() if p.id != project.id]
             if project.port is None:
-                project.port = free_port_from(FIRST_PORT, {p.port for p, _ in served if p.port})
+                project.port = free_port_from(
+                    self.settings.first_port, {p.port for p, _ in served if p.port}
+                )
             if project.backend is None:
                 up = (await asyncio.to_thread(engine_status)).running
                 project.backend = "docker" if up else "process"

@@ -33,6 +33,7 @@ class Settings:
     max_upload: int  # bytes of tarball
     max_unpacked: int  # bytes it may unpack to (a gzip bomb stops here)
     max_pending: int  # a user's deployments not yet final; more answer 429
+    first_port: int  # projects' services get ports from here up
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,6 +45,7 @@ class Settings:
             max_upload=upload,
             max_unpacked=_number("DEPLOYFLOW_API_MAX_UNPACKED_MB", 10 * upload // MB) * MB,
             max_pending=_number("DEPLOYFLOW_API_MAX_PENDING", 3),
+            first_port=_number("DEPLOYFLOW_API_FIRST_PORT", 9100),
         )
 
     @property

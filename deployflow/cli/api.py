@@ -41,7 +41,8 @@ def serve(
     """Serve the API (OpenAPI at /docs); refuses a database whose schema is out of date.
     Projects are served at http://<subdomain>.<DEPLOYFLOW_API_DOMAIN, localhost>:<
     DEPLOYFLOW_API_PROXY_PORT, 8780>/; uploads are limited by DEPLOYFLOW_API_MAX_UPLOAD_MB
-    (100) and DEPLOYFLOW_API_MAX_UNPACKED_MB (1000); data lives in DEPLOYFLOW_API_HOME."""
+    (100) and DEPLOYFLOW_API_MAX_UNPACKED_MB (1000); data lives in DEPLOYFLOW_API_HOME;
+    projects' services get ports from DEPLOYFLOW_API_FIRST_PORT (9100) up."""
     import uvicorn
 
     from deployflow.api.app import create_app

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import re
 import socket
 import tarfile
@@ -48,6 +49,7 @@ def _platform(stack: ExitStack, tmp_path: Path, url: str, pg, **extra: str) -> P
         DEPLOYFLOW_API_PROXY_PORT=str(proxy),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         NO_COLOR="1",
+        DEPLOYFLOW_API_FIRST_PORT=str(random.randrange(20000, 30000, 100)),  # apart from others
         **extra,
     )
     api = Api(url, env, pg)
@@ -352,7 +354,6 @@ def test_a_server_killed_mid_deployment_ends_it_after_restart(
     assert p.api.get(f"/deployments/{v2}", key).status_code == 404
 
 
-@pytest.mark.xdist_group("docker")  # one engine: the worker that runs the container tests
 def test_a_project_deploys_in_a_container_when_the_engine_is_up(
     engine, tmp_path: Path, prefect_api: str
 ) -> None:

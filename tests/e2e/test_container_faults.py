@@ -20,8 +20,6 @@ from tests.e2e.conftest import Engine, Stack, kill_at, stop_everything, until
 from tests.e2e.test_containers import STACK, _message
 from tests.e2e.test_fault_matrix import FAULTS
 
-pytestmark = pytest.mark.xdist_group("docker")  # one engine: one worker runs them all
-
 PROJECT = "boxfault"
 
 

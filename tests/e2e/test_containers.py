@@ -33,8 +33,6 @@ from tests.conftest import free_port
 from tests.e2e.conftest import Engine, stop_everything
 from tests.e2e.test_blue_green import Poller
 
-pytestmark = pytest.mark.xdist_group("docker")  # one engine: one worker runs them all
-
 SECRET = "container-only-Secret-93"
 STACK = """\
 project: boxed
