@@ -39,6 +39,7 @@ from code_change import wait_answering
 from example import free_port
 
 from deployflow.api.runlog import tidy
+from deployflow.backends.logfollow import FileFollower
 
 ME = [sys.executable, "-m", "deployflow"]
 PASSWORD = "bench-password-1"
@@ -214,20 +215,16 @@ def log_lag(service: Service) -> None:
     done = threading.Event()
 
     def tail() -> None:
-        offset, rest = 0, b""
+        follower = FileFollower(run_log, "run", from_end=False)
         while not done.is_set():
-            if run_log.exists():
-                with run_log.open("rb") as handle:
-                    handle.seek(offset)
-                    block = handle.read()
-                offset += len(block)
-                *lines, rest = (rest + block).split(b"\n")
-                now = time.perf_counter()
-                for raw in lines:
-                    line = tidy(raw.decode("utf-8", "replace"))
-                    if line is not None:
-                        written.setdefault(line, now)
+            lines = follower.lines()
+            now = time.perf_counter()
+            for raw in lines:
+                line = tidy(raw)
+                if line is not None:
+                    written.setdefault(line, now)
             time.sleep(0.002)
+        follower.close()
 
     watcher = threading.Thread(target=tail, daemon=True)
     watcher.start()

@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from deployflow.api.models import Deployment, utcnow
 from deployflow.api.platform import Served, platform_stack
 from deployflow.api.repos import FINAL, Repos
-from deployflow.api.runlog import error_kind, failure, lifecycle, released, tidy
+from deployflow.api.runlog import Ended, ended, lifecycle, tidy
 from deployflow.api.settings import Settings
 from deployflow.backends.dockerd import engine_status
 from deployflow.backends.executor import Command, kill_group, run, spawn
-from deployflow.backends.files import atomic_write, read_link
+from deployflow.backends.files import atomic_write, read_json, read_link
+from deployflow.backends.logfollow import FileFollower
 from deployflow.backends.services.process_table import cmdline_of
 from deployflow.backends.services.sockets import free_port_from
 from deployflow.backends.treeops import remove
@@ -39,17 +40,8 @@ POLL = 0.02  # seconds between reads of a running deploy's output
 STATES = {"building": "building", "deploying": "deploying"}  # lifecycle -> deployment state
 
 
-def _read(log_file: Path, offset: int, rest: bytes, ended: bool) -> tuple[list[str], int, bytes]:
-    """The run's new complete lines from `offset` on, tidied (all of them once it `ended`);
-    the next offset and the partial line held back."""
-    with log_file.open("rb") as handle:
-        handle.seek(offset)
-        block = handle.read()
-    *complete, rest = (rest + block).split(b"\n")
-    if ended and rest:
-        complete, rest = [*complete, rest], b""
-    said = (tidy(raw.decode("utf-8", "replace")) for raw in complete)
-    return [line for line in said if line is not None], offset + len(block), rest
+def _tidied(lines: list[str]) -> list[str]:
+    return [line for raw in lines if (line := tidy(raw)) is not None]
 
 
 class Wanted(NamedTuple):
@@ -204,37 +196,53 @@ class Deployer:
         argv = [sys.executable, "-m", "deployflow", *args, "--stack", stack, "--root", root]
         return Command.of(argv, cwd=self.settings.home, env={"NO_COLOR": "1"}, timeout=None)
 
+    def _files(self, deployment_id: int) -> tuple[Path, Path]:
+        """The run's output (its log) and the summary it prints as JSON."""
+        folder = self.settings.source(deployment_id).parent
+        return folder / "run.log", folder / "summary.json"
+
     async def _deploy(self, deployment_id: int) -> None:
         subdomain = await self._plan(deployment_id)
-        log_file = self.settings.source(deployment_id).parent / "run.log"
-        proc = spawn(self._command("run", "app", subdomain, "--plain"), log_file)
+        log_file, summary_file = self._files(deployment_id)
+        command = self._command("run", "app", subdomain, "--plain", "--json")
+        proc = spawn(command, log_file, out_file=summary_file)
         self._running.add(proc.pid)
         try:
-            await self._follow(deployment_id, proc, log_file)
+            code, lines = await self._follow(deployment_id, proc, log_file)
         finally:
             self._running.discard(proc.pid)
+        await self._conclude(deployment_id, ended(read_json(summary_file), lines, code))
 
-    async def _follow(self, deployment_id: int, proc: subprocess.Popen, log_file: Path) -> None:
+    async def _follow(
+        self, deployment_id: int, proc: subprocess.Popen, log_file: Path
+    ) -> tuple[int, list[str]]:
+        """The run's lines into the deployment's log as they come, its lifecycle into the
+        deployment's state; its exit code and every line, once it ended."""
         await self._update(deployment_id, pid=proc.pid)
+        follower = FileFollower(log_file, "run", from_end=False)
         lines: list[str] = []
-        offset, rest = 0, b""
-        while True:
-            code = proc.poll()
-            new, offset, rest = _read(log_file, offset, rest, code is not None)
-            if new:
-                lines += new
-                await self._say(deployment_id, new)
-                for line in new:
-                    state = STATES.get(lifecycle(line) or "")
-                    if state:
-                        await self._update(deployment_id, state=state)
-            if code is not None:
-                break
-            await asyncio.sleep(POLL)
-        if code == 0:
+        try:
+            while True:
+                code = proc.poll()
+                new = _tidied(follower.lines(final=code is not None))
+                if new:
+                    lines += new
+                    await self._say(deployment_id, new)
+                    for line in new:
+                        _release, state = lifecycle(line) or ("", "")
+                        if state in STATES:
+                            await self._update(deployment_id, state=STATES[state])
+                if code is not None:
+                    return code, lines
+                await asyncio.sleep(POLL)
+        finally:
+            follower.close()
+
+    async def _conclude(self, deployment_id: int, end: Ended) -> None:
+        if end.live:
             await self._went_live(deployment_id)
         else:
-            await self._end(deployment_id, failure(lines, code), error_kind(lines))
+            await self._end(deployment_id, end.error or "", end.kind or "internal")
 
     # -- a project deleted ------------------------------------------------------------------
     async def retire(self, project_id: int) -> list[str]:
@@ -305,8 +313,8 @@ class Deployer:
         for deployment_id, _ in left:
             lines = await self._catch_up(deployment_id)
             await self._say(deployment_id, said)
-            made = released(lines)
-            if made and live_now.endswith(f"/{made}"):
+            made = next((found[0] for line in lines if (found := lifecycle(line))), None)
+            if made and live_now.endswith(f"/{made}"):  # the release it made serves: read back
                 await self._went_live(deployment_id)
                 continue
             async with self.sessions() as s:
@@ -320,8 +328,11 @@ class Deployer:
 
     async def _catch_up(self, deployment_id: int) -> list[str]:
         """The run's lines from its file; those the server died before storing are stored."""
-        log_file = self.settings.source(deployment_id).parent / "run.log"
-        lines, *_ = _read(log_file, 0, b"", True) if log_file.is_file() else ([], 0, b"")
+        follower = FileFollower(self._files(deployment_id)[0], "run", from_end=False)
+        try:
+            lines = _tidied(follower.lines(final=True))
+        finally:
+            follower.close()
         async with self.sessions() as s:
             stored = len(await Repos(s).lines(deployment_id, limit=1_000_000))
         if lines[stored:]:

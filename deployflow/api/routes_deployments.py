@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
+from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from deployflow.api.deps import CurrentUser, Db, ShortUser, key_owner
 from deployflow.api.models import Deployment
@@ -41,20 +41,11 @@ class DeploymentOut(BaseModel):
     updated_at: datetime
     finished_at: datetime | None
 
+    model_config = ConfigDict(from_attributes=True)
+
     @classmethod
     def of(cls, d: Deployment) -> DeploymentOut:
-        return cls(
-            id=d.id,
-            project_id=d.project_id,
-            state=d.state,
-            url=d.url,
-            commit=d.commit,
-            error=d.error,
-            error_kind=d.error_kind,
-            created_at=d.created_at,
-            updated_at=d.updated_at,
-            finished_at=d.finished_at,
-        )
+        return cls.model_validate(d)
 
 
 class LogLine(BaseModel):
@@ -63,12 +54,16 @@ class LogLine(BaseModel):
     line: str
 
 
-def _detected(source: Any) -> str:
+def _detected(source: Path) -> None:
+    """An upload with no app (or several) in it, or an app with no web process to route to,
+    is refused before it is stored: a deployment `live` with nothing serving would be a lie."""
     try:
         plan = detect(source)
     except ProjectDetectionError as exc:
         raise HTTPException(422, str(exc).replace(f"{source}: ", "", 1)) from None
-    return plan.kind
+    if plan.start is None:
+        why = "; ".join(plan.warnings) or "add a Procfile with a `web:` line"
+        raise HTTPException(422, f"no web process found in the {plan.kind} app: {why}")
 
 
 @router.post("/projects/{project_id}/deployments", status_code=202)

@@ -295,14 +295,16 @@ def _popen(command: Command, **how: Any) -> subprocess.Popen:
         ) from None
 
 
-def spawn(command: Command, log_file: Path) -> subprocess.Popen:
+def spawn(command: Command, log_file: Path, out_file: Path | None = None) -> subprocess.Popen:
     """Start a long-running process (a service, the Prefect server) in its own session, its
-    output appended to `log_file` (0600: what a service prints may hold a secret). The caller
-    tracks it by pid; `kill_group` stops it."""
-    with open_log(log_file) as log:
-        return _popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True
-        )
+    output appended to `log_file` (0600: what a service prints may hold a secret); with
+    `out_file`, its standard output there (0600 too) and only its standard error in the log.
+    The caller tracks it by pid; `kill_group` stops it."""
+    with contextlib.ExitStack() as files:
+        log = files.enter_context(open_log(log_file))
+        out = files.enter_context(open_log(out_file)) if out_file else log
+        err = log if out_file else subprocess.STDOUT
+        return _popen(command, stdout=out, stderr=err, start_new_session=True, close_fds=True)
 
 
 # waits for one line on stdin, then becomes the command; EOF first (its starter died): exits

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 __all__ = [
     "append_line",
@@ -19,6 +20,7 @@ __all__ = [
     "fsync_dir",
     "link_outside",
     "open_log",
+    "read_json",
     "read_link",
     "replace_with_link",
     "switch_symlink",
@@ -95,6 +97,15 @@ def read_link(link: Path) -> str | None:
     try:
         return Path(os.readlink(link)).name
     except (FileNotFoundError, OSError):
+        return None
+
+
+def read_json(path: Path) -> Any:
+    """The JSON document at `path`; None when there is none or it is not JSON (half written by
+    a process killed while it printed, say)."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
         return None
 
 

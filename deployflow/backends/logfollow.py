@@ -68,11 +68,13 @@ class FileFollower:
             self.mark = (self.mark + data)[-64:]
         return data
 
-    def poll(self) -> list[Entry]:
+    def _new_lines(self) -> tuple[list[str], bool]:
+        """The lines completed since the last read (an over-long one cut to its head), and
+        whether anything at all was read."""
         if self.handle is None:
             self._open(at_end=False)  # created since: read it all
             if self.handle is None:
-                return []
+                return [], False
         data = self._read()
         if self._rotated():
             data += self._read()  # the old file's last lines, then the new file from its start
@@ -80,27 +82,34 @@ class FileFollower:
             self._open(at_end=False)
             if self.handle is not None:
                 data += self._read()
-        done: list[Entry] = []
-        if data and self.skipping:
+        if not data:
+            return [], False
+        if self.skipping:
             nl = data.find(b"\n")
             self.skipping = nl < 0
             data = b"" if nl < 0 else data[nl + 1 :]
-            if not data:
-                return done
-        if data:
-            *complete, self.partial = (self.partial + data).split(b"\n")
-            for raw in complete:
-                line = raw[:MAX_LINE].decode("utf-8", errors="replace")
-                if entry := self.grouper.feed(line):
-                    done.append(entry)
-            if len(self.partial) > MAX_LINE:  # a huge line still being written: show its head
-                line = self.partial[:MAX_LINE].decode("utf-8", errors="replace")
-                self.partial, self.skipping = b"", True
-                if entry := self.grouper.feed(line):
-                    done.append(entry)
-        elif last := self.grouper.flush():
-            done.append(last)
-        return done
+        *complete, self.partial = (self.partial + data).split(b"\n")
+        lines = [raw[:MAX_LINE].decode("utf-8", errors="replace") for raw in complete]
+        if len(self.partial) > MAX_LINE:  # a huge line still being written: show its head
+            lines.append(self.partial[:MAX_LINE].decode("utf-8", errors="replace"))
+            self.partial, self.skipping = b"", True
+        return lines, True
+
+    def poll(self) -> list[Entry]:
+        lines, read = self._new_lines()
+        if not read:
+            last = self.grouper.flush()
+            return [last] if last else []
+        return [entry for line in lines if (entry := self.grouper.feed(line))]
+
+    def lines(self, final: bool = False) -> list[str]:
+        """The raw lines completed since the last read, ungrouped; `final` (the writer is
+        gone): the unfinished last line too."""
+        lines, _read = self._new_lines()
+        if final and self.partial:
+            lines.append(self.partial[:MAX_LINE].decode("utf-8", errors="replace"))
+            self.partial = b""
+        return lines
 
     def close(self) -> None:
         if self.handle is not None:

@@ -6,7 +6,6 @@ Ctrl-C stops following. Otherwise (or with DEPLOYFLOW_WARM=0) the caller runs th
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -25,10 +24,11 @@ FORWARDED = ("DEPLOYFLOW_FAILPOINTS",)
 
 def _report(ctx: StackContext, run_id: str) -> dict[str, Any] | None:
     """The report the run wrote, found by its id (stages/report.py links it so)."""
+    from deployflow.backends.files import read_json
+
     link = ctx.layout.reports / "runs" / f"{run_id}.json"
-    try:
-        summary = json.loads(link.read_text())
-    except (OSError, ValueError):
+    summary = read_json(link)
+    if not isinstance(summary, dict):
         return None
     summary["report"] = str(link.resolve().with_suffix(".md"))  # written beside it
     return summary

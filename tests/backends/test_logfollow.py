@@ -78,3 +78,17 @@ def test_copytruncate_that_grew_back_between_polls(tmp_path: Path) -> None:
     os.truncate(log, 0)
     _write(log, "INFO:     a longer line after the cut\n")
     assert _until(follower, 1) == ["INFO:     a longer line after the cut"]
+
+
+def test_raw_lines_ungrouped_and_the_last_one_when_the_writer_ended(tmp_path: Path) -> None:
+    """`lines()` gives each complete line as written (a trace's lines one by one), holds the
+    unfinished one back, and gives it too once told the writer is gone."""
+    log = tmp_path / "run.log"
+    follower = FileFollower(log, "run", from_end=False)
+    assert follower.lines() == []  # not there yet
+    _write(log, "one\nTraceback (most recent call last):\n  File 'a.py'\nhalf")
+    assert follower.lines() == ["one", "Traceback (most recent call last):", "  File 'a.py'"]
+    _write(log, " a line")
+    assert follower.lines() == []
+    assert follower.lines(final=True) == ["half a line"]
+    follower.close()

@@ -152,10 +152,23 @@ def test_cli_deploys_to_live_urls_and_a_failed_deploy_keeps_the_last(
     waited = p.api.post(f"/projects/{hello}/deployments?wait=true", key, files=files, timeout=300)
     assert waited.status_code == 422, waited.text  # a build error, with the log's tail
     assert "failed (build)" in waited.json()["detail"] and "last lines" in waited.json()["detail"]
+    # built, but it dies as it starts: a runtime error (502), the last one serving on
+    files = {"source": ("s.tgz", _tarball({"requirements.txt": b"\n", "wsgi.py": b"x = 1\n"}))}
+    nothing = p.api.post(f"/projects/{hello}/deployments", key, files=files)
+    assert nothing.status_code == 422, nothing.text  # no web process: nothing to call live
+    assert "no web process found in the python app" in nothing.json()["detail"]
+    crashing = b"raise RuntimeError('boom at start')\n" + (app / "wsgi.py").read_bytes()
+    files = {"source": ("s.tgz", _tarball({"requirements.txt": b"\n", "wsgi.py": crashing}))}
+    waited = p.api.post(f"/projects/{hello}/deployments?wait=true", key, files=files, timeout=300)
+    assert waited.status_code == 502, waited.text
+    assert "failed (runtime)" in waited.json()["detail"]
+    assert p.page("hello.localhost").text == "hello from wsgi"
 
     runs = "".join(f.read_text() for f in (p.home / "uploads").glob("*/run.log"))
     flow_runs = sorted(set(re.findall(r"/runs/flow-run/([0-9a-f-]{36})", runs)))
-    assert len(flow_runs) == 4  # each deployment a flow run on the session's Prefect
+    assert len(flow_runs) == 5  # each deployment a flow run on the session's Prefect
+    summaries = [f.read_text() for f in (p.home / "uploads").glob("*/summary.json")]
+    assert len(summaries) == 5 and all(json.loads(text)["result"] for text in summaries)
     gone = httpx.delete(f"{p.api.base}/projects/{hello}", headers={"X-API-Key": key}, timeout=60)
     assert gone.status_code == 204
     assert p.page("hello.localhost").status_code == 404  # its route is gone
@@ -185,7 +198,7 @@ def test_cli_deploys_to_live_urls_and_a_failed_deploy_keeps_the_last(
     audit = p.api.rows("audit")
     assert any(f"deployment {first['id']} of project" in r and ": live'" in r for r in audit)
     assert any("POST /projects/{project_id}/deployments" in r and "202" in r for r in audit)
-    kept = [runs, json.dumps(prefect_logs), logged.stdout, logged.stderr]
+    kept = [runs, *summaries, json.dumps(prefect_logs), logged.stdout, logged.stderr]
     kept += [*p.api.rows("deployment_logs"), *p.api.rows("audit"), *p.api.rows("deployments")]
     for secret in (alice_key, key, bob, PASSWORD):
         assert all(secret not in text for text in kept)

@@ -8,7 +8,9 @@ previous release is live with its own configs and services."""
 from __future__ import annotations
 
 import os
+import re
 import signal
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -59,16 +61,64 @@ def test_a_failing_stage_on_the_warm_worker(warm: Stack, stage: str) -> None:
     assert_previous_live(warm, before, sums)
 
 
-def _run_pid(api: str) -> int:
-    """The process of the deploy running now, as the worker recorded it ("host:pid")."""
-    body = {
-        "flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}},
-        "deployments": {"name": {"any_": ["woosoo-local"]}},
-        "sort": "START_TIME_DESC",
-        "limit": 1,
-    }
-    run = httpx.post(f"{api}/flow_runs/filter", json=body).json()[0]
-    return int(run["infrastructure_pid"].rsplit(":", 1)[-1])
+class Following:
+    """`deployflow run full` started in the background, its standard error read as it comes
+    (a thread), so the test knows which run it started and can always stop what it left."""
+
+    def __init__(self, stack: Stack, env: dict[str, str]) -> None:
+        self.stack = stack
+        self.proc = stack.popen_env(env, "run", "full")
+        self.err: list[str] = []
+        assert self.proc.stderr is not None
+        self._reader = threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True)
+        self._reader.start()
+        self.pid: int | None = None
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.err.append(line)
+
+    def run_id(self) -> str:
+        """The id of the run the CLI created on the warm worker (it says so first)."""
+
+        def said() -> str | None:
+            for line in self.err:
+                if "not on a warm worker" in line:
+                    log = self.stack.dir.parent / "home" / "workers" / "woosoo-local.log"
+                    raise AssertionError(f"{line}worker log:\n{log.read_text()[-3000:]}")
+                if found := re.search(r"\(([0-9a-f-]{36})\) on the warm worker", line):
+                    return found[1]
+            assert self.proc.poll() is None, "".join(self.err)[-2000:]
+            return None
+
+        return until(said)
+
+    def run_pid(self, api: str) -> int:
+        """The forked process of the run, as the worker recorded it ("host:pid")."""
+        url = f"{api}/flow_runs/{self.run_id()}"
+        recorded = until(lambda: httpx.get(url).json().get("infrastructure_pid"))
+        self.pid = int(recorded.rsplit(":", 1)[-1])
+        return self.pid
+
+    def ended(self, timeout: float) -> str:
+        """Its standard error once it exited (within `timeout` s)."""
+        self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        assert self.proc.returncode == 1, "".join(self.err)[-2000:]
+        return "".join(self.err)
+
+    def __enter__(self) -> Following:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """A test that failed half way stops the CLI and the run, and puts the root back, so
+        the tests after it start from a live release."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            if self.pid is not None and psutil.pid_exists(self.pid):
+                os.killpg(self.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.stack.cli_env({**self.stack.env, "DEPLOYFLOW_WARM": "0"}, "recover", check=False)
 
 
 @pytest.mark.parametrize("stage", KILLS)
@@ -78,14 +128,13 @@ def test_a_killed_run_on_the_warm_worker_is_recovered(
     before, sums = warm.current(), fingerprint(warm)
     warm.set_version("backend", f"warm-kill-{stage}")
     env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": f"{stage}=hang"}
-    proc = warm.popen_env(env, "run", "full")
     journal = warm.root / ".deployflow" / "journal.json"
-    until(lambda: journal.exists() and f'"phase": "{stage}"' in journal.read_text())
-    pid = _run_pid(prefect_api)
-    assert "deployflow.warm.zygote" in " ".join(psutil.Process(pid).cmdline())  # a fork
-    os.killpg(pid, signal.SIGKILL)  # the run's whole process group, as a crash would
-    _out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 1 and "ended CRASHED" in err, err[-2000:]
+    with Following(warm, env) as run:
+        until(lambda: journal.exists() and f'"phase": "{stage}"' in journal.read_text())
+        pid = run.run_pid(prefect_api)
+        assert "deployflow.warm.zygote" in " ".join(psutil.Process(pid).cmdline())  # a fork
+        os.killpg(pid, signal.SIGKILL)  # the run's whole process group, as a crash would
+        assert "ended CRASHED" in run.ended(timeout=120)
     # the worker marked it crashed; the automation's `recover` puts the last good one back
     until(lambda: not journal.exists() and warm.current() == before)
     assert_previous_live(warm, before, sums)
@@ -99,13 +148,14 @@ def test_a_killed_warm_worker_ends_the_followed_run_at_once(warm: Stack) -> None
     before, sums = warm.current(), fingerprint(warm)
     warm.set_version("backend", "warm-worker-killed")
     env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": "start=hang"}
-    proc = warm.popen_env(env, "run", "full")
     journal = warm.root / ".deployflow" / "journal.json"
-    until(lambda: journal.exists() and '"phase": "start"' in journal.read_text())
-    state = warm.dir.parent / "home" / "workers" / "woosoo-local.json"
-    os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
-    _out, err = proc.communicate(timeout=60)  # it used to follow a dead run for ~100 s
-    assert proc.returncode == 1 and "died during the run" in err and "ended CRASHED" in err
+    with Following(warm, env) as run:
+        run.run_id()
+        until(lambda: journal.exists() and '"phase": "start"' in journal.read_text())
+        state = warm.dir.parent / "home" / "workers" / "woosoo-local.json"
+        os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
+        err = run.ended(timeout=60)  # it used to follow a dead run for ~100 s
+        assert "died during the run" in err and "ended CRASHED" in err
     warm.cli("server", "start")  # the worker back: it runs the recover the crash called for
     log = warm.dir.parent / "home" / "workers" / "woosoo-local.log"
     until(lambda: log.read_text().count("is warm") >= 2)
@@ -126,12 +176,11 @@ def test_a_crash_the_automation_misses_is_recovered_by_the_worker(
         before, sums = warm.current(), fingerprint(warm)
         warm.set_version("backend", "warm-missed-crash")
         env = {**warm.env, "DEPLOYFLOW_FAILPOINTS": "switch=hang"}
-        proc = warm.popen_env(env, "run", "full")
         journal = warm.root / ".deployflow" / "journal.json"
-        until(lambda: journal.exists() and '"phase": "switch"' in journal.read_text())
-        os.killpg(_run_pid(prefect_api), signal.SIGKILL)
-        _out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 1 and "ended CRASHED" in err, err[-2000:]
+        with Following(warm, env) as run:
+            until(lambda: journal.exists() and '"phase": "switch"' in journal.read_text())
+            os.killpg(run.run_pid(prefect_api), signal.SIGKILL)
+            assert "ended CRASHED" in run.ended(timeout=120)
         until(lambda: not journal.exists() and warm.current() == before)
         assert_previous_live(warm, before, sums)
         log = warm.dir.parent / "home" / "workers" / "woosoo-local.log"
