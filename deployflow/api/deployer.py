@@ -25,18 +25,21 @@ from deployflow.api.settings import Settings
 from deployflow.backends.dockerd import engine_status
 from deployflow.backends.executor import Command, kill_group, run, spawn
 from deployflow.backends.files import atomic_write, read_json, read_link
+from deployflow.backends.lock import lock_holder
 from deployflow.backends.logfollow import FileFollower
 from deployflow.backends.services.process_table import cmdline_of
 from deployflow.backends.services.sockets import free_port_from
 from deployflow.backends.treeops import remove
 from deployflow.core.detect import ProjectDetectionError, detect
 from deployflow.core.initstack import stack_text
+from deployflow.core.layout import Layout
 from deployflow.errors import DeployflowError
 from deployflow.ops.initapp import as_containers
 
 __all__ = ["Deployer"]
 
 POLL = 0.02  # seconds between reads of a running deploy's output
+POLL_LOCK = 0.5  # seconds between looks at the root's lock, a killed run's flow run going on
 STATES = {"building": "building", "deploying": "deploying"}  # lifecycle -> deployment state
 
 
@@ -62,6 +65,7 @@ class Deployer:
         self._news: dict[int, asyncio.Event] = {}
         self._tasks: set[asyncio.Task] = set()
         self._running: set[int] = set()  # pids of deploy runs
+        self._stopping = False  # shutting down: a run it interrupts ends with what it said
 
     # -- following a deployment -------------------------------------------------------------
     def waiter(self, deployment_id: int) -> asyncio.Event:
@@ -211,7 +215,12 @@ class Deployer:
             code, lines = await self._follow(deployment_id, proc, log_file)
         finally:
             self._running.discard(proc.pid)
-        await self._conclude(deployment_id, ended(read_json(summary_file), lines, code))
+        summary = read_json(summary_file)
+        if code < 0 and summary is None and not self._stopping:  # killed: it could not tell
+            why = f"its run was killed ({signal.Signals(-code).name})"
+            await self._settle(deployment_id, lines, why)
+            return
+        await self._conclude(deployment_id, ended(summary, lines, code))
 
     async def _follow(
         self, deployment_id: int, proc: subprocess.Popen, log_file: Path
@@ -289,12 +298,9 @@ class Deployer:
 
     async def recover(self) -> None:
         """End every deployment a stopped server left unfinished, with what happened: its run
-        stopped, the root recovered (the last good release back), its log caught up from the
-        run's own file; `live` only when the release it made is the live one now."""
+        stopped, its log caught up from the run's own file, then settled from the root."""
         async with self.sessions() as s:
             left = [(d.id, d.pid) for d in await Repos(s).unfinished()]
-        if not left:
-            return
         for _, pid in left:
             if pid and self._ours(pid):
                 kill_group(pid, signal.SIGTERM)
@@ -303,28 +309,42 @@ class Deployer:
                         break
                     await asyncio.sleep(0.1)
                 kill_group(pid)
+        for deployment_id, _ in left:
+            lines = await self._catch_up(deployment_id)
+            await self._settle(
+                deployment_id, lines, "the API server stopped during this deployment"
+            )
+
+    async def _settle(self, deployment_id: int, lines: list[str], why: str) -> None:
+        """What a deployment whose run ended without saying (killed, or its server stopped)
+        did, read back from the root: once the root's lock is free (a flow run on the warm
+        worker outlives the CLI that followed it), `recover` puts the last good release back if
+        the run left it half way; `live` only when the release it made is the live one now."""
+        lock = Layout(self.settings.root).lock
+        for _ in range(int(self.settings.settle_seconds / POLL_LOCK)):
+            if await asyncio.to_thread(lock_holder, lock) is None:
+                break
+            await asyncio.sleep(POLL_LOCK)
         said: list[str] = []
         if self.settings.stack_file.is_file():
             done = await asyncio.to_thread(
                 run, self._command("recover"), on_line=said.append, check=False
             )
             said.append(f"recover exited {done.returncode}")
+        await self._say(deployment_id, said)
         live_now = read_link(self.settings.root / "current") or ""
-        for deployment_id, _ in left:
-            lines = await self._catch_up(deployment_id)
-            await self._say(deployment_id, said)
-            made = next((found[0] for line in lines if (found := lifecycle(line))), None)
-            if made and live_now.endswith(f"/{made}"):  # the release it made serves: read back
-                await self._went_live(deployment_id)
-                continue
-            async with self.sessions() as s:
-                row = await Repos(s).deployment_by_id(deployment_id)
-                project = await Repos(s).project_by_id(row.project_id) if row else None
-            before = project.live_deployment_id if project else None
-            why = "the API server stopped during this deployment, before it went live; "
-            why += f"the previous deployment #{before} serves" if before else "nothing was live"
-            await self._say(deployment_id, [f"error: {why}"])
-            await self._end(deployment_id, why, "interrupted")
+        made = next((found[0] for line in lines if (found := lifecycle(line))), None)
+        if made and live_now.endswith(f"/{made}"):  # the release it made serves: read back
+            await self._went_live(deployment_id)
+            return
+        async with self.sessions() as s:
+            row = await Repos(s).deployment_by_id(deployment_id)
+            project = await Repos(s).project_by_id(row.project_id) if row else None
+        before = project.live_deployment_id if project else None
+        message = f"{why}, before it went live; "
+        message += f"the previous deployment #{before} serves" if before else "nothing was live"
+        await self._say(deployment_id, [f"error: {message}"])
+        await self._end(deployment_id, message, "interrupted")
 
     async def _catch_up(self, deployment_id: int) -> list[str]:
         """The run's lines from its file; those the server died before storing are stored."""
@@ -343,6 +363,7 @@ class Deployer:
         """On shutdown: a running deploy is interrupted (deployflow puts the previous release
         back) and its deployment ended with what its run said; one that outlives `grace` is
         recovered at the next start."""
+        self._stopping = True
         for pid in list(self._running):
             kill_group(pid, signal.SIGTERM)
         if self._tasks:

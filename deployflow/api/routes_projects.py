@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from deployflow.api.deps import CurrentUser, Db
 from deployflow.api.models import Project
@@ -27,10 +27,13 @@ class ProjectOut(BaseModel):
     name: str
     subdomain: str
     created_at: datetime
+    live_deployment_id: int | None  # the deployment it serves, if any
+
+    model_config = ConfigDict(from_attributes=True)
 
     @classmethod
     def of(cls, p: Project) -> ProjectOut:
-        return cls(id=p.id, name=p.name, subdomain=p.subdomain, created_at=p.created_at)
+        return cls.model_validate(p)
 
 
 async def _own(db: Db, user: CurrentUser, project_id: int) -> Project:

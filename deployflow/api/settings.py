@@ -34,6 +34,7 @@ class Settings:
     max_unpacked: int  # bytes it may unpack to (a gzip bomb stops here)
     max_pending: int  # a user's deployments not yet final; more answer 429
     first_port: int  # projects' services get ports from here up
+    settle_seconds: int  # a killed run's root may stay locked this long (its flow run going on)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +47,7 @@ class Settings:
             max_unpacked=_number("DEPLOYFLOW_API_MAX_UNPACKED_MB", 10 * upload // MB) * MB,
             max_pending=_number("DEPLOYFLOW_API_MAX_PENDING", 3),
             first_port=_number("DEPLOYFLOW_API_FIRST_PORT", 9100),
+            settle_seconds=_number("DEPLOYFLOW_API_SETTLE_SECONDS", 600),
         )
 
     @property

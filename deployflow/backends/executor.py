@@ -46,6 +46,8 @@ SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
 PRIVATE_ENV = frozenset({"PREFECT_API_AUTH_STRING", "PREFECT_API_KEY"})
 DEFAULT_TIMEOUT = 900.0
 
+TAIL_LINES = 100  # of a failed command's output, searched for the lines that carry the error
+
 
 def resolve_program(program: str) -> str | None:
     """The executable for `program`: as given when it has a '/', else from PATH, then sbin."""
@@ -169,7 +171,7 @@ def run(
     exception kills it too."""
     argv = _argv(command)
     started = time.monotonic()
-    tail: deque[str] = deque(maxlen=20)
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
         proc = subprocess.Popen(
             argv,

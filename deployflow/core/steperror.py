@@ -21,7 +21,7 @@ NOISE = re.compile(
 )
 
 
-def error_lines(tail: Sequence[str], limit: int = 2) -> str:
+def error_lines(tail: Sequence[str], limit: int = 3) -> str:
     """The last `limit` lines of `tail` that carry the error, in order, as one line; the last
     line when none does; "no output" for none."""
     lines = [line.strip() for line in tail if line.strip()]

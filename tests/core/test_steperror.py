@@ -28,9 +28,25 @@ def test_a_python_traceback_ends_in_its_exception() -> None:
     assert error_lines(tail) == "ModuleNotFoundError: No module named 'django'"
 
 
-def test_two_lines_at_most_in_order() -> None:
-    tail = ["npm ERR! code ELIFECYCLE", "npm ERR! errno 1", "npm ERR! Exit status 1", ""]
-    assert error_lines(tail) == "npm ERR! errno 1 / npm ERR! Exit status 1"
+def test_three_lines_at_most_in_order() -> None:
+    tail = ["npm ERR! code ELIFECYCLE", "npm ERR! x", "npm ERR! errno 1", "npm ERR! Exit status 1"]
+    assert error_lines(tail) == "npm ERR! x / npm ERR! errno 1 / npm ERR! Exit status 1"
+
+
+def test_an_installer_whose_advice_follows_the_error() -> None:
+    """A database installer's failure: the cause, then twenty lines of advice and links; the
+    cause is quoted, not the last link."""
+    tail = [
+        "Installing system tables in '/srv/db/data' ...",
+        "ERROR: 1051  Unknown table 'mysql.tmp_user_sys'",
+        "[ERROR] Aborting",
+        "",
+        "Installation of system tables failed!  Examine the logs in /srv/db/data.",
+        *[f"advice line {n}: see the manual" for n in range(20)],
+        "the discussion list is at https://lists.example.org/",
+    ]
+    said = error_lines(tail)
+    assert said.startswith("ERROR: 1051  Unknown table 'mysql.tmp_user_sys'"), said
 
 
 def test_without_an_error_line_the_last_line_and_without_output_says_so() -> None:

@@ -240,11 +240,12 @@ def stack(tmp_path: Path, prefect_api: str) -> Iterator[Stack]:
     stop_everything(s.root)
 
 
-def until(check, timeout: float = 120, poll: float = 0.1):
-    """Wait until `check()` gives something truthy (returned), or fail after `timeout` s."""
+def until(check, timeout: float = 120, poll: float = 0.1, what: str = ""):
+    """Wait until `check()` gives something truthy (returned), or fail after `timeout` s saying
+    `what` was awaited. A check may assert on its own (a process that must still run, say)."""
     ends = time.monotonic() + timeout
     while not (found := check()):
-        assert time.monotonic() < ends, f"timed out after {timeout:g} s"
+        assert time.monotonic() < ends, f"timed out after {timeout:g} s" + (what and f": {what}")
         time.sleep(poll)
     return found
 

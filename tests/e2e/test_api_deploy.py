@@ -367,6 +367,49 @@ def test_a_server_killed_mid_deployment_ends_it_after_restart(
     assert p.api.get(f"/deployments/{v2}", key).status_code == 404
 
 
+def test_a_run_killed_mid_deployment_is_settled_from_the_root(
+    on_sqlite: Platform, tmp_path: Path
+) -> None:
+    """The deployment's own run killed -9 (the server lives on) while its start hangs: the
+    deployer cannot hear how it ended, so it waits for the root's lock, runs `recover` and reads
+    the live release back: `error`/`interrupted`, the first deployment serving again."""
+    p = on_sqlite
+    key = p.api.register("grace@example.com")
+    project = p.api.post("/projects", key, json={"name": "site"}).json()["id"]
+    files = {"source": ("s.tgz", _tarball({"index.html": b"<h1>version one</h1>"}))}
+    v1 = p.api.post(f"/projects/{project}/deployments?wait=true", key, files=files)
+    assert v1.status_code == 201, v1.text
+
+    p.api.stop()
+    p.api.env["DEPLOYFLOW_FAILPOINTS"] = "start=hang"
+    p.api.start()
+    v2 = _upload(p, key, project, _tarball({"index.html": b"<h1>version two</h1>"})).json()["id"]
+    log = p.home / "uploads" / str(v2) / "run.log"
+    until(lambda: log.is_file() and "current -> releases/" in log.read_text(), timeout=120)
+    time.sleep(0.5)  # inside the hanging start stage
+    stack_file = str(p.home / "deployflow.yaml")
+    (run,) = [
+        proc
+        for proc in psutil.process_iter(["cmdline"])
+        if stack_file in (proc.info["cmdline"] or []) and "run" in proc.info["cmdline"]
+    ]
+    run.kill()
+
+    def final() -> dict | None:
+        row = p.api.get(f"/deployments/{v2}", key).json()
+        return row if row["state"] in ("live", "error") else None
+
+    ended = until(final, timeout=120)
+    assert ended["state"] == "error" and ended["error_kind"] == "interrupted", ended
+    assert ended["error"].startswith("its run was killed (SIGKILL), before it went live")
+    assert f"previous deployment #{v1.json()['id']} serves" in ended["error"]
+    assert "version one" in p.page("site.localhost").text
+    lines = [r["line"] for r in p.api.get(f"/deployments/{v2}/logs", key).json()]
+    assert "recover exited 0" in lines, lines[-10:]
+    serving = p.api.get(f"/projects/{project}", key).json()  # the server serves on
+    assert serving["live_deployment_id"] == v1.json()["id"], serving
+
+
 def test_a_project_deploys_in_a_container_when_the_engine_is_up(
     engine, tmp_path: Path, prefect_api: str
 ) -> None:

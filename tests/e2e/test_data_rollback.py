@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, until
 
 
 def _tables(stack: Stack) -> dict[str, int]:
@@ -67,10 +66,12 @@ def test_database_goes_back_with_the_code(stack: Stack) -> None:
     stack.set_version("backend", "3.0.0")
     proc = stack.popen_env({**stack.env, "DEPLOYFLOW_FAILPOINTS": "switch=hang"}, "run", "full")
     journal = stack.root / ".deployflow" / "journal.json"
-    ends = time.monotonic() + 120
-    while not (journal.is_file() and '"phase": "switch"' in journal.read_text()):
-        assert proc.poll() is None and time.monotonic() < ends, "the deploy never reached switch"
-        time.sleep(0.2)
+
+    def at_switch() -> bool:
+        assert proc.poll() is None, "the deploy ended before it reached switch"
+        return journal.is_file() and '"phase": "switch"' in journal.read_text()
+
+    until(at_switch, poll=0.2, what="the deploy reaching switch")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert "orders" in _tables(stack)  # migrated, then the process died

@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, until
 
 RELAY_CMD = 'command: "{{ sys.python }} relay.py"'
 
@@ -60,13 +60,10 @@ def test_kill_during_verify_is_recovered_with_the_previous_release(stack: Stack)
     stack.edit("verify: {deadline: 8, interval: 0.25}", "verify: {deadline: 120, interval: 0.25}")
     victim = stack.popen("run", "full")
     journal = stack.root / ".deployflow" / "journal.json"
-    ends = time.monotonic() + 120
-    while time.monotonic() < ends:
-        if journal.exists() and '"phase": "verify"' in journal.read_text():
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError("the deploy never reached verify")
+    until(
+        lambda: journal.exists() and '"phase": "verify"' in journal.read_text(),
+        what="the deploy reaching verify",
+    )
     import os
 
     os.killpg(victim.pid, signal.SIGKILL)

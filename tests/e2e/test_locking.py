@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from deployflow.backends.lock import lock_holder
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, until
 
 SLOW_STEP = 'steps: [["{{ sys.python }}", build.py]]'
 
@@ -24,15 +24,6 @@ def slow_steps(seconds: int) -> str:
 SLOW = slow_steps(6)
 
 
-def _wait_for(predicate, timeout: float = 60.0) -> None:
-    ends = time.monotonic() + timeout
-    while time.monotonic() < ends:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def _building(stack: Stack) -> bool:
     history = stack.root / ".deployflow" / "releases.jsonl"
     return history.exists() and '"building"' in history.read_text().splitlines()[-1]
@@ -42,7 +33,7 @@ def test_second_deploy_is_refused_while_one_runs(stack: Stack) -> None:
     stack.edit(SLOW_STEP, slow_steps(15))  # long enough for a second CLI to start on a slow host
     first = stack.popen("run", "full")
     try:
-        _wait_for(lambda: lock_holder(stack.root / ".deployflow" / "lock") is not None)
+        until(lambda: lock_holder(stack.root / ".deployflow" / "lock") is not None)
         second = stack.cli("run", "full", check=False)
         assert second.returncode == 1
         assert "Traceback" not in second.stderr
@@ -60,7 +51,7 @@ def _deploy_v1_then_start_slow_v2(stack: Stack) -> tuple[str, subprocess.Popen]:
     stack.edit(SLOW_STEP, SLOW)
     stack.set_version("pwa", "2.0.0")
     proc = stack.popen("run", "full")
-    _wait_for(lambda: _building(stack))
+    until(lambda: _building(stack))
     return v1, proc
 
 

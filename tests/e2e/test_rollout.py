@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.conftest import Stack, stop_everything
+from tests.e2e.conftest import Stack, stop_everything, until
 
 SERVER = """\
 import http.server, pathlib, sys
@@ -166,10 +165,12 @@ def test_canary_failing_its_watch_and_an_unreachable_host(fleet: Fleet) -> None:
 
     (fleet.dir / "app" / "VERSION").write_text("v3\n")
     proc = fleet.popen("run", "full", "--json", "--strategy", "canary")
-    ends = time.monotonic() + 120
-    while not fleet.live("web1", "v3"):  # the canary's deploy is done: now its service dies
-        assert time.monotonic() < ends and proc.poll() is None, "the canary never went live"
-        time.sleep(0.2)
+
+    def canary_live() -> bool:  # the canary's deploy is done: now its service dies
+        assert proc.poll() is None, "the rollout ended before its canary went live"
+        return fleet.live("web1", "v3")
+
+    until(canary_live, poll=0.2, what="the canary going live")
     pid = json.loads((fleet.host("web1") / ".deployflow" / "run" / "web.pid").read_text())["pid"]
     os.killpg(pid, signal.SIGKILL)
     out, err = proc.communicate(timeout=180)

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterator
 
 import httpx
 import psutil
 import pytest
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, until
 
 SLOW = 'steps: [["{{ sys.python }}", build.py]]'
 MARKER = "deployflow-cancel-marker"
@@ -32,13 +31,11 @@ def workers(stack: Stack, tmp_path) -> Iterator[Stack]:
 
 
 def _wait_state(stack: Stack, run: str, states: tuple[str, ...], timeout: float = 120) -> dict:
-    ends = time.monotonic() + timeout
-    while time.monotonic() < ends:
+    def reached() -> dict | None:
         row = json.loads(stack.cli("runs", "status", run, "--json").stdout)
-        if row["state"] in states:
-            return row
-        time.sleep(0.5)
-    raise AssertionError(f"run {run} never reached {states}")
+        return row if row["state"] in states else None
+
+    return until(reached, timeout, poll=0.5)
 
 
 def _slots(api: str, deployment: str) -> int:
@@ -49,22 +46,24 @@ def _slots(api: str, deployment: str) -> int:
 
 def _settle(stack: Stack, timeout: float = 120) -> None:
     """Wait until no run of the stack is pending or running."""
-    ends = time.monotonic() + timeout
-    while any(
-        json.loads(stack.cli("runs", "list", "--status", status, "--json").stdout)
-        for status in ("pending", "running")
-    ):
-        assert time.monotonic() < ends, "runs never settled"
-        time.sleep(1)
+
+    def settled() -> bool:
+        return not any(
+            json.loads(stack.cli("runs", "list", "--status", status, "--json").stdout)
+            for status in ("pending", "running")
+        )
+
+    until(settled, timeout, poll=1)
 
 
 def _wait_for_marker(marker: str) -> None:
-    ends = time.monotonic() + 120
-    while not any(
-        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
-    ):
-        assert time.monotonic() < ends, "the build never started"
-        time.sleep(0.2)
+    """Until a process whose command line holds `marker` runs (the build started)."""
+    until(
+        lambda: any(
+            marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+        ),
+        poll=0.2,
+    )
 
 
 def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api: str) -> None:
@@ -122,12 +121,17 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     _wait_for_marker(marker)
     stack.cli("runs", "cancel", row["id"])
     _wait_state(stack, row["id"], ("CANCELLED",))
-    ends = time.monotonic() + 30
-    while any(
-        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
-    ):
-        assert time.monotonic() < ends, "the build's process tree outlived the cancel"
-        time.sleep(0.2)
+    until(
+        lambda: (
+            not any(
+                marker in " ".join(p.info["cmdline"] or [])
+                for p in psutil.process_iter(["cmdline"])
+            )
+        ),
+        timeout=30,
+        poll=0.2,
+        what="the build's process tree ending with the cancel",
+    )
     assert stack.current() == v1 and stack.health()["release"] == v1
     statuses = {r["id"]: r["status"] for r in stack.releases()}
     history = (stack.root / ".deployflow" / "releases.jsonl").read_text()
@@ -139,14 +143,18 @@ def test_deployments_background_runs_logs_and_cancel(workers: Stack, prefect_api
     row = json.loads(stack.cli("run", "full", "--background", "--json").stdout)
     _wait_for_marker(marker)
     stack.cli("server", "stop")
-    ends = time.monotonic() + 60
-    while any(
-        marker in " ".join(p.info["cmdline"] or [])
-        or row["id"] in " ".join(p.info["cmdline"] or [])
-        for p in psutil.process_iter(["cmdline"])
-    ):
-        assert time.monotonic() < ends, "the run's processes outlived the worker"
-        time.sleep(0.2)
+    until(
+        lambda: (
+            not any(
+                marker in " ".join(p.info["cmdline"] or [])
+                or row["id"] in " ".join(p.info["cmdline"] or [])
+                for p in psutil.process_iter(["cmdline"])
+            )
+        ),
+        timeout=60,
+        poll=0.2,
+        what="the run's processes ending with the worker",
+    )
     stack.cli("recover")
     assert stack.current() == v1 and stack.health()["release"] == v1
     out = stack.cli("server", "start").stdout

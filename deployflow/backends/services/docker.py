@@ -104,7 +104,12 @@ class DockerBackend(ServiceBackend):
         }
         if container.status != "running":
             return row
-        stats = container.stats(stream=False)  # the engine samples twice: CPU is a rate
+        import docker.errors
+
+        try:
+            stats = container.stats(stream=False)  # the engine samples twice: CPU is a rate
+        except docker.errors.NotFound:  # removed since it was looked up (a deploy replaced it)
+            return row
         cpu, pre = stats.get("cpu_stats", {}), stats.get("precpu_stats", {})
         used = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get(
             "total_usage", 0
