@@ -27,7 +27,11 @@ __all__ = [
     "worker_status",
 ]
 
-POLL_SECONDS = "1"  # how often a worker asks for runs (Prefect's default is 10 s; +-30% jitter)
+# how often a worker asks for runs (Prefect's default is 10 s; +-30% jitter): only the fallback
+# (a run is picked up as it is created, over the events stream or SIGUSR1) and for a scheduled
+# run's due time. Every poll writes to the server's database: at 1 s, three workers on the
+# embedded SQLite server stalled it for 60 s (`mark_work_queues_ready`, "database is locked").
+POLL_SECONDS = "5"
 HEARTBEAT_SECONDS = "30"  # its flow runs' heartbeats (a silent run is a dead one: see apply.py)
 
 

@@ -14,11 +14,13 @@ from deployflow.core.detect.plan import Plan
 
 __all__ = ["APT", "CA_DIR", "TEMPLATE", "ImageRecipe", "image_recipe", "render_dockerfile"]
 
+_PYTHON = ["python3", "python3-venv", "ca-certificates"]
 APT: dict[str, list[str]] = {
-    "python": ["python3", "python3-venv", "ca-certificates"],
+    "python": _PYTHON,
     "node": ["nodejs", "npm", "ca-certificates"],
     "go": ["golang-go", "ca-certificates"],
-    "static": ["python3", "ca-certificates"],  # http.server needs more than python3-minimal
+    # http.server needs more than python3-minimal; python's list, so one cached layer serves both
+    "static": _PYTHON,
 }
 CA_DIR = ".deployflow-ca"  # the build host's own CAs (a TLS-intercepting egress proxy's too)
 BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
