@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from deployflow.api.settings import Settings
 from deployflow.backends.dockerd import engine_status
 from deployflow.backends.executor import Command, kill_group, run, spawn
 from deployflow.backends.files import atomic_write, read_json, read_link
+from deployflow.backends.history import created_after, history_offset
 from deployflow.backends.lock import lock_holder
 from deployflow.backends.logfollow import FileFollower
 from deployflow.backends.services.process_table import cmdline_of
@@ -200,6 +202,20 @@ class Deployer:
         argv = [sys.executable, "-m", "deployflow", *args, "--stack", stack, "--root", root]
         return Command.of(argv, cwd=self.settings.home, env={"NO_COLOR": "1"}, timeout=None)
 
+    def _mark_file(self, deployment_id: int) -> Path:
+        return self.settings.source(deployment_id).parent / "mark.json"
+
+    def _made(self, deployment_id: int, lines: list[str]) -> str | None:
+        """The release this deployment's run made: as its log said, else the first one the
+        root's history records created after the run started (its log may stop before that
+        line: the CLI following a warm run killed before the line reached it)."""
+        said = next((found[0] for line in lines if (found := lifecycle(line))), None)
+        mark = read_json(self._mark_file(deployment_id))
+        if said or not isinstance(mark, dict):
+            return said
+        made = created_after(Layout(self.settings.root).history, int(mark["history_offset"]))
+        return made[0] if made else None
+
     def _files(self, deployment_id: int) -> tuple[Path, Path]:
         """The run's output (its log) and the summary it prints as JSON."""
         folder = self.settings.source(deployment_id).parent
@@ -208,6 +224,9 @@ class Deployer:
     async def _deploy(self, deployment_id: int) -> None:
         subdomain = await self._plan(deployment_id)
         log_file, summary_file = self._files(deployment_id)
+        # where the root's history ends now: the release created after it is this deployment's
+        mark = {"history_offset": history_offset(Layout(self.settings.root).history)}
+        atomic_write(self._mark_file(deployment_id), json.dumps(mark), mode=0o600)
         command = self._command("run", "app", subdomain, "--plain", "--json")
         proc = spawn(command, log_file, out_file=summary_file)
         self._running.add(proc.pid)
@@ -332,9 +351,9 @@ class Deployer:
             )
             said.append(f"recover exited {done.returncode}")
         await self._say(deployment_id, said)
-        live_now = read_link(self.settings.root / "current") or ""
-        made = next((found[0] for line in lines if (found := lifecycle(line))), None)
-        if made and live_now.endswith(f"/{made}"):  # the release it made serves: read back
+        live_now = read_link(self.settings.root / "current")  # the live release's id
+        made = await asyncio.to_thread(self._made, deployment_id, lines)
+        if made is not None and made == live_now:  # the release it made serves: read back
             await self._went_live(deployment_id)
             return
         async with self.sessions() as s:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from deployflow.backends.workers import wake_worker
 from deployflow.core.context import StackContext
 from deployflow.deployments.specs import deployment_spec
 from deployflow.errors import DeployflowError
@@ -37,6 +38,7 @@ class PrefectDispatcher:
             raise DeployflowError(
                 f"no deployment {spec.full_name!r}; run `deployflow deployments apply` first"
             ) from None
+        wake_worker(spec.pool)  # a worker of this host looks now, not at its next poll
         return str(run.id)
 
     def _unreachable(

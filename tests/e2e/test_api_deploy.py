@@ -40,7 +40,12 @@ class Platform:
         return httpx.get(f"http://127.0.0.1:{self.proxy}/", headers={"Host": host}, timeout=10)
 
 
-def _platform(stack: ExitStack, tmp_path: Path, url: str, pg, **extra: str) -> Platform:
+def _platform(
+    stack: ExitStack, tmp_path: Path, url: str, pg, embedded: bool = False, **extra: str
+) -> Platform:
+    """An API serving a platform under `tmp_path`; its runs on the session's Prefect server
+    (`PREFECT_API_URL` in `extra`), or with `embedded` on the local server deployflow starts
+    under the test's own home, with its warm worker (stopped at the end)."""
     home, proxy = tmp_path / "api-home", free_port()
     env = migrated(
         url,
@@ -52,6 +57,9 @@ def _platform(stack: ExitStack, tmp_path: Path, url: str, pg, **extra: str) -> P
         DEPLOYFLOW_API_FIRST_PORT=str(random.randrange(20000, 30000, 100)),  # apart from others
         **extra,
     )
+    if embedded:
+        env.pop("PREFECT_API_URL", None)
+        stack.callback(cli, env, "server", "stop")
     api = Api(url, env, pg)
     api.start()
     stack.callback(stop_everything, home / "root")
@@ -394,12 +402,7 @@ def test_a_run_killed_mid_deployment_is_settled_from_the_root(
         if stack_file in (proc.info["cmdline"] or []) and "run" in proc.info["cmdline"]
     ]
     run.kill()
-
-    def final() -> dict | None:
-        row = p.api.get(f"/deployments/{v2}", key).json()
-        return row if row["state"] in ("live", "error") else None
-
-    ended = until(final, timeout=120)
+    ended = p.api.final(v2, key, timeout=120)
     assert ended["state"] == "error" and ended["error_kind"] == "interrupted", ended
     assert ended["error"].startswith("its run was killed (SIGKILL), before it went live")
     assert f"previous deployment #{v1.json()['id']} serves" in ended["error"]
@@ -408,6 +411,55 @@ def test_a_run_killed_mid_deployment_is_settled_from_the_root(
     assert "recover exited 0" in lines, lines[-10:]
     serving = p.api.get(f"/projects/{project}", key).json()  # the server serves on
     assert serving["live_deployment_id"] == v1.json()["id"], serving
+
+
+def test_a_follower_killed_on_the_warm_path_the_run_goes_live(tmp_path: Path) -> None:
+    """On the embedded default the deployments run on the platform's warm worker; the CLI that
+    follows one is killed -9 while the run is stopped at `switch` (a failpoint), then the run
+    goes on. The deployer cannot hear the outcome from its CLI, so it waits for the root's lock
+    and reads the live release back: `live`, version two through the proxy."""
+    with ExitStack() as stack:
+        p = _platform(stack, tmp_path, f"sqlite:///{tmp_path / 'api.db'}", None, embedded=True)
+        key = p.api.register("hana@example.com")
+        project = p.api.post("/projects", key, json={"name": "site"}).json()["id"]
+        files = {"source": ("s.tgz", _tarball({"index.html": b"<h1>version one</h1>"}))}
+        v1 = p.api.post(f"/projects/{project}/deployments?wait=true", key, files=files, timeout=300)
+        assert v1.status_code == 201, v1.text[-3000:]  # started the server, then its worker
+
+        p.api.stop()
+        p.api.env["DEPLOYFLOW_FAILPOINTS"] = "switch=stop"
+        p.api.start()
+        v2 = _upload(p, key, project, _tarball({"index.html": b"<h1>version two</h1>"}))
+        v2_id = v2.json()["id"]
+        log = p.home / "uploads" / str(v2_id) / "run.log"
+        until(lambda: log.is_file() and "on the warm worker of platform-local" in log.read_text())
+
+        def stopped() -> psutil.Process | None:
+            for proc in psutil.process_iter(["cmdline", "status"]):
+                argv = " ".join(proc.info["cmdline"] or [])
+                ours = "deployflow.warm" in argv or "prefect.engine" in argv
+                if ours and proc.info["status"] == psutil.STATUS_STOPPED:
+                    return proc
+            return None
+
+        run = until(stopped)  # the forked flow run, at switch
+        stack_file = str(p.home / "deployflow.yaml")
+        (follower,) = [
+            proc
+            for proc in psutil.process_iter(["cmdline"])
+            if stack_file in (proc.info["cmdline"] or []) and "run" in proc.info["cmdline"]
+        ]
+        follower.kill()
+        follower.wait(timeout=30)
+        run.resume()
+        ended = p.api.final(v2_id, key, timeout=180)
+        lines = [r["line"] for r in p.api.get(f"/deployments/{v2_id}/logs", key).json()]
+        assert ended["state"] == "live", (ended, lines[-30:])
+        assert "version two" in p.page("site.localhost").text
+        lines = [r["line"] for r in p.api.get(f"/deployments/{v2_id}/logs", key).json()]
+        assert "recover exited 0" in lines, lines[-10:]
+        serving = p.api.get(f"/projects/{project}", key).json()
+        assert serving["live_deployment_id"] == v2_id
 
 
 def test_a_project_deploys_in_a_container_when_the_engine_is_up(
