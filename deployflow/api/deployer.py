@@ -31,8 +31,9 @@ from deployflow.backends.lock import lock_holder
 from deployflow.backends.logfollow import FileFollower
 from deployflow.backends.services.process_table import cmdline_of
 from deployflow.backends.services.sockets import free_port_from
+from deployflow.backends.sourcetree import detect_in
 from deployflow.backends.treeops import remove
-from deployflow.core.detect import ProjectDetectionError, detect
+from deployflow.core.detect import ProjectDetectionError
 from deployflow.core.initstack import stack_text
 from deployflow.core.layout import Layout
 from deployflow.errors import DeployflowError
@@ -132,14 +133,8 @@ class Deployer:
         )
 
     async def _end(self, deployment_id: int, error: str, kind: str) -> None:
-        await self._update(
-            deployment_id,
-            state="error",
-            error=error,
-            error_kind=kind,
-            pid=None,
-            finished_at=utcnow(),
-        )
+        ended = {"state": "error", "error": error, "error_kind": kind, "finished_at": utcnow()}
+        await self._update(deployment_id, pid=None, **ended)
 
     async def _run(self, deployment_id: int) -> None:
         async with self._one:
@@ -187,7 +182,7 @@ class Deployer:
         boxed: list[Served] = []
         for one in sorted(wanted):
             source = self.settings.source(one.deployment)
-            entry = (one.subdomain, str(source.relative_to(home)), detect(source), one.port or 0)
+            entry = (one.subdomain, str(source.relative_to(home)), detect_in(source), one.port or 0)
             served.append(entry)
             if one.backend == "docker":
                 boxed.append(entry)
@@ -204,6 +199,12 @@ class Deployer:
 
     def _mark_file(self, deployment_id: int) -> Path:
         return self.settings.source(deployment_id).parent / "mark.json"
+
+    def _write_mark(self, deployment_id: int) -> None:
+        """Where the root's history ends as the run starts: the release created after it is
+        this deployment's."""
+        mark = {"history_offset": history_offset(Layout(self.settings.root).history)}
+        atomic_write(self._mark_file(deployment_id), json.dumps(mark), mode=0o600)
 
     def _made(self, deployment_id: int, lines: list[str]) -> str | None:
         """The release this deployment's run made: as its log said, else the first one the
@@ -224,9 +225,7 @@ class Deployer:
     async def _deploy(self, deployment_id: int) -> None:
         subdomain = await self._plan(deployment_id)
         log_file, summary_file = self._files(deployment_id)
-        # where the root's history ends now: the release created after it is this deployment's
-        mark = {"history_offset": history_offset(Layout(self.settings.root).history)}
-        atomic_write(self._mark_file(deployment_id), json.dumps(mark), mode=0o600)
+        await asyncio.to_thread(self._write_mark, deployment_id)
         command = self._command("run", "app", subdomain, "--plain", "--json")
         proc = spawn(command, log_file, out_file=summary_file)
         self._running.add(proc.pid)
@@ -341,9 +340,18 @@ class Deployer:
         the run left it half way; `live` only when the release it made is the live one now."""
         lock = Layout(self.settings.root).lock
         for _ in range(int(self.settings.settle_seconds / POLL_LOCK)):
-            if await asyncio.to_thread(lock_holder, lock) is None:
+            if (holder := await asyncio.to_thread(lock_holder, lock)) is None:
                 break
             await asyncio.sleep(POLL_LOCK)
+        else:  # still going: say so, never that it failed
+            message = (
+                f"{why}; {holder.get('purpose', 'an operation')} (pid {holder.get('pid', '?')}) "
+                f"still holds the root after {self.settings.settle_seconds} s, so how it ends is "
+                "not known: see `deployflow history` on the platform's stack"
+            )
+            await self._say(deployment_id, [f"error: {message}"])
+            await self._end(deployment_id, message, "interrupted")
+            return
         said: list[str] = []
         if self.settings.stack_file.is_file():
             done = await asyncio.to_thread(

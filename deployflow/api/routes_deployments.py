@@ -20,8 +20,9 @@ from deployflow.api.runlog import KINDS
 from deployflow.api.settings import Settings
 from deployflow.api.upload import receive
 from deployflow.backends.archive import unpack
+from deployflow.backends.sourcetree import detect_in
 from deployflow.backends.treeops import move, remove
-from deployflow.core.detect import ProjectDetectionError, detect
+from deployflow.core.detect import ProjectDetectionError
 from deployflow.errors import UploadError
 
 __all__ = ["router"]
@@ -58,7 +59,7 @@ def _detected(source: Path) -> None:
     """An upload with no app (or several) in it, or an app with no web process to route to,
     is refused before it is stored: a deployment `live` with nothing serving would be a lie."""
     try:
-        plan = detect(source)
+        plan = detect_in(source)
     except ProjectDetectionError as exc:
         raise HTTPException(422, str(exc).replace(f"{source}: ", "", 1)) from None
     if plan.start is None:

@@ -18,6 +18,7 @@ __all__ = [
     "make_link",
     "move",
     "remove",
+    "top_names",
 ]
 
 
@@ -75,3 +76,8 @@ def move(src: Path, dest: Path) -> None:
     """`src` renamed to `dest` (same file system: atomic), its parent dirs made."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(src, dest)
+
+
+def top_names(folder: Path) -> set[str]:
+    """The names directly in `folder` (none when it is not a dir)."""
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()

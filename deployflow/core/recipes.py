@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from deployflow.core.context import StackContext
 from deployflow.core.stack import App, Deps
 from deployflow.errors import ConfigError
 
-__all__ = ["RECIPES", "app_deps", "build_steps", "python_deps", "rendered_steps", "top_names"]
+__all__ = ["RECIPES", "app_deps", "build_steps", "python_deps"]
 
 RECIPES: dict[str, list[list[str]]] = {
     "laravel": [
@@ -98,18 +95,3 @@ def build_steps(app: App, files: set[str] = frozenset()) -> list[list[str]]:
             if app.python and app.python.with_:
                 steps.append([*UV_PIP, *app.python.with_])
     return steps + [list(step) for step in app.steps]
-
-
-def top_names(source: Path) -> set[str]:
-    return {p.name for p in source.iterdir()} if source.is_dir() else set()
-
-
-def rendered_steps(ctx: StackContext, app: str, tests: bool = False) -> list[list[str]]:
-    """An app's build steps (or its `tests:` steps) with templates rendered."""
-    spec = ctx.stack.apps[app]
-    source = ctx.sources.get(app) or ctx.stack_dir / str(spec.source)
-    steps = spec.tests if tests else build_steps(spec, top_names(source))
-    key = "tests" if tests else "steps"
-    return [
-        [ctx.render(arg, f"apps.{app}.{key}[{i}]") for arg in step] for i, step in enumerate(steps)
-    ]

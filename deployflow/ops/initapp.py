@@ -13,7 +13,7 @@ from deployflow.backends.baseimage import BASE_REPO
 from deployflow.backends.executor import Command, run
 from deployflow.backends.files import atomic_write
 from deployflow.backends.services.sockets import free_port_from
-from deployflow.core.detect import detect
+from deployflow.backends.sourcetree import detect_in
 from deployflow.core.detect.runtime import runtime_mismatch
 from deployflow.core.dockerfile import image_recipe, render_dockerfile
 from deployflow.core.initstack import app_name, stack_data, stack_text
@@ -74,7 +74,7 @@ def init_stack(
     for directory in dirs:
         if not directory.is_dir():
             raise UsageError(f"{directory} is not a directory")
-        plan = detect(directory.resolve())
+        plan = detect_in(directory.resolve())
         if plan.runtime is not None:
             warning = runtime_mismatch(*plan.runtime, _installed(plan.runtime[0]))
             if warning:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from deployflow.core.configs import RenderedConfig, render_configs
-from deployflow.core.recipes import rendered_steps
 from deployflow.core.servicespec import ServiceSpec
 from deployflow.core.snapshot import AppState, Snapshot
 from deployflow.errors import BuildError, HealthCheckError
 from deployflow.ops.deployrun import DeployRun
 from deployflow.ops.releasedata import record_release_data
 from deployflow.ops.releasework import drift_checks, release_offline
+from deployflow.stages.appsteps import rendered_steps
 from deployflow.stages.assemble import (
     app_state,
     config_entries,

@@ -14,11 +14,11 @@ from deployflow.backends.files import atomic_write, copy_tree, escaping_links
 from deployflow.backends.treeops import remove
 from deployflow.core.checksums import IGNORED, build_key, tree_hash
 from deployflow.core.context import StackContext
-from deployflow.core.recipes import rendered_steps
 from deployflow.errors import BuildError
 from deployflow.stages import Log
 from deployflow.stages.appcommand import app_command
 from deployflow.stages.appenv import app_environment
+from deployflow.stages.appsteps import rendered_steps
 from deployflow.stages.deps import DEPS_MARK, deps_key, ensure_deps, link_deps
 from deployflow.stages.image import ensure_app_image
 from deployflow.stages.testdb import test_database

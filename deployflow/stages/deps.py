@@ -12,9 +12,9 @@ from pathlib import Path
 
 from deployflow.backends.executor import Command, run
 from deployflow.backends.files import atomic_write, replace_with_link
-from deployflow.backends.treeops import copy_file, fresh_dir, remove
+from deployflow.backends.treeops import copy_file, fresh_dir, remove, top_names
 from deployflow.core.context import StackContext
-from deployflow.core.recipes import app_deps, top_names
+from deployflow.core.recipes import app_deps
 from deployflow.core.stack import Deps
 from deployflow.errors import BuildError
 from deployflow.stages import Log

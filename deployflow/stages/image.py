@@ -10,9 +10,10 @@ from pathlib import Path
 from deployflow.backends.baseimage import BASE_REPO, ensure_base, has_image
 from deployflow.backends.dockerd import docker_client, engine_status, start_engine
 from deployflow.backends.images import build_image
+from deployflow.backends.sourcetree import detect_in
 from deployflow.core.containerspec import image_tag
 from deployflow.core.context import StackContext
-from deployflow.core.detect import ProjectDetectionError, detect
+from deployflow.core.detect import ProjectDetectionError
 from deployflow.core.dockerfile import image_recipe, render_dockerfile
 from deployflow.errors import BuildError
 from deployflow.stages import Log
@@ -39,7 +40,7 @@ def app_dockerfile(ctx: StackContext, app: str, build: Path, base: str) -> str |
     if (build / "Dockerfile").is_file():
         return None
     try:
-        plan = detect(build)
+        plan = detect_in(build)
         recipe = image_recipe(plan, {p.name for p in build.iterdir()}, _port(ctx, app))
     except (ProjectDetectionError, ValueError) as exc:
         raise BuildError(f"apps.{app}.docker: cannot generate a Dockerfile: {exc}") from None

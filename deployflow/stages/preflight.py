@@ -12,11 +12,11 @@ from deployflow.backends.executor import Command, resolve_program, run
 from deployflow.backends.services.sockets import ephemeral_range, listening
 from deployflow.core.configs import render_configs
 from deployflow.core.context import StackContext
-from deployflow.core.recipes import rendered_steps
 from deployflow.core.servicespec import service_spec
 from deployflow.errors import DeployflowError, PreflightError
 from deployflow.probes import ProbeResult, database_probe, wait_until_healthy
 from deployflow.stages import Log
+from deployflow.stages.appsteps import rendered_steps
 from deployflow.stages.services import ensure_infrastructure, status_specs
 
 __all__ = ["PROBE_RELEASE", "Check", "run_preflight", "say_check", "verdict"]

@@ -1,19 +1,21 @@
-"""Detection on trees shaped like public starters: each decision, its reason, and one clear
-error when nothing (or two things) match; a symlink loop or a big file cannot hang it."""
+"""Detection on trees shaped like public starters, held in memory (pure: no disk): each
+decision, its reason, and one clear error when nothing (or two things) match. The walk of a real
+directory (a symlink loop, a big file) is tests/backends/test_sourcetree.py."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from deployflow.core.detect import ProjectDetectionError, detect
-from tests.appshapes import write_shape
+from deployflow.core.detect import ProjectDetectionError, Tree, detect
+from tests.appshapes import SHAPES
 
 
-def test_flask_tutorial(tmp_path: Path) -> None:
-    plan = detect(write_shape(tmp_path, "flask"))
+def _plan(shape: str, **more: str):
+    return detect(Tree.of({**SHAPES[shape], **more}))
+
+
+def test_flask_tutorial() -> None:
+    plan = _plan("flask")
     assert (plan.kind, plan.framework) == ("python", "flask")
     assert plan.start[-2:] == ["--call", "flaskr:create_app"] and "--port={{ PORT }}" in plan.start
     assert plan.shared == ["instance/"] and plan.sqlite == "instance/flaskr.sqlite"
@@ -23,8 +25,8 @@ def test_flask_tutorial(tmp_path: Path) -> None:
     assert any("create_app" in line for line in plan.reasons)
 
 
-def test_django_starter(tmp_path: Path) -> None:
-    plan = detect(write_shape(tmp_path, "django"))
+def test_django_starter() -> None:
+    plan = _plan("django")
     assert plan.framework == "django"
     assert plan.start[1:] == ["-m", "gunicorn", "mysite.wsgi", "--bind", "127.0.0.1:{{ PORT }}"]
     assert plan.release == [[".venv/bin/python", "manage.py", "migrate", "--no-input"]]
@@ -32,8 +34,8 @@ def test_django_starter(tmp_path: Path) -> None:
     assert "django: manage.py -> release `manage.py migrate --no-input`" in plan.reasons[-1]
 
 
-def test_express_hello_world(tmp_path: Path) -> None:
-    plan = detect(write_shape(tmp_path, "express"))
+def test_express_hello_world() -> None:
+    plan = _plan("express")
     assert (plan.kind, plan.framework) == ("node", "express")
     assert plan.deps == {
         "inputs": ["package.json", "package-lock.json"],
@@ -43,32 +45,31 @@ def test_express_hello_world(tmp_path: Path) -> None:
     assert plan.build == [] and plan.start == ["npm", "start"]
 
 
-def test_go_server(tmp_path: Path) -> None:
-    plan = detect(write_shape(tmp_path, "go"))
+def test_go_server() -> None:
+    plan = _plan("go")
     assert plan.build == [["go", "build", "-o", "bin/app", "."]] and plan.start == ["./bin/app"]
     assert plan.framework == "net/http" and plan.warnings == []
-    (tmp_path / "go.mod").write_text("module x\n\nrequire github.com/a/b v1.0.0\n")
-    assert "module proxy" in detect(tmp_path).warnings[0]
+    required = _plan("go", **{"go.mod": "module x\n\nrequire github.com/a/b v1.0.0\n"})
+    assert "module proxy" in required.warnings[0]
 
 
-def test_static_site_fastapi_and_wsgi(tmp_path: Path) -> None:
-    static = detect(write_shape(tmp_path / "s", "static"))
+def test_static_site_fastapi_and_wsgi() -> None:
+    static = _plan("static")
     assert static.kind == "static" and "http.server" in static.start
-    fast = detect(write_shape(tmp_path / "f", "fastapi"))
+    fast = _plan("fastapi")
     assert fast.framework == "fastapi" and "app.main:app" in fast.start
     assert fast.release == [[".venv/bin/python", "-m", "alembic", "upgrade", "head"]]
-    wsgi = detect(write_shape(tmp_path / "w", "wsgi"))
+    wsgi = _plan("wsgi")
     assert wsgi.framework == "wsgi" and wsgi.start[-1] == "wsgi:application"
 
 
-def test_procfile_and_app_json_win(tmp_path: Path) -> None:
-    write_shape(tmp_path, "flask")
-    (tmp_path / "Procfile").write_text(
+def test_procfile_and_app_json_win() -> None:
+    procfile = (
         "web: gunicorn -b 127.0.0.1:$PORT 'flaskr:create_app()'\n"
         "worker: python -m flaskr.jobs\nrelease: flask --app flaskr init-db\n"
     )
-    (tmp_path / "app.json").write_text('{"env": {"MODE": {"value": "prod"}}}')
-    plan = detect(tmp_path)
+    app_json = '{"env": {"MODE": {"value": "prod"}}}'
+    plan = _plan("flask", Procfile=procfile, **{"app.json": app_json})
     assert plan.start == ["gunicorn", "-b", "127.0.0.1:{{ PORT }}", "flaskr:create_app()"]
     assert plan.workers == {"worker": ["python", "-m", "flaskr.jobs"]}
     assert plan.release == [["flask", "--app", "flaskr", "init-db"]] and plan.env == {
@@ -76,28 +77,16 @@ def test_procfile_and_app_json_win(tmp_path: Path) -> None:
     }
 
 
-def test_a_procfile_web_line_settles_an_unknown_python_app(tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_text("waitress\n")
-    assert "Procfile web:" in detect(tmp_path).warnings[0]
-    (tmp_path / "Procfile").write_text("web: .venv/bin/python -m waitress --port=${PORT} x:y\n")
-    plan = detect(tmp_path)
+def test_a_procfile_web_line_settles_an_unknown_python_app() -> None:
+    bare = {"requirements.txt": "waitress\n"}
+    assert "Procfile web:" in detect(Tree.of(bare)).warnings[0]
+    web = "web: .venv/bin/python -m waitress --port=${PORT} x:y\n"
+    plan = detect(Tree.of({**bare, "Procfile": web}))
     assert plan.warnings == [] and plan.start[-2] == "--port={{ PORT }}"
 
 
-def test_nothing_or_two_things_is_one_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "notes.txt").write_text("nothing to run\n")
-    with pytest.raises(ProjectDetectionError, match="no app detected"):
-        detect(tmp_path)
-    write_shape(tmp_path, "express")
-    write_shape(tmp_path, "go")
+def test_nothing_or_two_things_is_one_clear_error() -> None:
+    with pytest.raises(ProjectDetectionError, match="<memory>: no app detected"):
+        detect(Tree.of({"notes.txt": "nothing to run\n"}))
     with pytest.raises(ProjectDetectionError, match="node and go at once"):
-        detect(tmp_path)
-
-
-def test_a_link_loop_and_a_big_file_do_not_hang_it(tmp_path: Path) -> None:
-    write_shape(tmp_path, "static")
-    os.symlink(tmp_path, tmp_path / "loop")
-    with open(tmp_path / "big.bin", "wb") as handle:
-        handle.truncate(2 << 30)  # 2 GB, sparse
-    (tmp_path / "node_modules" / "x").mkdir(parents=True)
-    assert detect(tmp_path).kind == "static"
+        detect(Tree.of({**SHAPES["express"], **SHAPES["go"]}))

@@ -4,25 +4,23 @@ on $PORT on every interface, the host's CAs trusted; no secret can get in (none 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from deployflow.core.detect import detect
+from deployflow.core.detect import Tree, detect
 from deployflow.core.dockerfile import image_recipe, render_dockerfile
-from tests.appshapes import write_shape
+from tests.appshapes import SHAPES
 
 BASE = "deployflow/debian:bookworm"
 
 
-def _dockerfile(tmp_path: Path, shape: str) -> str:
-    tree = write_shape(tmp_path / shape, shape)
-    plan = detect(tree)
-    return render_dockerfile(image_recipe(plan, {p.name for p in tree.iterdir()}, 8100), BASE)
+def _dockerfile(shape: str) -> str:
+    files = SHAPES[shape]
+    plan = detect(Tree.of(files))
+    return render_dockerfile(image_recipe(plan, {rel.split("/")[0] for rel in files}, 8100), BASE)
 
 
-def test_python_deps_before_the_code(tmp_path: Path) -> None:
-    text = _dockerfile(tmp_path, "flask")
+def test_python_deps_before_the_code() -> None:
+    text = _dockerfile("flask")
     lines = text.splitlines()
     assert lines[1] == f"FROM {BASE}" and "python3 python3-venv ca-certificates" in text
     deps = lines.index("COPY pyproject.toml ./")
@@ -36,19 +34,17 @@ def test_python_deps_before_the_code(tmp_path: Path) -> None:
     assert "ENV PORT=8100" in lines and "RUN update-ca-certificates >/dev/null" in lines
 
 
-def test_node_go_static(tmp_path: Path) -> None:
-    node = _dockerfile(tmp_path, "express")
+def test_node_go_static() -> None:
+    node = _dockerfile("express")
     assert "COPY package.json package-lock.json ./\nRUN npm ci\nCOPY . ." in node
     assert node.rstrip().endswith("CMD exec npm start") and "nodejs npm" in node
-    go = _dockerfile(tmp_path, "go")
+    go = _dockerfile("go")
     assert "RUN go build -o bin/app .\n" in go and go.rstrip().endswith("CMD exec ./bin/app")
-    static = _dockerfile(tmp_path, "static")
+    static = _dockerfile("static")
     assert 'python3 -m http.server "$PORT" --bind 0.0.0.0' in static
 
 
-def test_a_plan_without_a_start_has_no_template(tmp_path: Path) -> None:
-    tree = tmp_path / "lib"
-    tree.mkdir()
-    (tree / "requirements.txt").write_text("requests\n")
+def test_a_plan_without_a_start_has_no_template() -> None:
+    plan = detect(Tree.of({"requirements.txt": "requests\n"}))
     with pytest.raises(ValueError, match="no container template"):
-        image_recipe(detect(tree), {"requirements.txt"}, 8000)
+        image_recipe(plan, {"requirements.txt"}, 8000)

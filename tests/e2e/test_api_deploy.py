@@ -375,6 +375,17 @@ def test_a_server_killed_mid_deployment_ends_it_after_restart(
     assert p.api.get(f"/deployments/{v2}", key).status_code == 404
 
 
+def _deploy_cli(p: Platform) -> psutil.Process:
+    """The `deployflow run app ... --stack <the platform's>` the deployer started."""
+    stack_file = str(p.home / "deployflow.yaml")
+    (found,) = [
+        proc
+        for proc in psutil.process_iter(["cmdline"])
+        if stack_file in (proc.info["cmdline"] or []) and "run" in proc.info["cmdline"]
+    ]
+    return found
+
+
 def test_a_run_killed_mid_deployment_is_settled_from_the_root(
     on_sqlite: Platform, tmp_path: Path
 ) -> None:
@@ -395,13 +406,7 @@ def test_a_run_killed_mid_deployment_is_settled_from_the_root(
     log = p.home / "uploads" / str(v2) / "run.log"
     until(lambda: log.is_file() and "current -> releases/" in log.read_text(), timeout=120)
     time.sleep(0.5)  # inside the hanging start stage
-    stack_file = str(p.home / "deployflow.yaml")
-    (run,) = [
-        proc
-        for proc in psutil.process_iter(["cmdline"])
-        if stack_file in (proc.info["cmdline"] or []) and "run" in proc.info["cmdline"]
-    ]
-    run.kill()
+    _deploy_cli(p).kill()
     ended = p.api.final(v2, key, timeout=120)
     assert ended["state"] == "error" and ended["error_kind"] == "interrupted", ended
     assert ended["error"].startswith("its run was killed (SIGKILL), before it went live")
@@ -443,12 +448,7 @@ def test_a_follower_killed_on_the_warm_path_the_run_goes_live(tmp_path: Path) ->
             return None
 
         run = until(stopped)  # the forked flow run, at switch
-        stack_file = str(p.home / "deployflow.yaml")
-        (follower,) = [
-            proc
-            for proc in psutil.process_iter(["cmdline"])
-            if stack_file in (proc.info["cmdline"] or []) and "run" in proc.info["cmdline"]
-        ]
+        follower = _deploy_cli(p)
         follower.kill()
         follower.wait(timeout=30)
         run.resume()
