@@ -137,6 +137,14 @@ def server_status(local: bool = False) -> ServerInfo:
     )
 
 
+def local_database(url: str) -> str | None:
+    """The database deployflow's local server runs on, when it is the server at `url` (None:
+    `url` is some other server)."""
+    _home, state_file, _log = _paths()
+    state, pid = read_state(state_file)
+    return state.get("database", "sqlite") if pid is not None and state.get("url") == url else None
+
+
 def start_server(
     timeout: float = 90.0,
     say: Callable[[str], None] = lambda _m: None,

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from deployflow.backends.daemons import read_state, start_daemon, stop_daemon
 from deployflow.backends.executor import Command
-from deployflow.backends.prefect_server import API_AUTH, QUIET, data_dir
+from deployflow.backends.prefect_server import API_AUTH, QUIET, data_dir, local_database
 
 __all__ = [
     "POLL_SECONDS",
+    "SQLITE_POLL_SECONDS",
     "WorkerInfo",
     "known_pools",
     "start_worker",
@@ -27,11 +28,13 @@ __all__ = [
     "worker_status",
 ]
 
-# how often a worker asks for runs (Prefect's default is 10 s; +-30% jitter): only the fallback
-# (a run is picked up as it is created, over the events stream or SIGUSR1) and for a scheduled
-# run's due time. Every poll writes to the server's database: at 1 s, three workers on the
-# embedded SQLite server stalled it for 60 s (`mark_work_queues_ready`, "database is locked").
-POLL_SECONDS = "5"
+# how often a worker asks for runs (Prefect's default is 10 s; +-30% jitter): the fallback (a
+# run is picked up as it is created, over the events stream or SIGUSR1) and a scheduled run's
+# due time. Every poll writes to the server's database: at 1 s, three workers on the embedded
+# SQLite server stalled it for 60 s (`mark_work_queues_ready` on SQLite's lock; bench/api.py),
+# so on that server the workers poll every 5 s.
+POLL_SECONDS = "1"
+SQLITE_POLL_SECONDS = "5"
 HEARTBEAT_SECONDS = "30"  # its flow runs' heartbeats (a silent run is a dead one: see apply.py)
 
 
@@ -55,16 +58,16 @@ def worker_command(
     pool: str, api_url: str, user: str | None = None, home: dict[str, str] | None = None
 ) -> Command:
     """The worker as data: deployflow's warm process worker polling `pool` every POLL_SECONDS
-    (unless PREFECT_WORKER_QUERY_SECONDS says otherwise), and at once when a run is scheduled
+    (SQLITE_POLL_SECONDS on deployflow's own SQLite server; PREFECT_WORKER_QUERY_SECONDS
+    overrides both), and at once when a run is scheduled
     on the pool (the events stream) or on SIGUSR1 (which `run` and webhooks send). As `user`
     (root starting it for the target's declared user), with `home`'s HOME and PREFECT_HOME."""
     name = f"deployflow-{pool}-{os.uname().nodename}-{uuid.uuid4().hex[:6]}"  # one per process
     argv = [sys.executable, "-m", "deployflow.warm.worker", "--pool", pool, "--name", name]
     env = {
         "PREFECT_API_URL": api_url,
-        "PREFECT_WORKER_QUERY_SECONDS": os.environ.get(
-            "PREFECT_WORKER_QUERY_SECONDS", POLL_SECONDS
-        ),
+        "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS")
+        or (SQLITE_POLL_SECONDS if local_database(api_url) == "sqlite" else POLL_SECONDS),
         "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": HEARTBEAT_SECONDS,
         "DEPLOYFLOW_HOME": str(data_dir()),  # the same home, whoever it runs as
         **QUIET,
