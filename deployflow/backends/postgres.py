@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,24 +102,35 @@ def admin_connect(
         ) from None
 
 
+STARTING = ("the database system is starting up", "not yet accepting connections")
+STARTING_WAIT = 30.0  # s: a server just started (or recovering) opens its socket before this
+
+
 def _socket_connect(db: ResolvedDatabase, dbname: str, timeout: float) -> psycopg.Connection:
+    """A superuser connection over the service's socket; a server still starting up (its socket
+    open, connections refused for now) is waited for, up to STARTING_WAIT."""
     import psycopg
 
-    try:
-        return psycopg.connect(
-            host=db.admin_socket,
-            port=db.port,
-            user=SUPERUSER,
-            dbname=dbname,
-            connect_timeout=5,
-            autocommit=True,
-            options=f"-c statement_timeout={int(timeout * 1000)}",
-        )
-    except psycopg.Error as exc:
-        raise DatabaseError(
-            f"database {db.name}: cannot connect over the socket in {db.admin_socket} "
-            f"({_reason(exc)}); is its postgres: service running?"
-        ) from None
+    ends = time.monotonic() + STARTING_WAIT
+    while True:
+        try:
+            return psycopg.connect(
+                host=db.admin_socket,
+                port=db.port,
+                user=SUPERUSER,
+                dbname=dbname,
+                connect_timeout=5,
+                autocommit=True,
+                options=f"-c statement_timeout={int(timeout * 1000)}",
+            )
+        except psycopg.Error as exc:
+            if any(s in str(exc) for s in STARTING) and time.monotonic() < ends:
+                time.sleep(0.2)
+                continue
+            raise DatabaseError(
+                f"database {db.name}: cannot connect over the socket in {db.admin_socket} "
+                f"({_reason(exc)}); is its postgres: service running?"
+            ) from None
 
 
 def scram_verifier(password: str, salt: bytes | None = None, iterations: int = 4096) -> str:
